@@ -1,0 +1,39 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Sentinel",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "ScriptHost", targets: ["ScriptHost"]),
+        .executable(name: "scripthost-demo", targets: ["ScriptHostDemo"]),
+    ],
+    targets: [
+        // Lua 5.4 from the system (Debian: liblua5.4-dev).
+        .systemLibrary(
+            name: "CLua",
+            pkgConfig: "lua5.4",
+            providers: [.apt(["liblua5.4-dev"])]
+        ),
+        // The C half of ScriptHost: everything that may raise a Lua error.
+        .target(
+            name: "CScriptHost",
+            dependencies: ["CLua"],
+            cSettings: [.unsafeFlags(["-O2"])]
+        ),
+        .target(
+            name: "ScriptHost",
+            dependencies: ["CLua", "CScriptHost"]
+        ),
+        .executableTarget(
+            name: "ScriptHostDemo",
+            dependencies: ["ScriptHost"],
+            path: "examples/scripthost-demo"
+        ),
+        .testTarget(
+            name: "ScriptHostTests",
+            dependencies: ["ScriptHost", "CLua", "CScriptHost"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

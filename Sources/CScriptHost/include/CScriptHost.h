@@ -1,0 +1,224 @@
+/*
+ * The C half of ScriptHost: everything that may raise a Lua error lives here,
+ * so that no longjmp ever crosses a Swift frame.
+ *
+ * - the counting allocator with a memory cap,
+ * - the limit hook (instruction budget and deadline, re-armed once hit),
+ * - the sandbox (base subset, bounded string/table libraries, sorted pairs),
+ * - protected entry points that Swift calls (load, call, references),
+ * - the value builder that turns a Swift-written op buffer into Lua values,
+ * - trampolines for Swift functions and lazy read-only views.
+ */
+#ifndef SENTINEL_CSCRIPTHOST_H
+#define SENTINEL_CSCRIPTHOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <lua.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* MARK: - Limits */
+
+typedef enum sh_limit_kind {
+    SH_LIMIT_NONE = 0,
+    SH_LIMIT_INSTRUCTIONS = 1,
+    SH_LIMIT_DEADLINE = 2,
+    SH_LIMIT_MEMORY = 3,
+} sh_limit_kind;
+
+/* Per-state bookkeeping. Lives in Swift-owned memory; the state's extra space
+ * and the allocator's `ud` point to it. */
+typedef struct sh_state_info {
+    /* memory */
+    size_t mem_used;
+    size_t mem_peak;
+    size_t mem_cap;               /* 0 = unlimited */
+    /* instructions */
+    int64_t instr_budget;         /* per call; 0 = unlimited */
+    int64_t instr_used;
+    int hook_granularity;         /* instructions between hook calls */
+    /* deadline, in CLOCK_MONOTONIC nanoseconds */
+    int64_t deadline_ns;          /* per call; 0 = none */
+    int64_t deadline_at;          /* absolute; 0 = not armed yet (armed lazily) */
+    /* outcome of the current call */
+    int limit_hit;                /* sh_limit_kind of the first limit hit */
+    int hook_rearmed;             /* hook count currently 1 */
+    int enforcing;                /* limits apply only inside a host call */
+    /* where the last error happened (filled by the message handler) */
+    int error_line;
+    char error_source[LUA_IDSIZE];
+    /* host object for Swift callbacks (unretained) */
+    void *host;
+    /* host-side panic record */
+    int panicked;
+} sh_state_info;
+
+/* Creates a state with the counting allocator, the limit hook and the panic
+ * handler. Returns NULL when the first allocations fail. */
+lua_State *sh_newstate(sh_state_info *info);
+
+/* Resets the per-call counters; call before every entry into Lua. */
+void sh_begin_call(lua_State *L);
+
+/* Ends enforcement (so that host-side bookkeeping after a call is not charged)
+ * and restores the normal hook if it was re-armed. */
+void sh_end_call(lua_State *L);
+
+/* For C library functions whose cost grows with their input: call every few
+ * hundred steps. Arms the deadline lazily, and raises a Lua error (from C,
+ * which is allowed here) when a limit has been exceeded. Never returns in
+ * that case. */
+void sh_poll_limits(lua_State *L);
+
+/* Same check without raising: returns the sh_limit_kind hit, or 0. */
+int sh_limits_exceeded(lua_State *L);
+
+/* Raises the error for the limit recorded in the state info. */
+int sh_raise_limit(lua_State *L);
+
+/* Monotonic nanoseconds. */
+int64_t sh_now_ns(void);
+
+/* MARK: - Bounded libraries (bounded_string.c, bounded_table.c) */
+
+/* Replace, in the library table at `libindex`, every function whose cost
+ * grows with its input by a version that polls the limits, and remove the
+ * functions the sandbox does not offer (string.dump). Run in protected mode. */
+void sh_install_bounded_string(lua_State *L, int libindex);
+void sh_install_bounded_table(lua_State *L, int libindex);
+
+/* Deterministic iteration: `next` and `pairs` in sorted key order
+ * (numbers ascending, then strings bytewise, then false, true, then the
+ * remaining keys in raw order). Lua C functions. */
+int sh_sorted_next(lua_State *L);
+int sh_sorted_pairs(lua_State *L);
+
+/* MARK: - Op buffer: values written by Swift, built by C */
+
+typedef enum sh_op_code {
+    SH_OP_NIL = 0,
+    SH_OP_FALSE = 1,
+    SH_OP_TRUE = 2,
+    SH_OP_INTEGER = 3,     /* i */
+    SH_OP_NUMBER = 4,      /* n */
+    SH_OP_STRING = 5,      /* bytes[offset ..< offset+length] */
+    SH_OP_NEWTABLE = 6,    /* narr = i >> 32, nrec = i & 0xffffffff */
+    SH_OP_SETFIELD = 7,    /* t[k] = v with t,k,v on top; pops k and v */
+    SH_OP_REF = 8,         /* push registry[i] */
+    SH_OP_VIEW = 9,        /* push a read-only view over node `pointer` */
+} sh_op_code;
+
+typedef struct sh_op {
+    int32_t code;
+    int32_t pad;
+    int64_t i;
+    double n;
+    size_t offset;
+    size_t length;
+    void *pointer;
+} sh_op;
+
+typedef struct sh_opbuf {
+    sh_op *ops;
+    size_t count;
+    size_t capacity;
+    char *bytes;
+    size_t nbytes;
+    size_t capbytes;
+    /* number of top-level values the ops produce */
+    int nvalues;
+} sh_opbuf;
+
+void sh_opbuf_init(sh_opbuf *b);
+void sh_opbuf_free(sh_opbuf *b);
+static inline void sh_opbuf_reset(sh_opbuf *b) { b->count = 0; b->nbytes = 0; b->nvalues = 0; }
+/* Return 0 when out of (host) memory. */
+int sh_opbuf_push(sh_opbuf *b, int32_t code, int64_t i, double n, void *pointer);
+int sh_opbuf_push_string(sh_opbuf *b, const char *bytes, size_t length);
+
+/* Builds the values of `b` on the stack of L. May raise (run protected). */
+void sh_build_values(lua_State *L, const sh_opbuf *b);
+
+/* MARK: - Callbacks into Swift (set once per process) */
+
+typedef struct sh_key {
+    int type;              /* LUA_TSTRING, LUA_TNUMBER (integer), or LUA_TNIL */
+    int64_t integer;
+    const char *string;
+    size_t length;
+} sh_key;
+
+typedef struct sh_callbacks {
+    /* A Swift function registered with the host: read arguments from L
+     * (1...nargs, with non-raising API only), write results to `out`.
+     * Return the number of results (>= 0) or -1 with the error message
+     * written as the single string of `out`. */
+    int (*call)(void *host, void *function_box, lua_State *L, int nargs, sh_opbuf *out);
+    /* View lookup: write one value to `out` (nil when absent).
+     * Return 0, or -1 with an error message as the single string of `out`. */
+    int (*view_index)(void *host, void *node, const sh_key *key, sh_opbuf *out);
+    /* View keys in iteration order, written to `out` as values. */
+    int (*view_keys)(void *host, void *node, sh_opbuf *out);
+    int64_t (*view_length)(void *host, void *node);
+    /* Reference counting of view nodes (Unmanaged retain/release). */
+    void (*retain)(void *node);
+    void (*release)(void *node);
+    /* Panic report (the state is unusable afterwards). */
+    void (*panic)(void *host, const char *message);
+} sh_callbacks;
+
+void sh_set_callbacks(const sh_callbacks *callbacks);
+
+/* MARK: - Protected entry points (Swift calls these; they never raise) */
+
+/* Opens the sandbox: builds the base environment in the registry, seeds
+ * math.random, locks the string metatable. Returns a Lua status; on error the
+ * error object is on top of the stack. */
+int sh_open_sandbox(lua_State *L, int64_t seed);
+
+/* Loads `source` as text (mode "t") under the name `chunkname` into a fresh
+ * environment whose reads of undefined globals raise, runs it, and stores its
+ * first result (or nil) and the environment in the registry.
+ * Returns a Lua status; on success *result_ref and *env_ref are set. */
+int sh_load(lua_State *L, const char *source, size_t length, const char *chunkname,
+            int *result_ref, int *env_ref);
+
+/* Calls registry[function_ref] (or registry[function_ref][field] when field
+ * is not NULL) with the values of `args`. Results stay on the stack above the
+ * previous top; the caller reads and pops them. Returns a Lua status; on error
+ * the error object is on top. */
+int sh_call(lua_State *L, int function_ref, const char *field, const sh_opbuf *args);
+
+/* Pushes registry[ref][field] (raw access) for reading; never raises. */
+void sh_push_field(lua_State *L, int ref, const char *field);
+
+/* Builds the values of `b`, stores the first in the registry. */
+int sh_make_ref(lua_State *L, const sh_opbuf *b, int *ref);
+/* Stores the value at the top of the stack in the registry and pops it. */
+int sh_ref_top(lua_State *L, int *ref);
+int sh_unref(lua_State *L, int ref);
+
+/* Registers a Swift function under `name` in the sandbox environment, or in
+ * the table `table` of it (created when missing). `box` is retained by the
+ * host for the state's lifetime. */
+int sh_register_function(lua_State *L, const char *table, const char *name, void *box);
+
+/* Converts the error object at the top to a message with a fresh small
+ * instruction budget (a __tostring that loops or raises is reported safely).
+ * Pushes a string on success. Returns a Lua status. */
+int sh_error_to_string(lua_State *L);
+
+/* The traceback recorded by the last error (pushes a string or nil). */
+void sh_push_last_traceback(lua_State *L);
+
+/* Full garbage collection (our finalizers are C and never raise). */
+void sh_collect(lua_State *L);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
