@@ -18,8 +18,7 @@ let package = Package(
         // The C half of ScriptHost: everything that may raise a Lua error.
         .target(
             name: "CScriptHost",
-            dependencies: ["CLua"],
-            cSettings: [.unsafeFlags(["-O2"])]
+            dependencies: ["CLua"]
         ),
         .target(
             name: "ScriptHost",
