@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ScriptHost", targets: ["ScriptHost"]),
+        // The raw Lua C API, for baselines in Benchmarks/.
+        .library(name: "CLua", targets: ["CLua"]),
         .executable(name: "scripthost-demo", targets: ["ScriptHostDemo"]),
     ],
     targets: [

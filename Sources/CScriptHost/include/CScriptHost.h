@@ -20,6 +20,9 @@
 extern "C" {
 #endif
 
+struct sh_opbuf;
+typedef struct sh_opbuf sh_opbuf;
+
 /* MARK: - Limits */
 
 typedef enum sh_limit_kind {
@@ -52,6 +55,12 @@ typedef struct sh_state_info {
     char error_source[LUA_IDSIZE];
     /* host object for Swift callbacks (unretained) */
     void *host;
+    /* the state itself (the allocator re-arms the hook through it) */
+    lua_State *state;
+    /* scratch buffer for callback results (owned by the host) */
+    sh_opbuf *scratch;
+    /* the message handler recorded a traceback in the registry */
+    int has_traceback;
     /* host-side panic record */
     int panicked;
 } sh_state_info;
@@ -78,6 +87,10 @@ int sh_limits_exceeded(lua_State *L);
 
 /* Raises the error for the limit recorded in the state info. */
 int sh_raise_limit(lua_State *L);
+
+/* For a library function that knows in advance its result cannot fit under
+ * the memory cap: records the memory limit as hit and raises. */
+int sh_raise_memory_limit(lua_State *L);
 
 /* Monotonic nanoseconds. */
 int64_t sh_now_ns(void);
@@ -121,7 +134,7 @@ typedef struct sh_op {
     void *pointer;
 } sh_op;
 
-typedef struct sh_opbuf {
+struct sh_opbuf {
     sh_op *ops;
     size_t count;
     size_t capacity;
@@ -130,13 +143,22 @@ typedef struct sh_opbuf {
     size_t capbytes;
     /* number of top-level values the ops produce */
     int nvalues;
-} sh_opbuf;
+};
 
 void sh_opbuf_init(sh_opbuf *b);
 void sh_opbuf_free(sh_opbuf *b);
 static inline void sh_opbuf_reset(sh_opbuf *b) { b->count = 0; b->nbytes = 0; b->nvalues = 0; }
-/* Return 0 when out of (host) memory. */
-int sh_opbuf_push(sh_opbuf *b, int32_t code, int64_t i, double n, void *pointer);
+/* Makes room for more ops and bytes. Returns 0 when out of (host) memory. */
+int sh_opbuf_grow(sh_opbuf *b, size_t extra_ops, size_t extra_bytes);
+/* Appends one op. Returns 0 when out of (host) memory. */
+static inline int sh_opbuf_push(sh_opbuf *b, int32_t code, int64_t i, double n, void *pointer) {
+    if (b->count == b->capacity && !sh_opbuf_grow(b, 1, 0)) return 0;
+    sh_op *op = &b->ops[b->count++];
+    op->code = code; op->pad = 0; op->i = i; op->n = n;
+    op->offset = 0; op->length = 0; op->pointer = pointer;
+    return 1;
+}
+/* Appends a string op whose bytes are copied into the buffer. */
 int sh_opbuf_push_string(sh_opbuf *b, const char *bytes, size_t length);
 
 /* Builds the values of `b` on the stack of L. May raise (run protected). */
@@ -192,8 +214,9 @@ int sh_load(lua_State *L, const char *source, size_t length, const char *chunkna
  * the error object is on top. */
 int sh_call(lua_State *L, int function_ref, const char *field, const sh_opbuf *args);
 
-/* Pushes registry[ref][field] (raw access) for reading; never raises. */
-void sh_push_field(lua_State *L, int ref, const char *field);
+/* Pushes registry[ref][field] (raw access) for reading. Returns a Lua status
+ * (the key string may need an allocation). */
+int sh_push_field(lua_State *L, int ref, const char *field);
 
 /* Builds the values of `b`, stores the first in the registry. */
 int sh_make_ref(lua_State *L, const sh_opbuf *b, int *ref);

@@ -1,0 +1,216 @@
+// ScriptHost figures, each against its baseline in the same run: the raw Lua C
+// API driven from Swift (lua_pcall with a message handler, no limits).
+import Benchmark
+import CLua
+import ScriptHost
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let rule = "return function(x) return x.calls + 1 end"
+let loop = "return function() local n = 0 for i = 1, 100000 do n = n + i % 7 end return n end"
+
+/// A plain state with the standard libraries and no hook: the baseline.
+final class RawLua {
+    let state: OpaquePointer
+    let function: Int32
+    let handler: Int32
+
+    init(_ source: String) {
+        state = luaL_newstate()
+        luaL_openlibs(state)
+        _ = clua_loadbufferx(state, source, source.utf8.count, "=raw", "t")
+        clua_call(state, 0, 1)
+        function = luaL_ref(state, CLUA_REGISTRYINDEX)
+        clua_getglobal_table(state)
+        lua_getfield(state, -1, "debug")
+        lua_getfield(state, -1, "traceback")
+        handler = luaL_ref(state, CLUA_REGISTRYINDEX)
+        clua_pop(state, 2)
+    }
+
+    deinit { lua_close(state) }
+
+    /// Calls the rule with `{ calls = 41 }` and reads the integer result.
+    @inline(__always)
+    func callRule() -> Int64 {
+        lua_rawgeti(state, CLUA_REGISTRYINDEX, lua_Integer(handler))
+        lua_rawgeti(state, CLUA_REGISTRYINDEX, lua_Integer(function))
+        lua_createtable(state, 0, 1)
+        lua_pushinteger(state, 41)
+        lua_setfield(state, -2, "calls")
+        _ = clua_pcall(state, 1, 1, -3)
+        let result = lua_tointegerx(state, -1, nil)
+        lua_settop(state, 0)
+        return Int64(result)
+    }
+
+    func callLoop() -> Int64 {
+        lua_rawgeti(state, CLUA_REGISTRYINDEX, lua_Integer(handler))
+        lua_rawgeti(state, CLUA_REGISTRYINDEX, lua_Integer(function))
+        _ = clua_pcall(state, 0, 1, -2)
+        let result = lua_tointegerx(state, -1, nil)
+        lua_settop(state, 0)
+        return Int64(result)
+    }
+}
+
+/// A snapshot-shaped source: 1,000 pipelines, each with four windows.
+final class PipelinesSource: LuaTableSource {
+    let names: [String]
+    init(count: Int) { names = (0..<count).map { "p\($0)" } }
+
+    func luaValue(for key: LuaKey) -> LuaViewValue? {
+        guard case .string(let name) = key, name == "pipelines" else { return nil }
+        return .table(PipelineTable(names: names))
+    }
+    func luaKeys() -> [LuaKey] { ["pipelines"] }
+}
+
+final class PipelineTable: LuaTableSource {
+    let names: [String]
+    init(names: [String]) { self.names = names }
+    func luaValue(for key: LuaKey) -> LuaViewValue? {
+        guard case .string(let name) = key, name.hasPrefix("p"), let index = Int(name.dropFirst()), index < names.count
+        else { return nil }
+        return .table(LuaValueTable(PipelinesSource.pipeline(index)))
+    }
+    func luaKeys() -> [LuaKey] { names.map { .string($0) } }
+}
+
+extension PipelinesSource {
+    static func pipeline(_ index: Int) -> [LuaKey: LuaValue] {
+        var windows: [LuaKey: LuaValue] = [:]
+        for window in ["10s", "1m", "5m", "15m"] {
+            windows[.string(window)] = [
+                "calls": .integer(Int64(index)), "successes": 90, "failures": 10, "error_rate": 0.1,
+                "timeouts": 1, "rejections": 2, "p50": 0.01, "p90": 0.05, "p99": 0.2, "max": 0.5,
+            ]
+        }
+        return ["windows": .table(windows), "breaker": ["state": "closed"]]
+    }
+
+    /// The same data copied eagerly into one value.
+    static func eager(count: Int) -> LuaValue {
+        var pipelines: [LuaKey: LuaValue] = [:]
+        for index in 0..<count { pipelines[.string("p\(index)")] = .table(pipeline(index)) }
+        return ["pipelines": .table(pipelines)]
+    }
+}
+
+func readTen(stride: Int) -> String {
+    """
+    return function(state)
+      local total = 0
+      for i = 0, 9 do
+        local w = state.pipelines['p' .. (i * \(stride))].windows['1m']
+        if w.calls >= 50 and w.error_rate > 0.05 then total = total + w.p99 end
+      end
+      return total
+    end
+    """
+}
+
+let fiveKilobyteScript: String = {
+    var source = "local rules = {}\n"
+    var index = 0
+    while source.utf8.count < 5 * 1024 {
+        source += "rules[\(index)] = function(state) local w = state.windows['1m'] if w.error_rate > 0.\(index % 9 + 1) then return \(index) end return nil end\n"
+        index += 1
+    }
+    return source + "return { name = 'five', interval = '5s', evaluate = function(state) return rules[1](state) end }\n"
+}()
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal],
+        warmupIterations: 10,
+        scalingFactor: .kilo,
+        maxDuration: .seconds(2)
+    )
+
+    // MARK: Calling a rule with a one-field table
+
+    Benchmark("call rule: raw Lua C API (baseline)") { benchmark in
+        let raw = RawLua(rule)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { blackHole(raw.callRule()) }
+    }
+
+    Benchmark("call rule: LuaSandbox, limits armed") { benchmark in
+        let sandbox = try LuaSandbox()
+        let function = try sandbox.load(rule, chunkName: "=rule")
+        let argument: LuaInput = .value(["calls": 41])
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { blackHole(try sandbox.call(function, argument)) }
+    }
+
+    // MARK: The limit hook on a loop-heavy script
+
+    Benchmark("loop 100k: raw Lua, no hook (baseline)", configuration: .init(scalingFactor: .one)) { benchmark in
+        let raw = RawLua(loop)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { blackHole(raw.callLoop()) }
+    }
+
+    Benchmark("loop 100k: LuaSandbox, limits armed", configuration: .init(scalingFactor: .one)) { benchmark in
+        let sandbox = try LuaSandbox()
+        let function = try sandbox.load(loop, chunkName: "=loop")
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { blackHole(try sandbox.call(function)) }
+    }
+
+    // MARK: Reading 10 of 1,000 pipelines
+
+    Benchmark("read 10 of 1000 pipelines: lazy view", configuration: .init(scalingFactor: .one)) { benchmark in
+        let sandbox = try LuaSandbox()
+        let function = try sandbox.load(readTen(stride: 97), chunkName: "=ten")
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            // A new snapshot per evaluation, as the sentinel builds one.
+            blackHole(try sandbox.call(function, .view(PipelinesSource(count: 1000))))
+        }
+    }
+
+    Benchmark("read 10 of 1000 pipelines: eager copy", configuration: .init(scalingFactor: .one)) { benchmark in
+        let sandbox = try LuaSandbox()
+        let function = try sandbox.load(readTen(stride: 97), chunkName: "=ten")
+        let snapshot = PipelinesSource.eager(count: 1000)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { blackHole(try sandbox.call(function, .value(snapshot))) }
+    }
+
+    Benchmark("read 10 of 10 pipelines: lazy view", configuration: .init(scalingFactor: .one)) { benchmark in
+        let sandbox = try LuaSandbox()
+        let function = try sandbox.load(readTen(stride: 1), chunkName: "=ten")
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { blackHole(try sandbox.call(function, .view(PipelinesSource(count: 10)))) }
+    }
+
+    // MARK: A fresh state with a 5 KB script
+
+    Benchmark("fresh sandbox + 5 KB script", configuration: .init(scalingFactor: .one)) { benchmark in
+        for _ in benchmark.scaledIterations {
+            let sandbox = try LuaSandbox()
+            blackHole(try sandbox.load(fiveKilobyteScript, chunkName: "=five"))
+        }
+    }
+
+    // MARK: Overshoot of long library calls past a 20 ms deadline (no budget)
+
+    let deadlineOnly = ScriptLimits(instructions: nil, deadline: .milliseconds(20), memory: 16 << 20)
+    for (name, body) in [
+        ("backtracking find", "return ('a'):rep(3000):find('a-a-a-a-a-a-b')"),
+        ("string.rep of empty 3e9", "return string.rep('', 3e9)"),
+        ("table.sort 500k", "local t = {} for i = 1, 500000 do t[i] = (i * 7919) % 500000 end table.sort(t)"),
+        ("plain find worst case", "return ('a'):rep(1e6):find(('a'):rep(5000) .. 'b', 1, true)"),
+    ] {
+        Benchmark("deadline 20 ms: \(name)", configuration: .init(scalingFactor: .one, maxIterations: 20)) { benchmark in
+            let sandbox = try LuaSandbox(limits: deadlineOnly)
+            let function = try sandbox.load("return function() \(body) end", chunkName: "=long")
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations { blackHole(try? sandbox.call(function)) }
+        }
+    }
+}

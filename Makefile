@@ -1,0 +1,33 @@
+# Two commands set everything up on a fresh Debian machine:
+#   make run    installs Lua if missing, builds, runs the demo
+#   make test   installs Lua if missing, runs the whole test suite
+SWIFT ?= swift
+LUA_PACKAGE := liblua5.4-dev
+
+.PHONY: run test build lua benchmarks clean
+
+lua:
+	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists lua5.4; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "Lua 5.4 is missing: installing $(LUA_PACKAGE)"; \
+		apt-get update && apt-get install -y $(LUA_PACKAGE) pkg-config; \
+	else \
+		echo "Lua 5.4 is missing. Install it with:"; \
+		echo "  sudo apt-get update && sudo apt-get install -y $(LUA_PACKAGE) pkg-config"; \
+		exit 1; \
+	fi
+
+build: lua
+	$(SWIFT) build
+
+run: lua
+	$(SWIFT) run scripthost-demo
+
+test: lua
+	$(SWIFT) test
+
+benchmarks: lua
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+
+clean:
+	rm -rf .build
