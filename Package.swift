@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ScriptHost", targets: ["ScriptHost"]),
+        .library(name: "Resilience", targets: ["Resilience"]),
         .executable(name: "scripthost-demo", targets: ["ScriptHostDemo"]),
     ],
     targets: [
@@ -28,6 +29,14 @@ let package = Package(
             name: "ScriptHostDemo",
             dependencies: ["ScriptHost"],
             path: "examples/scripthost-demo"
+        ),
+        // The data plane: tunable knobs, policies, pipelines, windowed outcomes.
+        .target(
+            name: "Resilience"
+        ),
+        .testTarget(
+            name: "ResilienceTests",
+            dependencies: ["Resilience"]
         ),
         .testTarget(
             name: "ScriptHostTests",
