@@ -108,8 +108,11 @@ extension Pipeline {
             case (.rejected, .rejected): break
             }
         }
-        guard case .permitted(let trial) = live else {
-            guard case .rejected(let after) = live else { fatalError("unreachable: decision is permitted or rejected") }
+        let trial: Bool
+        switch live {
+        case .permitted(let isTrial):
+            trial = isTrial
+        case .rejected(let after):
             throw ResilienceError(.circuitOpen, pipeline: name, "\(name): circuit breaker is open",
                                   retryAfter: after == .max ? nil : .nanoseconds(after))
         }
@@ -124,9 +127,8 @@ extension Pipeline {
             let end = endTime(&call)
             if counts {
                 gate.record(failure: true, latency: end - started, trial: trial, shadowTrial: shadowTrial, now: end, snapshot: call.snapshot)
-            } else if trial {
-                // Give the trial slot back by recording nothing; a later trial call will be admitted.
-                gate.record(failure: false, latency: 0, trial: false, shadowTrial: nil, now: end, snapshot: call.snapshot)
+            } else {
+                gate.releaseTrial(trial: trial, shadowTrial: shadowTrial)
             }
             throw error
         }

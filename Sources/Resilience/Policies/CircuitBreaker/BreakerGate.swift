@@ -82,6 +82,14 @@ public final class BreakerGate: Sendable {
         if let transition { onTransition(transition) }
     }
 
+    /// Returns trial slots of a call that ended without an outcome worth recording.
+    func releaseTrial(trial: Bool, shadowTrial: Bool?) {
+        machines.withLock { m in
+            if trial { m.live.releaseTrial() }
+            if shadowTrial == true { m.shadow?.releaseTrial() }
+        }
+    }
+
     private func publish(_ m: borrowing Machines) {
         publishedState.store(Self.code(m.live.state), ordering: .relaxed)
         publishedCalls.store(m.live.window.calls, ordering: .relaxed)

@@ -95,6 +95,12 @@ public struct CircuitBreakerCore: Sendable {
         }
     }
 
+    /// Gives back a trial slot whose call ended without saying anything about the
+    /// dependency (cancelled, or refused by another policy).
+    public mutating func releaseTrial() {
+        if state == .halfOpen && trialsAdmitted > trialsRecorded { trialsAdmitted -= 1 }
+    }
+
     private mutating func judgeTrials(now: Int64, settings: BreakerSettings) -> BreakerTransition? {
         guard trialsRecorded > 0 else { return nil }
         let failureRate = Double(trialFailures) / Double(trialsRecorded)
