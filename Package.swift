@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "ScriptHost", targets: ["ScriptHost"]),
         // The raw Lua C API, for baselines in Benchmarks/.
         .library(name: "CLua", targets: ["CLua"]),
+        .library(name: "Resilience", targets: ["Resilience"]),
         .executable(name: "scripthost-demo", targets: ["ScriptHostDemo"]),
     ],
     targets: [
@@ -30,6 +31,14 @@ let package = Package(
             name: "ScriptHostDemo",
             dependencies: ["ScriptHost"],
             path: "examples/scripthost-demo"
+        ),
+        // The data plane: tunable knobs, policies, pipelines, windowed outcomes.
+        .target(
+            name: "Resilience"
+        ),
+        .testTarget(
+            name: "ResilienceTests",
+            dependencies: ["Resilience"]
         ),
         .testTarget(
             name: "ScriptHostTests",

@@ -1,0 +1,187 @@
+import Synchronization
+
+/// Finds every knob by its name `<pipeline>.<policy>.<knob>` and changes knobs
+/// by name, one at a time or in atomic batches.
+///
+/// Pipelines register their knobs here when they are made. Reads and writes by
+/// name take a lock (control-plane use); the request path never does.
+///
+/// ```swift
+/// let registry = ParameterRegistry()
+/// let checkout = try Pipeline("checkout", registry: registry) { Retry(maxAttempts: 3) }
+/// try registry.set("checkout.retry.max_attempts", 2)
+/// try registry.apply([.promote("checkout.timeout.duration"), .promote("checkout.retry.max_attempts")])
+/// ```
+public final class ParameterRegistry: Sendable {
+    private struct Entry {
+        var table: KnobTable
+        var index: Int
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var pipelines: [String: Pipeline] = [:]
+        var order: [String] = []
+        var streams: [UInt64: AsyncStream<KnobChange>.Continuation] = [:]
+        var nextStream: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+    let gate = WriteGate()
+
+    /// A registry shared by pipelines made without an explicit one.
+    public static let shared = ParameterRegistry()
+
+    /// Makes an empty registry.
+    public init() {}
+
+    // MARK: - Registration
+
+    func register(_ pipeline: Pipeline) throws(KnobError) {
+        let table = pipeline.knobs
+        try state.withLock { (state: inout State) throws(KnobError) in
+            if state.pipelines[pipeline.name] != nil {
+                throw KnobError(.duplicateName, knob: pipeline.name,
+                                "pipeline \"\(pipeline.name)\" is already registered")
+            }
+            for (i, descriptor) in table.descriptors.enumerated() where state.entries[descriptor.name] != nil {
+                _ = i
+                throw KnobError(.duplicateName, knob: descriptor.name, "\(descriptor.name): a knob with this name already exists")
+            }
+            for (i, descriptor) in table.descriptors.enumerated() {
+                state.entries[descriptor.name] = Entry(table: table, index: i)
+            }
+            state.pipelines[pipeline.name] = pipeline
+            state.order.append(pipeline.name)
+        }
+        table.onChange { [weak self] changes in self?.forward(changes) }
+    }
+
+    /// Removes a pipeline and its knobs (for example when a workload ends).
+    public func unregister(pipeline name: String) {
+        state.withLock { state in
+            guard let pipeline = state.pipelines.removeValue(forKey: name) else { return }
+            for descriptor in pipeline.knobs.descriptors { state.entries.removeValue(forKey: descriptor.name) }
+            state.order.removeAll { $0 == name }
+        }
+    }
+
+    private func forward(_ changes: [KnobChange]) {
+        let streams = state.withLock { Array($0.streams.values) }
+        for change in changes { for stream in streams { stream.yield(change) } }
+    }
+
+    // MARK: - Lookup
+
+    /// The registered pipelines, in registration order.
+    public var pipelines: [Pipeline] {
+        state.withLock { state in state.order.compactMap { state.pipelines[$0] } }
+    }
+
+    /// The pipeline with this name.
+    public func pipeline(named name: String) -> Pipeline? {
+        state.withLock { $0.pipelines[name] }
+    }
+
+    /// Every knob's metadata and values, sorted by name.
+    public func parameters() -> [ParameterInfo] {
+        let tables = state.withLock { state in state.order.compactMap { state.pipelines[$0]?.knobs } }
+        return tables.flatMap { $0.entries() }.sorted { $0.name < $1.name }
+    }
+
+    /// One knob's metadata and values.
+    public func parameter(_ name: String) throws(KnobError) -> ParameterInfo {
+        let entry = try lookup(name)
+        return entry.table.entries()[entry.index]
+    }
+
+    /// The live value of a knob.
+    public func value(_ name: String) throws(KnobError) -> Double {
+        let entry = try lookup(name)
+        return entry.table.liveValue(entry.index)
+    }
+
+    /// A typed handle to a knob.
+    public func adaptive<Value: KnobValue>(_ name: String, as type: Value.Type = Value.self) throws(KnobError) -> Adaptive<Value> {
+        let entry = try lookup(name)
+        return Adaptive(table: entry.table, index: entry.index)
+    }
+
+    private func lookup(_ name: String) throws(KnobError) -> Entry {
+        guard Self.isWellFormed(name) else {
+            throw KnobError(.malformedName, knob: name,
+                            "\"\(name)\" is not a knob name (expected <pipeline>.<policy>.<knob>)")
+        }
+        guard let entry = state.withLock({ $0.entries[name] }) else {
+            throw KnobError(.unknownKnob, knob: name, "\(name): no such knob")
+        }
+        return entry
+    }
+
+    /// Whether `name` has the form `<pipeline>.<policy>.<knob>` (three non-empty
+    /// parts of letters, digits, `_` and `-`).
+    public static func isWellFormed(_ name: String) -> Bool {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3 else { return false }
+        return parts.allSatisfy { part in
+            !part.isEmpty && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+        }
+    }
+
+    // MARK: - Changing
+
+    /// Sets a knob's live value.
+    public func set(_ name: String, _ value: Double) throws(KnobError) { try apply([.set(name, value)]) }
+
+    /// Sets a knob's shadow value.
+    public func setShadow(_ name: String, _ value: Double) throws(KnobError) { try apply([.setShadow(name, value)]) }
+
+    /// Removes a knob's shadow value.
+    public func clearShadow(_ name: String) throws(KnobError) { try apply([.clearShadow(name)]) }
+
+    /// Makes a knob's shadow value live.
+    public func promote(_ name: String) throws(KnobError) { try apply([.promote(name)]) }
+
+    /// Applies several changes as one step: every call made afterwards sees all
+    /// of them, every call made before sees none; if any is refused, none is applied.
+    public func apply(_ operations: [KnobOperation]) throws(KnobError) {
+        var groups: [ObjectIdentifier: (KnobTable, [KnobTable.SlotOperation])] = [:]
+        var order: [ObjectIdentifier] = []
+        for operation in operations {
+            let entry = try lookup(operation.knob)
+            let slot: KnobTable.SlotOperation = switch operation {
+            case .set(_, let value): .set(entry.index, value)
+            case .setShadow(_, let value): .setShadow(entry.index, value)
+            case .clearShadow: .clearShadow(entry.index)
+            case .promote: .promote(entry.index)
+            }
+            let id = ObjectIdentifier(entry.table)
+            if groups[id] == nil { order.append(id); groups[id] = (entry.table, []) }
+            groups[id]!.1.append(slot)
+        }
+        let changes = try gate.lock.withLock { (_: inout Void) throws(KnobError) -> [(KnobTable, [KnobChange])] in
+            for id in order { try groups[id]!.0.validate(groups[id]!.1) }
+            var changes: [(KnobTable, [KnobChange])] = []
+            for id in order {
+                let (table, slots) = groups[id]!
+                changes.append((table, try table.commit(slots)))
+            }
+            return changes
+        }
+        for (table, list) in changes { table.announce(list) }
+    }
+
+    /// Every change to any registered knob, as applied (newest 1024 kept if the reader lags).
+    public func changes() -> AsyncStream<KnobChange> {
+        let (stream, continuation) = AsyncStream<KnobChange>.makeStream(bufferingPolicy: .bufferingNewest(1024))
+        let id = state.withLock { state -> UInt64 in
+            state.nextStream += 1
+            state.streams[state.nextStream] = continuation
+            return state.nextStream
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.streams.removeValue(forKey: id) }
+        }
+        return stream
+    }
+}

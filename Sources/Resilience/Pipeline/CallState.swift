@@ -1,0 +1,36 @@
+/// What the operation of a call may want to know.
+public struct CallContext: Sendable {
+    /// The traffic-split variant the call was routed to, if the pipeline splits traffic.
+    public var variant: String?
+    /// The attempt number (1 for the first).
+    public var attempt: Int
+}
+
+/// The per-call state threaded through a pipeline's stages (lives in the call's async frame).
+struct CallState: Sendable {
+    let snapshot: KnobSnapshot
+    let key: String?
+    let start: Int64
+    var attemptStart: Int64
+    var attemptEnd: Int64?
+    var attempt = 1
+    var variant = -1
+    var shadowVerdict: Outcome?
+    var shadowLatency: Int64?
+
+    init(snapshot: KnobSnapshot, key: String?, start: Int64) {
+        self.snapshot = snapshot
+        self.key = key
+        self.start = start
+        self.attemptStart = start
+    }
+
+    /// Records what the shadow configuration would have done, unless an earlier stage already decided.
+    @inline(__always)
+    mutating func judgeShadow(_ outcome: Outcome?, latency: Int64? = nil) {
+        if let outcome, shadowVerdict == nil {
+            shadowVerdict = outcome
+            shadowLatency = latency
+        }
+    }
+}

@@ -1,0 +1,212 @@
+import Synchronization
+
+/// The windowed statistics of one stream of outcomes (a pipeline's live calls,
+/// its shadow judgements, or one traffic-split variant).
+///
+/// Four tiers of time slices, two slices each: 10 s, 1 min, 5 min and 15 min
+/// wide. Recording touches only the current 10 s slice (two relaxed atomic
+/// adds and a load). When a slice is reused, its content is first merged into
+/// the tier above, so longer windows are read by merging a few slices, never
+/// by scanning events. A window of length W is the current slice of its tier
+/// plus the previous one weighted by how much of it still lies within W (the
+/// sliding-window-counter estimate), plus lower-tier slices not yet merged.
+///
+/// Memory is fixed: 8 slices × (10 counters + 458 histogram buckets) ≈ 15 KiB.
+public final class OutcomeWindows: @unchecked Sendable {
+    // @unchecked: the raw buffers are read and written only through atomic
+    // operations; slice reuse is serialized by `rotation`.
+
+    static let tiers = 4
+    static let slotsPerTier = 2
+    static let slots = tiers * slotsPerTier
+    static let widths: [Int64] = [10_000_000_000, 60_000_000_000, 300_000_000_000, 900_000_000_000]
+    static let counterStride = 10  // tag, merged, 7 outcome counters, max latency
+    static let tagOffset = 0
+    static let mergedOffset = 1
+    static let countOffset = 2
+    static let maxOffset = 9
+    static let buckets = LatencyBuckets.count
+
+    private let counters: UnsafeMutablePointer<Atomic<UInt64>>
+    private let histogram: UnsafeMutablePointer<Atomic<UInt32>>
+    private let rotation = Mutex<Void>(())
+
+    /// Makes empty windows.
+    public init() {
+        counters = .allocate(capacity: Self.slots * Self.counterStride)
+        for i in 0..<(Self.slots * Self.counterStride) { (counters + i).initialize(to: Atomic(0)) }
+        histogram = .allocate(capacity: Self.slots * Self.buckets)
+        for i in 0..<(Self.slots * Self.buckets) { (histogram + i).initialize(to: Atomic(0)) }
+    }
+
+    deinit {
+        counters.deinitialize(count: Self.slots * Self.counterStride)
+        counters.deallocate()
+        histogram.deinitialize(count: Self.slots * Self.buckets)
+        histogram.deallocate()
+    }
+
+    /// Bytes of slice storage held (fixed).
+    public static var memoryFootprint: Int {
+        slots * counterStride * MemoryLayout<UInt64>.stride + slots * buckets * MemoryLayout<UInt32>.stride
+    }
+
+    // MARK: - Recording
+
+    /// Records one outcome with its latency (nanoseconds) at instant `now`.
+    ///
+    /// Safe from any number of tasks at once; takes no lock except once per
+    /// 10 s slice, when the first recorder of a new slice recycles it.
+    @inline(__always)
+    public func record(_ outcome: Outcome, latency: Int64, now: Int64) {
+        let period = UInt64(max(now, 0)) / 10_000_000_000
+        let slot = Int(period & 1)
+        let cells = counters + slot * Self.counterStride
+        if cells[Self.tagOffset].load(ordering: .acquiring) != period &+ 1 {
+            rotation.withLock { _ in recycle(tier: 0, slot: slot, period: period) }
+        }
+        cells[Self.countOffset + Int(outcome.rawValue)].wrappingAdd(1, ordering: .relaxed)
+        if outcome == .unknown { return }
+        let index = LatencyBuckets.index(nanoseconds: latency)
+        histogram[slot * Self.buckets + index].wrappingAdd(1, ordering: .relaxed)
+        let value = UInt64(max(latency, 0))
+        var seen = cells[Self.maxOffset].load(ordering: .relaxed)
+        while value > seen {
+            let (exchanged, original) = cells[Self.maxOffset].compareExchange(
+                expected: seen, desired: value, ordering: .relaxed)
+            if exchanged { break }
+            seen = original
+        }
+    }
+
+    /// Reuses slot `slot` of `tier` for `period`, first merging what it holds upward.
+    /// Runs under `rotation`.
+    private func recycle(tier: Int, slot: Int, period: UInt64) {
+        let cells = counters + (tier * Self.slotsPerTier + slot) * Self.counterStride
+        let tag = cells[Self.tagOffset].load(ordering: .relaxed)
+        if tag >= period &+ 1 { return }  // already current, or a straggler from an older slice
+        if tag != 0 && cells[Self.mergedOffset].load(ordering: .relaxed) == 0 {
+            mergeUp(tier: tier, slot: slot, period: tag - 1)
+        }
+        for i in Self.countOffset...Self.maxOffset { cells[i].store(0, ordering: .relaxed) }
+        let bins = histogram + (tier * Self.slotsPerTier + slot) * Self.buckets
+        for i in 0..<Self.buckets { bins[i].store(0, ordering: .relaxed) }
+        cells[Self.mergedOffset].store(0, ordering: .relaxed)
+        cells[Self.tagOffset].store(period &+ 1, ordering: .releasing)
+    }
+
+    private func mergeUp(tier: Int, slot: Int, period: UInt64) {
+        var target = tier + 1
+        var targetPeriod = period
+        var width = Self.widths[tier]
+        while target < Self.tiers {
+            targetPeriod = targetPeriod * UInt64(width) / UInt64(Self.widths[target])
+            width = Self.widths[target]
+            let targetSlot = Int(targetPeriod & 1)
+            let targetCells = counters + (target * Self.slotsPerTier + targetSlot) * Self.counterStride
+            let tag = targetCells[Self.tagOffset].load(ordering: .relaxed)
+            if tag <= targetPeriod &+ 1 {
+                if tag < targetPeriod &+ 1 { recycle(tier: target, slot: targetSlot, period: targetPeriod) }
+                add(from: tier * Self.slotsPerTier + slot, into: target * Self.slotsPerTier + targetSlot)
+                break
+            }
+            target += 1  // the slice above already moved on: try the next tier
+        }
+        let cells = counters + (tier * Self.slotsPerTier + slot) * Self.counterStride
+        cells[Self.mergedOffset].store(1, ordering: .releasing)
+    }
+
+    private func add(from source: Int, into destination: Int) {
+        let from = counters + source * Self.counterStride
+        let into = counters + destination * Self.counterStride
+        for i in Self.countOffset..<Self.maxOffset {
+            into[i].wrappingAdd(from[i].load(ordering: .relaxed), ordering: .relaxed)
+        }
+        let maximum = from[Self.maxOffset].load(ordering: .relaxed)
+        if maximum > into[Self.maxOffset].load(ordering: .relaxed) {
+            into[Self.maxOffset].store(maximum, ordering: .relaxed)
+        }
+        let fromBins = histogram + source * Self.buckets
+        let intoBins = histogram + destination * Self.buckets
+        for i in 0..<Self.buckets {
+            let value = fromBins[i].load(ordering: .relaxed)
+            if value != 0 { intoBins[i].wrappingAdd(value, ordering: .relaxed) }
+        }
+    }
+
+    // MARK: - Reading
+
+    /// The statistics of `window` as of instant `now`. Lock-free; computed on each call.
+    public func stats(_ window: StatisticsWindow, now: Int64) -> WindowStats {
+        let top = window.tier
+        let start = now - window.nanoseconds
+        var counts = [Double](repeating: 0, count: 7)
+        var bins = [Double](repeating: 0, count: Self.buckets)
+        var maximum: UInt64 = 0
+        for tier in 0...top {
+            for slot in 0..<Self.slotsPerTier {
+                let index = tier * Self.slotsPerTier + slot
+                let cells = counters + index * Self.counterStride
+                let tag = cells[Self.tagOffset].load(ordering: .acquiring)
+                if tag == 0 { continue }
+                if tier < top && cells[Self.mergedOffset].load(ordering: .acquiring) != 0 { continue }
+                let width = Self.widths[tier]
+                let sliceStart = Int64(tag - 1) * width
+                let sliceEnd = sliceStart + width
+                if sliceEnd <= start || sliceStart > now { continue }
+                let weight = sliceStart >= start ? 1.0 : Double(sliceEnd - start) / Double(width)
+                for i in 0..<7 {
+                    counts[i] += weight * Double(cells[Self.countOffset + i].load(ordering: .relaxed))
+                }
+                let sliceBins = histogram + index * Self.buckets
+                for i in 0..<Self.buckets {
+                    let value = sliceBins[i].load(ordering: .relaxed)
+                    if value != 0 { bins[i] += weight * Double(value) }
+                }
+                maximum = Swift.max(maximum, cells[Self.maxOffset].load(ordering: .relaxed))
+            }
+        }
+        return Self.summarize(counts: counts, bins: bins, maximum: maximum)
+    }
+
+    static func summarize(counts: [Double], bins: [Double], maximum: UInt64) -> WindowStats {
+        func whole(_ value: Double) -> Int { Int(value.rounded()) }
+        let successes = whole(counts[Int(Outcome.success.rawValue)])
+        let plain = whole(counts[Int(Outcome.failure.rawValue)])
+        let timeouts = whole(counts[Int(Outcome.timeout.rawValue)])
+        let breaker = whole(counts[Int(Outcome.rejectedByBreaker.rawValue)])
+        let bulkhead = whole(counts[Int(Outcome.rejectedByBulkhead.rawValue)])
+        let limiter = whole(counts[Int(Outcome.rejectedByRateLimiter.rawValue)])
+        let unknown = whole(counts[Int(Outcome.unknown.rawValue)])
+        let rejections = breaker + bulkhead + limiter
+        let failures = plain + timeouts + rejections
+        let calls = successes + failures
+        let maxSeconds = Double(maximum) * 1e-9
+        let total = bins.reduce(0, +)
+        func percentile(_ q: Double) -> Double {
+            guard total > 0 else { return 0 }
+            let rank = q * total
+            var cumulative = 0.0
+            for (i, value) in bins.enumerated() where value > 0 {
+                cumulative += value
+                if cumulative >= rank {
+                    return Swift.min(LatencyBuckets.representative(of: i) * 1e-9, maxSeconds)
+                }
+            }
+            return maxSeconds
+        }
+        return WindowStats(
+            calls: calls, successes: successes, failures: failures, timeouts: timeouts,
+            rejections: rejections, breakerRejections: breaker, bulkheadRejections: bulkhead,
+            rateLimiterRejections: limiter, unknown: unknown,
+            errorRate: calls > 0 ? Double(failures) / Double(calls) : 0,
+            p50: percentile(0.5), p90: percentile(0.9), p99: percentile(0.99), max: total > 0 ? maxSeconds : 0)
+    }
+
+    /// All four windows as of `now`.
+    public func allStats(now: Int64) -> [StatisticsWindow: WindowStats] {
+        var result: [StatisticsWindow: WindowStats] = [:]
+        for window in StatisticsWindow.allCases { result[window] = stats(window, now: now) }
+        return result
+    }
+}
