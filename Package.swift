@@ -9,7 +9,14 @@ let package = Package(
         // The raw Lua C API, for baselines in Benchmarks/.
         .library(name: "CLua", targets: ["CLua"]),
         .library(name: "Resilience", targets: ["Resilience"]),
+        .library(name: "Sentinel", targets: ["Sentinel"]),
         .executable(name: "scripthost-demo", targets: ["ScriptHostDemo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Lua 5.4 from the system (Debian: liblua5.4-dev).
@@ -39,6 +46,25 @@ let package = Package(
         .testTarget(
             name: "ResilienceTests",
             dependencies: ["Resilience"]
+        ),
+        // Observer, control plane, audit, persistence, and the meta-policy engine.
+        .target(
+            name: "Sentinel",
+            dependencies: [
+                "ScriptHost",
+                "Resilience",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .testTarget(
+            name: "SentinelTests",
+            dependencies: [
+                "Sentinel",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
         ),
         .testTarget(
             name: "ScriptHostTests",

@@ -407,7 +407,7 @@ static void siftdown (SortState *ss, IdxT lo, IdxT root, IdxT n) {
 }
 
 
-static void heapsort (SortState *ss, IdxT lo, IdxT up) {
+static void sort_heap (SortState *ss, IdxT lo, IdxT up) {
   lua_State *L = ss->L;
   IdxT n = up - lo + 1;
   IdxT i;
@@ -432,7 +432,7 @@ static void auxsort (SortState *ss, IdxT lo, IdxT up, int depth) {
   while (lo < up) {  /* loop for tail recursion */
     IdxT p;  /* Pivot index */
     if (depth-- <= 0) {  /* too many unbalanced partitions? */
-      heapsort(ss, lo, up);
+      sort_heap(ss, lo, up);
       return;
     }
     /* sort elements 'lo', 'p', and 'up' */

@@ -12,9 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-/* Long library calls are charged against the instruction budget per poll, so
+/* Long library calls are charged against the instruction budget per poll (one poll covers roughly
+ * 1,000 to 3,000 instructions worth of work), so
  * that in a deterministic run the budget (not the wall clock) stops them. */
-#define SH_POLL_COST 64
+#define SH_POLL_COST 1000
 
 static sh_callbacks g_callbacks;
 

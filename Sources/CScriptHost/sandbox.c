@@ -48,6 +48,22 @@ static int sandbox_type(lua_State *L) {
     return 1;
 }
 
+/* Converting a numeric string costs time linear in its length inside one C
+ * call (84 ms for 16 MiB here); no number needs more than this many bytes. */
+#define SH_TONUMBER_MAX_LENGTH 4096
+
+static int sandbox_tonumber(lua_State *L) {
+    if (lua_type(L, 1) == LUA_TSTRING && lua_rawlen(L, 1) > SH_TONUMBER_MAX_LENGTH) {
+        luaL_checkany(L, 1);
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
 static int sandbox_next(lua_State *L) {
     if (lua_type(L, 1) == LUA_TUSERDATA && sh_is_view(L, 1)) return sh_view_next(L);
     return sh_sorted_next(L);
@@ -98,7 +114,7 @@ static int open_sandbox(lua_State *L) {
     luaL_requiref(L, LUA_GNAME, luaopen_base, 1);          /* 1: globals */
     lua_newtable(L);                                       /* 2: sandbox */
     static const char *const base_names[] = {
-        "assert", "error", "ipairs", "pcall", "select", "tonumber", "tostring",
+        "assert", "error", "ipairs", "pcall", "select", "tostring",
         "getmetatable", "_VERSION", NULL,
     };
     for (int i = 0; base_names[i] != NULL; i++) copy_field(L, 1, 2, base_names[i]);
@@ -110,6 +126,9 @@ static int open_sandbox(lua_State *L) {
         {NULL, NULL},
     };
     luaL_setfuncs(L, guarded, 0);
+    lua_getfield(L, 1, "tonumber");
+    lua_pushcclosure(L, sandbox_tonumber, 1);
+    lua_setfield(L, 2, "tonumber");
 
     luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 0);  /* 3 */
     sh_install_bounded_string(L, 3);

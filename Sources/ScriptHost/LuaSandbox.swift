@@ -252,6 +252,14 @@ public final class LuaSandbox {
         return try readResult(at: -1, name: "value")
     }
 
+    /// The Lua type name of the value a reference holds (`table`, `function`, ...).
+    public func typeName(of reference: LuaReference) throws(ScriptError) -> String {
+        try check(reference)
+        lua_rawgeti(state, CLUA_REGISTRYINDEX, lua_Integer(reference.id))
+        defer { lua_settop(state, -2) }
+        return StackReader.typeName(state, -1)
+    }
+
     /// The Lua type name of `reference[field]` (`nil` when the reference is
     /// not a table): check for `function` before calling a field.
     public func typeName(of reference: LuaReference, field: String) throws(ScriptError) -> String {

@@ -1,0 +1,73 @@
+/// Who may issue which command on which target.
+///
+/// With no roles configured (the default), operators and the sentinel may do
+/// everything, and scripts everything except `automation.*` and
+/// `script.resume`, which need an operator. Once roles are configured,
+/// anything not granted is denied (the sentinel's own automatic trial
+/// promotions and rollbacks stay allowed).
+///
+/// ```swift
+/// var access = AccessPolicy()
+/// access.roles["canary"] = Role(grants: [Grant(commands: ["param.set"], targets: ["checkout.split.*"])])
+/// access.assignments["script:canary"] = ["canary"]
+/// ```
+public struct AccessPolicy: Sendable, Hashable {
+    /// Roles by name.
+    public var roles: [String: Role]
+    /// Identity patterns (`script:canary`, `operator:*`) to the roles they hold.
+    public var assignments: [String: [String]]
+
+    public init(roles: [String: Role] = [:], assignments: [String: [String]] = [:]) {
+        self.roles = roles
+        self.assignments = assignments
+    }
+
+    /// True once any role is configured: from then on, only grants allow.
+    public var isConfigured: Bool { !roles.isEmpty }
+
+    /// Nil when allowed, else the reason for the denial.
+    public func denial(of identity: Identity, command: String, target: String?) -> String? {
+        if identity.kind == .sentinel { return nil }
+        guard isConfigured else {
+            if identity.kind == .script, Self.operatorOnly.contains(where: { $0.matches(command) }) {
+                return "\(command) needs an operator; \(identity) is a script"
+            }
+            return nil
+        }
+        let names = assignments.filter { NamePattern($0.key).matches(identity.auditName) }.flatMap(\.value)
+        for name in names.sorted() {
+            guard let role = roles[name] else { continue }
+            if role.grants.contains(where: { $0.allows(command: command, target: target) }) { return nil }
+        }
+        if names.isEmpty { return "\(identity) has no role that grants \(command)" }
+        let onTarget = target.map { " on \($0)" } ?? ""
+        return "no role of \(identity) (\(names.sorted().joined(separator: ", "))) grants \(command)\(onTarget)"
+    }
+
+    static let operatorOnly: [NamePattern] = ["automation.*", "script.resume"]
+}
+
+/// A named set of grants.
+public struct Role: Sendable, Hashable {
+    public var grants: [Grant]
+    public init(grants: [Grant]) { self.grants = grants }
+}
+
+/// Allows commands matching ``commands`` on targets matching ``targets``
+/// (any target when ``targets`` is nil).
+public struct Grant: Sendable, Hashable {
+    public var commands: [NamePattern]
+    public var targets: [NamePattern]?
+
+    public init(commands: [NamePattern], targets: [NamePattern]? = nil) {
+        self.commands = commands
+        self.targets = targets
+    }
+
+    func allows(command: String, target: String?) -> Bool {
+        guard commands.contains(where: { $0.matches(command) }) else { return false }
+        guard let targets else { return true }
+        guard let target else { return false }
+        return targets.contains { $0.matches(target) }
+    }
+}

@@ -1,0 +1,336 @@
+import Resilience
+import Synchronization
+
+/// The one door through which knobs change: commands from scripts, operators
+/// and the sentinel are decoded, validated, authorized, guarded, applied and
+/// audited here, each on its own.
+///
+/// ```swift
+/// let plane = ControlPlane(registry: registry)
+/// let outcome = await plane.execute("param.set", ["param": "checkout.retry.max_attempts", "value": 2],
+///                                   context: CommandContext(identity: .operator("alice"), reason: "incident 42"))
+/// // outcome.outcome == .applied; read the value back with param.get, never assume it
+/// ```
+///
+/// A rejected, denied or failed command changes nothing, and every decision
+/// is an ``AuditEntry`` in ``audit``.
+public final class ControlPlane: Sendable {
+    /// The knobs and pipelines commands act on.
+    public let registry: ParameterRegistry
+    /// Every decision, in memory and in the configured sinks.
+    public let audit: AuditLog
+    /// Monotonic time, for guard intervals.
+    public let time: any TimeSource
+    /// Unix seconds at `time`'s origin; audit times are `epoch + elapsed`
+    /// (a virtual epoch in `simulate`, so the audit is reproducible).
+    public let epoch: Double
+
+    private struct State {
+        var commands: [String: any Command] = [:]
+        var access: AccessPolicy
+        var guards: GuardPolicy
+        var frozen: Frozen?
+        var lastChange: [String: Int64] = [:]
+        var idempotency: [String: CommandOutcome] = [:]
+        var idempotencyOrder: [String] = []
+    }
+
+    /// Who froze automation, when and why.
+    public struct Frozen: Sendable, Hashable {
+        public var by: String
+        public var reason: String?
+        public var since: Double
+    }
+
+    private let state: Mutex<State>
+
+    /// Keys remembered for idempotency; older ones are forgotten first.
+    static let idempotencyCapacity = 10_000
+
+    public init(
+        registry: ParameterRegistry, audit: AuditLog = AuditLog(), access: AccessPolicy = AccessPolicy(),
+        guards: GuardPolicy = GuardPolicy(), time: any TimeSource = MonotonicTimeSource(),
+        epoch: Double = ControlPlane.wallClockNow()
+    ) {
+        self.registry = registry
+        self.audit = audit
+        self.time = time
+        self.epoch = epoch
+        state = Mutex(State(access: access, guards: guards))
+        for command in BuiltinCommands.all {
+            state.withLock { $0.commands[command.name] = command }
+        }
+    }
+
+    // MARK: - Configuration
+
+    /// Registers a command next to the built-ins. Names are unique.
+    public func register(_ command: any Command) throws(CommandError) {
+        try state.withLock { (state: inout State) throws(CommandError) in
+            guard state.commands[command.name] == nil else {
+                throw CommandError(.duplicate, "a command named \(command.name) is already registered")
+            }
+            state.commands[command.name] = command
+        }
+    }
+
+    /// The registered command names, sorted.
+    public var commandNames: [String] { state.withLock { $0.commands.keys.sorted() } }
+
+    /// The command registered under `name`.
+    public func command(named name: String) -> (any Command)? { state.withLock { $0.commands[name] } }
+
+    /// The access policy in force; changing it applies to the next command.
+    public var access: AccessPolicy {
+        get { state.withLock { $0.access } }
+        set { state.withLock { $0.access = newValue } }
+    }
+
+    /// The guards in force; changing them applies to the next command.
+    public var guards: GuardPolicy {
+        get { state.withLock { $0.guards } }
+        set { state.withLock { $0.guards = newValue } }
+    }
+
+    /// Applies a configuration file's roles, grants and guards.
+    public func configure(_ configuration: ControlPlaneConfiguration) {
+        state.withLock {
+            $0.access = configuration.access
+            $0.guards = configuration.guards
+        }
+    }
+
+    /// Non-nil while automation is frozen.
+    public var frozen: Frozen? { state.withLock { $0.frozen } }
+
+    func setFrozen(_ frozen: Frozen?) { state.withLock { $0.frozen = frozen } }
+
+    /// The current audit time: Unix seconds.
+    public var now: Double { epoch + Double(time.now()) / 1e9 }
+
+    // MARK: - Executing
+
+    /// Decodes, validates, authorizes, guards, applies and audits one command.
+    /// Never throws: the outcome says what happened.
+    public func execute(
+        _ name: String, _ arguments: [String: CommandValue] = [:], context: CommandContext
+    ) async -> CommandOutcome {
+        let arguments = CommandArguments(command: name, values: arguments)
+        if let key = context.idempotencyKey, let previous = state.withLock({ $0.idempotency[key] }) {
+            var repeated = previous
+            repeated.repeated = true
+            return repeated
+        }
+        let outcome = await run(name, arguments, context)
+        if let key = context.idempotencyKey {
+            state.withLock { state in
+                if state.idempotency.updateValue(outcome, forKey: key) == nil {
+                    state.idempotencyOrder.append(key)
+                    if state.idempotencyOrder.count > Self.idempotencyCapacity {
+                        state.idempotency.removeValue(forKey: state.idempotencyOrder.removeFirst())
+                    }
+                }
+            }
+        }
+        return outcome
+    }
+
+    /// Validates a command without authorizing, guarding or applying it
+    /// (for `sentinel check`).
+    public func validate(_ name: String, _ arguments: [String: CommandValue]) throws(CommandError) {
+        let arguments = CommandArguments(command: name, values: arguments)
+        guard let command = command(named: name) else { throw Self.unknown(name) }
+        try command.validate(arguments, in: self)
+    }
+
+    private func run(_ name: String, _ arguments: CommandArguments, _ context: CommandContext) async -> CommandOutcome {
+        guard let command = command(named: name) else {
+            return finish(name, nil, arguments, context, error: Self.unknown(name), query: false)
+        }
+        let target: String?
+        do {
+            target = try command.target(arguments)
+            try command.validate(arguments, in: self)
+        } catch {
+            return finish(name, nil, arguments, context, error: error, query: command.isQuery)
+        }
+        if let refusal = admit(command, target: target, arguments: arguments, context: context) {
+            return finish(name, target, arguments, context, error: refusal, query: command.isQuery)
+        }
+        if context.dryRun && !command.isQuery {
+            return finish(name, target, arguments, context, outcome: .dryRun, result: nil)
+        }
+        let reservation = reserve(command, target: target)
+        do {
+            let result = try await apply(command, arguments, context)
+            return finish(name, target, arguments, context, outcome: .applied, result: result, query: command.isQuery)
+        } catch {
+            release(reservation)
+            let failure = error as? CommandError ?? CommandError(.failed, "\(name) failed: \(error)")
+            let reported = failure.code == .failed ? failure : CommandError(.failed, failure.message)
+            return finish(name, target, arguments, context, error: reported, query: command.isQuery)
+        }
+    }
+
+    private func apply(
+        _ command: any Command, _ arguments: CommandArguments, _ context: CommandContext
+    ) async throws -> CommandValue {
+        guard let timeout = command.timeout else {
+            return try await command.apply(arguments, context: context, in: self)
+        }
+        return try await withThrowingTaskGroup(of: CommandValue?.self) { group in
+            group.addTask { try await command.apply(arguments, context: context, in: self) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let result = first else {
+                throw CommandError(.failed, "\(command.name) timed out after \(timeout.secondsText)")
+            }
+            return result
+        }
+    }
+
+    /// Authorization, the freeze and the guards. Nil when the command may go ahead.
+    private func admit(
+        _ command: any Command, target: String?, arguments: CommandArguments, context: CommandContext
+    ) -> CommandError? {
+        let (access, guards, frozen) = state.withLock { ($0.access, $0.guards, $0.frozen) }
+        if let denial = access.denial(of: context.identity, command: command.name, target: target) {
+            return CommandError(.unauthorized, denial)
+        }
+        if let frozen, context.identity.kind == .script, !command.isQuery {
+            let why = frozen.reason.map { ": \($0)" } ?? ""
+            return CommandError(.frozen, "automation is frozen by \(frozen.by)\(why)")
+        }
+        if let limit = guards.maxCommandsPerEvaluation, let position = context.positionInEvaluation, position > limit {
+            return CommandError(
+                .guardRefused,
+                "guard max_commands_per_evaluation: command \(position) of this evaluation, the limit is \(limit)")
+        }
+        guard command.changesParameter, let parameter = target else { return nil }
+        let applicable = guards.guards(for: parameter)
+        guard !applicable.isEmpty else { return nil }
+        do {
+            guard let proposed = try command.proposedValue(arguments, in: self) else { return nil }
+            let current = try registry.value(parameter)
+            let now = time.now()
+            let last = state.withLock { $0.lastChange[parameter] }
+            let since = last.map { Duration.nanoseconds(now - $0) }
+            for guardRule in applicable {
+                if let refusal = guardRule.refusal(
+                    parameter: parameter, current: current, proposed: proposed, sinceLastChange: since)
+                {
+                    return CommandError(.guardRefused, refusal)
+                }
+            }
+        } catch let error as CommandError {
+            return error
+        } catch let error as KnobError {
+            return CommandError.from(error)
+        } catch {
+            return CommandError(.invalidArgument, "\(error)")
+        }
+        return nil
+    }
+
+    private struct Reservation {
+        var parameter: String
+        var previous: Int64?
+    }
+
+    /// Records the change time before applying, so two concurrent changes of
+    /// one knob cannot both pass the interval guard; undone if applying fails.
+    private func reserve(_ command: any Command, target: String?) -> Reservation? {
+        guard command.changesParameter, let parameter = target else { return nil }
+        let now = time.now()
+        return state.withLock { state in
+            let previous = state.lastChange.updateValue(now, forKey: parameter)
+            return Reservation(parameter: parameter, previous: previous)
+        }
+    }
+
+    private func release(_ reservation: Reservation?) {
+        guard let reservation else { return }
+        state.withLock { $0.lastChange[reservation.parameter] = reservation.previous }
+    }
+
+    // MARK: - Audit
+
+    private func finish(
+        _ name: String, _ target: String?, _ arguments: CommandArguments, _ context: CommandContext,
+        error: CommandError, query: Bool
+    ) -> CommandOutcome {
+        let entry = AuditEntry(
+            time: now, actor: context.identity.auditName, action: name, target: target,
+            args: .object(arguments.values), outcome: error.outcome, reason: error.message,
+            evidence: context.evidence, correlationID: context.correlationID)
+        audit.append(entry)
+        return CommandOutcome(outcome: error.outcome, result: nil, error: error, entry: entry)
+    }
+
+    private func finish(
+        _ name: String, _ target: String?, _ arguments: CommandArguments, _ context: CommandContext,
+        outcome: AuditOutcome, result: CommandValue?, query: Bool = false
+    ) -> CommandOutcome {
+        let entry = AuditEntry(
+            time: now, actor: context.identity.auditName, action: name, target: target,
+            args: .object(arguments.values), outcome: outcome, reason: context.reason,
+            evidence: context.evidence, correlationID: context.correlationID,
+            result: query || result == .null ? nil : result)
+        // Queries that succeed are answers, not decisions: not audited.
+        if !query { audit.append(entry) }
+        return CommandOutcome(outcome: outcome, result: result, error: nil, entry: query ? nil : entry)
+    }
+
+    /// Records a lifecycle event (`script.load`, `trial.promote`, ...) in the audit.
+    public func record(_ entry: AuditEntry) {
+        audit.append(entry)
+    }
+
+    private static func unknown(_ name: String) -> CommandError {
+        CommandError(.unknownCommand, "unknown command '\(name)'")
+    }
+
+    /// Unix seconds now, from the system's real-time clock.
+    public static func wallClockNow() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What happened to one command.
+public struct CommandOutcome: Sendable, Hashable {
+    public var outcome: AuditOutcome
+    /// What the command returned, when applied.
+    public var result: CommandValue?
+    /// Why it did not apply.
+    public var error: CommandError?
+    /// The audit entry written for it (nil for successful queries, which are not audited).
+    public var entry: AuditEntry?
+    /// True when this is the stored outcome of an earlier command with the same idempotency key.
+    public var repeated: Bool = false
+
+    public init(outcome: AuditOutcome, result: CommandValue?, error: CommandError?, entry: AuditEntry?) {
+        self.outcome = outcome
+        self.result = result
+        self.error = error
+        self.entry = entry
+    }
+}
+
+extension CommandError {
+    /// A knob's refusal as a command error that keeps its reason.
+    public static func from(_ error: KnobError) -> CommandError {
+        switch error.code {
+        case .unknownKnob, .malformedName: CommandError(.unknownParameter, error.message)
+        default: CommandError(.invalidValue, error.message)
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import ScriptHost
+
+/// The table a script returns, checked.
+///
+/// ```lua
+/// return {
+///   name = "shed-retries",   -- optional, defaults to the file name
+///   interval = "5s",         -- required, at least 100ms
+///   dry_run = false,         -- optional
+///   fresh_memory = false,    -- optional: on reload, start with an empty memory
+///   staged = 0,              -- optional: on reload, run the new version in dry run for N evaluations first
+///   evaluate = function(state, memory) ... end,
+/// }
+/// ```
+struct ScriptDefinition: Sendable, Hashable {
+    var name: String
+    var interval: Duration
+    var dryRun: Bool
+    var freshMemory: Bool
+    var stagedEvaluations: Int
+
+    /// The shortest interval accepted: faster rules belong in the data plane.
+    static let minimumInterval: Duration = .milliseconds(100)
+
+    static let fields: Set<String> = ["name", "interval", "dry_run", "fresh_memory", "staged", "evaluate", "description"]
+
+    /// Reads and checks the returned table; errors name the field.
+    static func read(from sandbox: LuaSandbox, result: LuaReference, defaultName: String) throws(ScriptLoadError) -> ScriptDefinition {
+        func fail(_ message: String) -> ScriptLoadError { ScriptLoadError(message: message) }
+        let type: String
+        do {
+            type = try sandbox.typeName(of: result, field: "evaluate")
+        } catch {
+            throw fail("\(error.message)")
+        }
+        func field(_ name: String) throws(ScriptLoadError) -> LuaValue {
+            do {
+                return try sandbox.field(name, of: result)
+            } catch {
+                throw fail("field '\(name)': \(error.message)")
+            }
+        }
+        let resultType = (try? sandbox.typeName(of: result)) ?? "nil"
+        guard resultType == "table" else {
+            throw fail("the script must return a table (with name, interval and evaluate), got \(resultType)")
+        }
+        guard type == "function" else {
+            throw fail("field 'evaluate' must be a function, got \(type)")
+        }
+        var name = defaultName
+        switch try field("name") {
+        case .nil: break
+        case .string(let value) where isValidName(value): name = value
+        case .string(let value): throw fail("field 'name': \"\(value)\" is not a script name (letters, digits, '_', '-', '.')")
+        case let other: throw fail("field 'name' must be a string, got \(other.typeName)")
+        }
+        let interval: Duration
+        switch try field("interval") {
+        case .nil:
+            throw fail("field 'interval' is required (how often evaluate runs, for example \"5s\")")
+        case let value:
+            guard let seconds = try? ScriptAPI.seconds(value) else {
+                throw fail("field 'interval' must be a duration like \"5s\" or a number of seconds, got \(value)")
+            }
+            guard seconds > 0 else { throw fail("field 'interval' must be positive, got \(seconds)") }
+            interval = .nanoseconds(Int64((seconds * 1e9).rounded()))
+            guard interval >= minimumInterval else {
+                throw fail("field 'interval' is \(seconds)s, below the minimum of 0.1s")
+            }
+        }
+        let dryRun = try boolean(field("dry_run"), "dry_run")
+        let freshMemory = try boolean(field("fresh_memory"), "fresh_memory")
+        var staged = 0
+        switch try field("staged") {
+        case .nil: break
+        case let value:
+            guard let count = value.integerValue, count >= 0, count <= 1000 else {
+                throw fail("field 'staged' must be a whole number of evaluations in 0...1000, got \(value)")
+            }
+            staged = Int(count)
+        }
+        return ScriptDefinition(name: name, interval: interval, dryRun: dryRun, freshMemory: freshMemory, stagedEvaluations: staged)
+    }
+
+    private static func boolean(_ value: LuaValue, _ name: String) throws(ScriptLoadError) -> Bool {
+        switch value {
+        case .nil: return false
+        case .boolean(let flag): return flag
+        default: throw ScriptLoadError(message: "field '\(name)' must be true or false, got \(value.typeName)")
+        }
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 128
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") }
+    }
+}
+
+/// Why a script could not be loaded: printed as `path:line: message`.
+public struct ScriptLoadError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The file (display path), when known.
+    public var path: String?
+    public var line: Int?
+    public var message: String
+
+    public init(path: String? = nil, line: Int? = nil, message: String) {
+        self.path = path
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String {
+        switch (path, line) {
+        case (let path?, let line?): "\(path):\(line): \(message)"
+        case (let path?, nil): "\(path): \(message)"
+        default: message
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Logging
+import Resilience
+import ScriptHost
+import ServiceLifecycle
+
+/// The meta-policy service: watches folders of Lua scripts, evaluates each on
+/// its interval, applies their commands through the control plane, and on
+/// graceful shutdown finishes the running evaluation, flushes the audit and
+/// saves the state.
+///
+/// ```swift
+/// let plane = ControlPlane(registry: registry)
+/// let sentinel = Sentinel(plane: plane, configuration: .init(folders: ["policies"], stateFile: "sentinel.state"))
+/// let group = ServiceGroup(services: [sentinel], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+/// try await group.run()
+/// ```
+public final class Sentinel: Service, Sendable {
+    public struct Configuration: Sendable {
+        /// Folders of `*.lua` scripts, watched for changes.
+        public var folders: [String]
+        /// Where knob values, the freeze and trials are saved (nil: not saved).
+        public var stateFile: String?
+        /// Limits of every script call.
+        public var limits: ScriptLimits
+        /// Consecutive failures after which a script is suspended.
+        public var failureLimit: Int
+        /// Seeds `math.random` in every sandbox.
+        public var seed: Int64
+        /// Debounce, polling, inotify and SIGHUP settings of the folder watcher.
+        public var watcher: ScriptFolderWatcher.Configuration
+        /// The longest the scheduler sleeps before looking for newly loaded scripts.
+        public var idleWake: Duration
+
+        public init(
+            folders: [String], stateFile: String? = nil, limits: ScriptLimits = .default, failureLimit: Int = 5,
+            seed: Int64 = 0, watcher: ScriptFolderWatcher.Configuration = .init(), idleWake: Duration = .milliseconds(500)
+        ) {
+            self.folders = folders
+            self.stateFile = stateFile
+            self.limits = limits
+            self.failureLimit = failureLimit
+            self.seed = seed
+            self.watcher = watcher
+            self.idleWake = idleWake
+        }
+    }
+
+    public let plane: ControlPlane
+    public let engine: ScriptEngine
+    public let configuration: Configuration
+    public let watcher: ScriptFolderWatcher
+    let logger: Logger
+    let metrics: StateMetricsReporter
+
+    public init(
+        plane: ControlPlane, configuration: Configuration, logger: Logger = Logger(label: "sentinel"),
+        alertSink: (any AlertSink)? = nil, metrics: StateMetricsReporter = StateMetricsReporter()
+    ) {
+        self.plane = plane
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = metrics
+        engine = ScriptEngine(
+            plane: plane, limits: configuration.limits, seed: configuration.seed,
+            failureLimit: configuration.failureLimit, logger: logger, alertSink: alertSink)
+        watcher = ScriptFolderWatcher(folders: configuration.folders, configuration: configuration.watcher, logger: logger)
+        let engine = engine
+        let watcher = watcher
+        try? plane.register(ScriptPauseCommand(engine: engine))
+        try? plane.register(ScriptResumeCommand(engine: engine))
+        try? plane.register(ScriptsReloadCommand { _ = await watcher.reloadNow() })
+    }
+
+    /// Restores the state file (a corrupt or unreadable one is reported and
+    /// the configured defaults stay), then runs until graceful shutdown.
+    public func run() async throws {
+        restoreState()
+        let engine = engine
+        let watcher = watcher
+        await cancelWhenGracefulShutdown { [self] in
+            await withDiscardingTaskGroup { group in
+                group.addTask { await watcher.run { changes in await engine.apply(changes) } }
+                group.addTask { await self.schedule() }
+            }
+        }
+        plane.audit.flush()
+        saveState()
+        logger.info("sentinel stopped: audit flushed, state saved")
+    }
+
+    /// Evaluates scripts as they fall due until cancelled. A late wake-up is
+    /// one catch-up round, never a burst.
+    func schedule() async {
+        let time = plane.time
+        while !Task.isCancelled {
+            let now = time.now()
+            let next = await engine.nextDue ?? (now + configuration.idleWake.nanoseconds)
+            let wake = min(next, now + configuration.idleWake.nanoseconds)
+            if wake > now {
+                do {
+                    try await time.sleep(until: wake)
+                } catch {
+                    return
+                }
+            }
+            let round = await engine.tick()
+            if !round.evaluated.isEmpty {
+                metrics.report(Observer(registry: plane.registry).snapshot())
+            }
+        }
+    }
+
+    func restoreState() {
+        guard let path = configuration.stateFile else { return }
+        do {
+            guard let state = try StateFile(path: path).load() else {
+                logger.info("no state file at \(path) yet; starting from the configured defaults")
+                return
+            }
+            for problem in plane.restore(state) { logger.warning("\(path): \(problem)") }
+            logger.info("restored \(state.parameters.count) knob values from \(path)")
+        } catch {
+            logger.error("\(error); starting from the configured defaults")
+        }
+    }
+
+    /// Saves the state file now (also done on shutdown).
+    public func saveState() {
+        guard let path = configuration.stateFile else { return }
+        do {
+            try StateFile(path: path).save(plane.persistedState())
+        } catch {
+            logger.error("could not save the state: \(error)")
+        }
+    }
+}

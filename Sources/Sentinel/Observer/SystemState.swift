@@ -1,0 +1,119 @@
+import Resilience
+
+/// A snapshot of everything a rule may look at: every pipeline's windows,
+/// breaker, bulkhead and rate limiter, every knob, and what later modules
+/// contribute (trials).
+///
+/// Taking one is cheap: it holds the pipelines and the instant, and window
+/// statistics (with their percentiles) are computed when read, all at that
+/// same instant, so one pipeline's figures are consistent with each other
+/// and a rule that reads 10 of 1,000 pipelines pays for 10.
+public struct SystemState: Sendable {
+    /// The instant windows are computed at, in the pipelines' nanoseconds.
+    public let instant: Int64
+    /// `instant` in seconds: the `state.now` scripts see.
+    public var now: Double { Double(instant) / 1e9 }
+    /// Pipelines by name.
+    public let pipelines: [String: PipelineState]
+    /// Pipeline names in registration order.
+    public let pipelineNames: [String]
+    /// Automation is frozen by an operator.
+    public var frozen: Bool
+    /// Shadow trials by name (filled by the trial module).
+    public var trials: [String: CommandValue]
+
+    public init(instant: Int64, pipelines: [PipelineState], frozen: Bool = false, trials: [String: CommandValue] = [:]) {
+        self.instant = instant
+        var byName: [String: PipelineState] = [:]
+        byName.reserveCapacity(pipelines.count)
+        for pipeline in pipelines { byName[pipeline.name] = pipeline }
+        self.pipelines = byName
+        pipelineNames = pipelines.map(\.name)
+        self.frozen = frozen
+        self.trials = trials
+    }
+
+    /// One pipeline.
+    public func pipeline(_ name: String) -> PipelineState? { pipelines[name] }
+
+    /// A knob's metadata and values, by full name (`checkout.retry.max_attempts`).
+    public func parameter(_ name: String) -> ParameterInfo? {
+        guard let dot = name.firstIndex(of: "."), let pipeline = pipelines[String(name[..<dot])] else { return nil }
+        return pipeline.parameters.first { $0.name == name }
+    }
+
+    // MARK: - Queries
+
+    /// The error rate of a pipeline over a window; 0 with no traffic or no such pipeline.
+    public func errorRate(_ pipeline: String, _ window: StatisticsWindow) -> Double {
+        pipelines[pipeline]?.window(window).errorRate ?? 0
+    }
+
+    /// A latency percentile (`0.5`, `0.9`, `0.99`, `1` for the maximum) in seconds; 0 with no traffic.
+    public func percentile(_ pipeline: String, _ window: StatisticsWindow, _ quantile: Double) -> Double {
+        guard let stats = pipelines[pipeline]?.window(window) else { return 0 }
+        switch quantile {
+        case ..<0.75: return stats.p50
+        case ..<0.95: return stats.p90
+        case ..<1: return stats.p99
+        default: return stats.max
+        }
+    }
+
+    /// The breaker state of a pipeline, nil when it has no breaker.
+    public func breakerState(_ pipeline: String) -> CircuitState? {
+        pipelines[pipeline]?.breaker?.state
+    }
+}
+
+/// One pipeline in a ``SystemState``: cheap fields read at snapshot time,
+/// windows computed when asked, at the snapshot's instant.
+public struct PipelineState: Sendable {
+    public let pipeline: Pipeline
+    public let instant: Int64
+    public var name: String { pipeline.name }
+    public let breaker: BreakerState?
+    public let bulkhead: BulkheadState?
+    /// Knob values as one consistent read.
+    public let parameters: [ParameterInfo]
+
+    public init(pipeline: Pipeline, instant: Int64) {
+        self.pipeline = pipeline
+        self.instant = instant
+        breaker = pipeline.breaker.map { BreakerState(state: $0.state, shadowState: $0.shadowState) }
+        bulkhead = pipeline.bulkhead.map { BulkheadState(inUse: $0.inUse, queued: $0.queued, capacity: $0.capacity) }
+        parameters = pipeline.knobs.entries()
+    }
+
+    /// Live statistics over a window.
+    public func window(_ window: StatisticsWindow) -> WindowStats {
+        pipeline.windows.stats(window, now: instant)
+    }
+
+    /// What the shadow configuration would have seen over a window.
+    public func shadowWindow(_ window: StatisticsWindow) -> WindowStats {
+        pipeline.shadowWindows.stats(window, now: instant)
+    }
+
+    /// The names of the traffic-split variants, in declaration order.
+    public var variantNames: [String] { pipeline.variantWindows.map(\.name) }
+
+    /// One variant's statistics over a window, nil for an unknown variant.
+    public func variantWindow(_ variant: String, _ window: StatisticsWindow) -> WindowStats? {
+        pipeline.variantWindows.first { $0.name == variant }?.windows.stats(window, now: instant)
+    }
+}
+
+/// A breaker's state in a snapshot.
+public struct BreakerState: Sendable, Hashable {
+    public var state: CircuitState
+    /// What the shadow breaker's state would be, when a breaker knob has a shadow.
+    public var shadowState: CircuitState?
+}
+
+/// A bulkhead's use in a snapshot.
+public struct BulkheadState: Sendable, Hashable {
+    public var inUse: Int
+    public var queued: Int
+    public var capacity: Int
+}

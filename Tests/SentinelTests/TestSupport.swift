@@ -1,0 +1,37 @@
+import Resilience
+import Synchronization
+
+@testable import Sentinel
+
+/// A checkout pipeline with every policy, on a manual clock, in its own registry.
+struct Fixture {
+    let registry = ParameterRegistry()
+    let clock = ManualClock()
+    let pipeline: Pipeline
+    let plane: ControlPlane
+
+    init(access: AccessPolicy = AccessPolicy(), guards: GuardPolicy = GuardPolicy()) throws {
+        let time = ClockTimeSource(clock)
+        pipeline = try Pipeline("checkout", registry: registry, time: time, seed: 1) {
+            Timeout(.milliseconds(500))
+            Retry(maxAttempts: 3)
+            CircuitBreaker()
+            Bulkhead(maxConcurrent: 10)
+            RateLimit(rate: 100)
+            TrafficSplit([("stable", 100), ("canary", 0)])
+        }
+        plane = ControlPlane(registry: registry, access: access, guards: guards, time: time, epoch: 1_800_000_000)
+    }
+
+    func set(_ parameter: String, _ value: CommandValue, as identity: Identity = .script("rule"),
+             position: Int? = nil, key: String? = nil, dryRun: Bool = false) async -> CommandOutcome {
+        await plane.execute(
+            "param.set", ["param": .string(parameter), "value": value],
+            context: CommandContext(identity: identity, source: "test", reason: "because", idempotencyKey: key,
+                dryRun: dryRun, positionInEvaluation: position))
+    }
+
+    func value(_ parameter: String) throws -> Double { try registry.value(parameter) }
+
+    func advance(_ duration: Duration) { clock.advance(by: duration) }
+}
