@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "CLua", targets: ["CLua"]),
         .library(name: "Resilience", targets: ["Resilience"]),
         .library(name: "Sentinel", targets: ["Sentinel"]),
+        .executable(name: "sentinel", targets: ["SentinelCommand"]),
         .executable(name: "scripthost-demo", targets: ["ScriptHostDemo"]),
     ],
     dependencies: [
@@ -17,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // Lua 5.4 from the system (Debian: liblua5.4-dev).
@@ -57,6 +59,16 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // The `sentinel` command: check, run.
+        .executableTarget(
+            name: "SentinelCommand",
+            dependencies: [
+                "Sentinel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

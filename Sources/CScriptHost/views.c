@@ -135,8 +135,10 @@ static void push_view_keys(lua_State *L, int index) {
         lua_pushvalue(L, base + i);
         lua_rawseti(L, -2, i);
     }
-    lua_replace(L, base + 1);
-    lua_settop(L, base + 1);
+    if (count > 0) {
+        lua_replace(L, base + 1);  /* with no keys the table is already there */
+        lua_settop(L, base + 1);
+    }
 }
 
 static int view_pairs(lua_State *L) {

@@ -237,13 +237,17 @@ import Testing
         // One Gregorian cycle covers every leap-year rule.
         let start = RFC3339.daysSinceEpoch(year: 1900, month: 1, day: 1)
         var expected = (year: Int64(1900), month: Int64(1), day: Int64(1))
-        for days in start..<start + 146_097 {
+        var firstMismatch: String?
+        for days in start..<start + 146_097 where firstMismatch == nil {
             let date = RFC3339.civilDate(daysSinceEpoch: days)
-            #expect(date == expected)
-            if date != expected { return }
-            #expect(RFC3339.daysSinceEpoch(year: date.year, month: date.month, day: date.day) == days)
+            let back = RFC3339.daysSinceEpoch(year: date.year, month: date.month, day: date.day)
+            if date != expected || back != days {
+                firstMismatch = "day \(days): got \(date), expected \(expected), back to \(back)"
+            }
             expected = Self.nextDay(after: expected)
         }
+        #expect(firstMismatch == nil)
+        #expect(expected == (2300, 1, 1))
     }
 
     @Test func parsedMillisecondTimesEqualTheWrittenOnes() {

@@ -63,11 +63,32 @@ typedef struct sh_state_info {
     int has_traceback;
     /* host-side panic record */
     int panicked;
+    /* hook bookkeeping (limits.c): what the state has installed, and the
+     * watchdog record of the hookless mode (private to limits.c) */
+    int hook_installed;           /* 0 none, 1 count hook every hook_granularity */
+    int hook_installed_granularity;
+    int watched;                  /* this call is registered with the watchdog */
+    uint64_t call_serial;         /* serial of the current call (watchdog) */
+    void *watch;
 } sh_state_info;
 
-/* Creates a state with the counting allocator, the limit hook and the panic
- * handler. Returns NULL when the first allocations fail. */
+/* Creates a state with the counting allocator and the panic handler (the
+ * limit hook is installed per call, as the limits require). Returns NULL when
+ * the first allocations fail. */
 lua_State *sh_newstate(sh_state_info *info);
+
+/* Closes a state made by sh_newstate (unregisters it from the watchdog first). */
+void sh_close(lua_State *L);
+
+/* How the limits of the next calls are enforced:
+ * - with an instruction budget, a count hook runs from the first instruction
+ *   (deterministic: Lua 5.4 then calls its hook dispatcher on every
+ *   instruction, whatever the hook interval, which roughly doubles the cost of
+ *   a tight loop);
+ * - without one, no hook runs: a watchdog thread arms the hook once the
+ *   deadline has passed, and the allocator arms it when the memory cap is hit.
+ * Returns 1 for the hookless mode. */
+int sh_hookless(const sh_state_info *info);
 
 /* Resets the per-call counters; call before every entry into Lua. */
 void sh_begin_call(lua_State *L);

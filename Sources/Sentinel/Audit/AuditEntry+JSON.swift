@@ -20,7 +20,7 @@ extension AuditEntry {
     }
 
     /// Appends the entry as one compact JSON object (no line break) to `writer`.
-    func encode(into writer: inout JSONWriter) {
+    public func encode(into writer: inout JSONWriter) {
         // The keys are written by hand in their sorted order: the fastest way to
         // a sorted object, and the order is part of the format.
         writer.writeRaw("{\"action\":")

@@ -93,16 +93,16 @@ public struct JSONWriter: Sendable {
         guard !members.isEmpty else { return writeRaw("{}") }
         bytes.append(UInt8(ascii: "{"))
         // Sorted bytewise rather than with `String.<`, which orders by Unicode
-        // canonical equivalence: bytes are what other tools compare.
+        // canonical equivalence: bytes are what other tools compare. Sorting the
+        // pairs (not the keys) saves hashing every key again for its value.
         var first = true
-        for key in members.keys.sorted(by: JSONWriter.bytewiseLess) {
+        for (key, value) in members.count == 1 ? Array(members) : members.sorted(by: { JSONWriter.bytewiseLess($0.key, $1.key) }) {
             if !first { bytes.append(UInt8(ascii: ",")) }
             first = false
             newline(depth: depth + 1)
             writeString(key)
             if style == .pretty { writeRaw(": ") } else { bytes.append(UInt8(ascii: ":")) }
-            // The key came from `members.keys`, so the lookup cannot miss.
-            write(members[key] ?? .null, depth: depth + 1)
+            write(value, depth: depth + 1)
         }
         newline(depth: depth)
         bytes.append(UInt8(ascii: "}"))
@@ -120,10 +120,9 @@ public struct JSONWriter: Sendable {
 
     /// True when `lhs` sorts before `rhs` by their UTF-8 bytes.
     static func bytewiseLess(_ lhs: String, _ rhs: String) -> Bool {
-        var lhs = lhs
-        var rhs = rhs
-        return lhs.withUTF8 { left in
-            rhs.withUTF8 { right in
+        // Native strings are contiguous UTF-8; the fallback covers bridged ones.
+        let fast = lhs.utf8.withContiguousStorageIfAvailable { left in
+            rhs.utf8.withContiguousStorageIfAvailable { right in
                 let common = min(left.count, right.count)
                 for index in 0..<common where left[index] != right[index] {
                     return left[index] < right[index]
@@ -131,6 +130,8 @@ public struct JSONWriter: Sendable {
                 return left.count < right.count
             }
         }
+        if let result = fast ?? nil { return result }
+        return lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
     }
 
     // MARK: - Scalars
@@ -176,20 +177,25 @@ public struct JSONWriter: Sendable {
     /// Appends a string with quotes, escaping `"`, `\` and control characters;
     /// everything else (including non-ASCII) passes through as UTF-8.
     mutating func writeString(_ text: String) {
-        var text = text
         bytes.append(UInt8(ascii: "\""))
-        text.withUTF8 { utf8 in
-            var runStart = 0
-            for index in 0..<utf8.count {
-                let byte = utf8[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                if runStart < index { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
-                runStart = index + 1
-                appendEscape(byte)
-            }
-            if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { appendEscaped($0) }
+        if done == nil {
+            // A bridged string without contiguous UTF-8: copy it once.
+            Array(text.utf8).withUnsafeBufferPointer { appendEscaped($0) }
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        var runStart = 0
+        for index in 0..<utf8.count {
+            let byte = utf8[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            if runStart < index { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
+            runStart = index + 1
+            appendEscape(byte)
+        }
+        if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
     }
 
     private mutating func appendEscape(_ byte: UInt8) {

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Logging
+import Resilience
+import Sentinel
+import ServiceLifecycle
+
+/// `sentinel run --policies DIR ...`
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a live sentinel on the real clock, hot-reloading its policies.",
+        discussion: """
+            Evaluates every script in the policies folder on its interval and applies its \
+            commands through the control plane (authorized, guarded, audited). Edits to the \
+            folder are picked up at once (inotify; polling where unavailable) and on SIGHUP; a \
+            broken edit never replaces a working script. A script that fails to load is logged \
+            and audited, and the others run. SIGINT or SIGTERM: the running evaluation \
+            finishes, the audit is flushed, the state is saved, exit 0.
+
+            Without a service of your own there are no pipelines: useful to try rules and \
+            reloads. Embed the Sentinel in your service to act on real pipelines (docs/embedding.md).
+
+            Example:
+              sentinel run --policies policies --config sentinel.yaml \\
+                --state-file /var/lib/sentinel/state.json --audit-log /var/log/sentinel/audit.jsonl
+            """
+    )
+
+    @Option(help: "Folder of meta-policy scripts (*.lua), watched for changes.")
+    var policies: String
+
+    @Option(help: "YAML file with roles, grants, guards and script limits.")
+    var config: String?
+
+    @Option(name: .customLong("state-file"), help: "Where knob values and the freeze are saved and restored.")
+    var stateFile: String?
+
+    @Option(name: .customLong("audit-log"), help: "JSON Lines audit log (appended, rotated by size).")
+    var auditLog: String?
+
+    @Option(name: .customLong("alert-log"), help: "JSON Lines file for alerts (besides the log).")
+    var alertLog: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        var info = stat()
+        guard stat(policies, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw ValidationError("--policies \(policies): no such folder")
+        }
+        if let config, stat(config, &info) != 0 {
+            throw ValidationError("--config \(config): no such file")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level \(logLevel): expected trace, debug, info, notice, warning, error or critical")
+        }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "sentinel")
+
+        var configuration = ControlPlaneConfiguration()
+        if let config {
+            do {
+                let text = try readText(config)
+                configuration = try ControlPlaneConfiguration(yaml: text, file: config)
+            } catch {
+                print("\(error)")
+                throw ExitCode.usage
+            }
+        }
+        var sinks: [any AuditSink] = []
+        if let auditLog {
+            do {
+                sinks.append(try AuditFileSink(AuditFileSink.Configuration(path: auditLog)))
+            } catch {
+                print("--audit-log \(auditLog): \(error)")
+                throw ExitCode.usage
+            }
+        }
+        var alertSink: (any AlertSink)?
+        if let alertLog {
+            do {
+                alertSink = try JSONLinesAlertSink(path: alertLog)
+            } catch {
+                print("--alert-log \(alertLog): \(error)")
+                throw ExitCode.usage
+            }
+        }
+        let registry = ParameterRegistry()
+        let plane = ControlPlane(registry: registry, audit: AuditLog(sinks: sinks, logger: logger))
+        plane.configure(configuration)
+        let sentinel = Sentinel(
+            plane: plane,
+            configuration: .init(folders: [policies], stateFile: stateFile, limits: configuration.limits),
+            logger: logger, alertSink: alertSink)
+        let group = ServiceGroup(
+            configuration: .init(services: [sentinel], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        logger.info("sentinel running: policies \(policies)")
+        try await group.run()
+        plane.audit.close()
+    }
+
+    private func readText(_ path: String) throws -> String {
+        switch ScriptFile.read(path: path, maximumFileSize: 4 << 20) {
+        case .success(let file):
+            guard let text = String(validating: file.contents, as: UTF8.self) else {
+                throw ConfigurationError(file: path, message: "not valid UTF-8")
+            }
+            return text
+        case .failure(let error):
+            throw ConfigurationError(file: path, message: error.message)
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

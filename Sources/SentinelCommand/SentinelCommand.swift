@@ -1,0 +1,49 @@
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sentinel`: check meta-policy scripts and run the sentinel.
+@main
+struct SentinelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sentinel",
+        abstract: "Self-tuning resilience: check and run Lua meta-policy scripts.",
+        discussion: """
+            Exit codes: 0 success, 1 a script (or expectation) failed, 2 usage errors and missing paths.
+            """,
+        subcommands: [CheckCommand.self, RunCommand.self]
+    )
+
+    /// Parses and runs; swift-argument-parser's usage exit code (64) becomes 2.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                let message = fullMessage(for: error)
+                let line = message + "\n"
+                _ = line.withCString { write(2, $0, strlen($0)) }
+                Glibc.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// Exit with a code and no further message (the command printed its own).
+struct Exit: Error {
+    let code: Int32
+}
+
+extension ExitCode {
+    static let scriptFailed = ExitCode(1)
+    static let usage = ExitCode(2)
+}
