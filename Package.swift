@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Sentinel", targets: ["Sentinel"]),
         .executable(name: "sentinel", targets: ["SentinelCommand"]),
         .executable(name: "scripthost-demo", targets: ["ScriptHostDemo"]),
+        .executable(name: "embedding-example", targets: ["EmbeddingExample"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -35,6 +36,15 @@ let package = Package(
         .target(
             name: "ScriptHost",
             dependencies: ["CLua", "CScriptHost"]
+        ),
+        .executableTarget(
+            name: "EmbeddingExample",
+            dependencies: [
+                "Sentinel", "Resilience",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "examples/embedding"
         ),
         .executableTarget(
             name: "ScriptHostDemo",

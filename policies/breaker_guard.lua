@@ -17,7 +17,7 @@ return {
       local breaker = pipeline.breaker
       if breaker then
         local w = pipeline.windows["5m"]
-        local recent = pipeline.windows["1m"]
+        local recent = pipeline.windows["10s"]   -- only what happened since the last evaluation
         local opened = memory.opened[name]
         if not opened then
           local failing = breaker.state == "closed" and w.calls >= MIN_CALLS and w.error_rate > FAILING
@@ -32,7 +32,7 @@ return {
             -- It closed and failed again: open for twice as long.
             memory.opened[name] = { at = state.now, cool_off = opened.cool_off * 2 }
             sentinel.command("breaker.force_open", { pipeline = name }, { reason =
-              "failures returned after closing", evidence = { error_rate = recent.error_rate, window = "1m" } })
+              "failures returned after closing", evidence = { error_rate = recent.error_rate, window = "10s" } })
           elseif opened.closing then
             if state.now - opened.closing >= opened.cool_off then memory.opened[name] = nil end
           else

@@ -56,47 +56,112 @@ final class RawLua {
     }
 }
 
-/// A snapshot-shaped source: 1,000 pipelines, each with four windows.
-final class PipelinesSource: LuaTableSource {
-    let names: [String]
-    init(count: Int) { names = (0..<count).map { "p\($0)" } }
+/// The statistics of one window, as the observer keeps them.
+struct WindowStats {
+    var calls: Int
+    var successes: Int
+    var failures: Int
+    var timeouts: Int
+    var rejections: Int
+    var p50, p90, p99, max: Double
 
+    /// The fields scripts read, computed when a script reads the window (as
+    /// the Sentinel's state view does).
+    var luaFields: [LuaKey: LuaValue] {
+        [
+            "calls": .integer(Int64(calls)), "successes": .integer(Int64(successes)),
+            "failures": .integer(Int64(failures)),
+            "error_rate": .number(calls == 0 ? 0 : Double(failures) / Double(calls)),
+            "timeouts": .integer(Int64(timeouts)), "rejections": .integer(Int64(rejections)),
+            "p50": .number(p50), "p90": .number(p90), "p99": .number(p99), "max": .number(max),
+        ]
+    }
+}
+
+/// A snapshot of `count` pipelines with four windows each, built once; each
+/// evaluation wraps it in fresh view objects, which compute a window only
+/// when the script reads it. Shaped like the Sentinel's `StateView`.
+final class Snapshot: @unchecked Sendable {
+    static let windowNames = ["10s", "1m", "5m", "15m"]
+    let names: [String]
+    let index: [String: Int]
+    let windows: [[WindowStats]]
+
+    init(count: Int) {
+        names = (0..<count).map { "p\($0)" }
+        index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+        windows = (0..<count).map { pipeline in
+            Self.windowNames.indices.map { window in
+                WindowStats(
+                    calls: 100 + pipeline + window, successes: 90, failures: 10 + pipeline % 7, timeouts: 1,
+                    rejections: 2, p50: 0.01, p90: 0.05, p99: 0.2, max: 0.5)
+            }
+        }
+    }
+
+    /// The same data copied eagerly into one value.
+    func eager() -> LuaValue {
+        var pipelines: [LuaKey: LuaValue] = [:]
+        for (pipeline, name) in names.enumerated() {
+            var windows: [LuaKey: LuaValue] = [:]
+            for (window, windowName) in Self.windowNames.enumerated() {
+                windows[.string(windowName)] = .table(self.windows[pipeline][window].luaFields)
+            }
+            pipelines[.string(name)] = ["windows": .table(windows), "breaker": ["state": "closed"]]
+        }
+        return ["pipelines": .table(pipelines)]
+    }
+}
+
+final class StateSource: LuaTableSource {
+    let snapshot: Snapshot
+    init(_ snapshot: Snapshot) { self.snapshot = snapshot }
     func luaValue(for key: LuaKey) -> LuaViewValue? {
-        guard case .string(let name) = key, name == "pipelines" else { return nil }
-        return .table(PipelineTable(names: names))
+        guard case .string("pipelines") = key else { return nil }
+        return .table(PipelinesSource(snapshot))
     }
     func luaKeys() -> [LuaKey] { ["pipelines"] }
 }
 
-final class PipelineTable: LuaTableSource {
-    let names: [String]
-    init(names: [String]) { self.names = names }
+final class PipelinesSource: LuaTableSource {
+    let snapshot: Snapshot
+    init(_ snapshot: Snapshot) { self.snapshot = snapshot }
     func luaValue(for key: LuaKey) -> LuaViewValue? {
-        guard case .string(let name) = key, name.hasPrefix("p"), let index = Int(name.dropFirst()), index < names.count
-        else { return nil }
-        return .table(LuaValueTable(PipelinesSource.pipeline(index)))
+        guard case .string(let name) = key, let index = snapshot.index[name] else { return nil }
+        return .table(PipelineSource(snapshot, index))
     }
-    func luaKeys() -> [LuaKey] { names.map { .string($0) } }
+    func luaKeys() -> [LuaKey] { snapshot.names.map { .string($0) } }
 }
 
-extension PipelinesSource {
-    static func pipeline(_ index: Int) -> [LuaKey: LuaValue] {
-        var windows: [LuaKey: LuaValue] = [:]
-        for window in ["10s", "1m", "5m", "15m"] {
-            windows[.string(window)] = [
-                "calls": .integer(Int64(index)), "successes": 90, "failures": 10, "error_rate": 0.1,
-                "timeouts": 1, "rejections": 2, "p50": 0.01, "p90": 0.05, "p99": 0.2, "max": 0.5,
-            ]
+final class PipelineSource: LuaTableSource {
+    let snapshot: Snapshot
+    let pipeline: Int
+    init(_ snapshot: Snapshot, _ pipeline: Int) {
+        self.snapshot = snapshot
+        self.pipeline = pipeline
+    }
+    func luaValue(for key: LuaKey) -> LuaViewValue? {
+        switch key {
+        case "windows": .table(WindowsSource(snapshot, pipeline))
+        case "breaker": .table(LuaValueTable(["state": "closed"]))
+        default: nil
         }
-        return ["windows": .table(windows), "breaker": ["state": "closed"]]
     }
+    func luaKeys() -> [LuaKey] { ["breaker", "windows"] }
+}
 
-    /// The same data copied eagerly into one value.
-    static func eager(count: Int) -> LuaValue {
-        var pipelines: [LuaKey: LuaValue] = [:]
-        for index in 0..<count { pipelines[.string("p\(index)")] = .table(pipeline(index)) }
-        return ["pipelines": .table(pipelines)]
+final class WindowsSource: LuaTableSource {
+    let snapshot: Snapshot
+    let pipeline: Int
+    init(_ snapshot: Snapshot, _ pipeline: Int) {
+        self.snapshot = snapshot
+        self.pipeline = pipeline
     }
+    func luaValue(for key: LuaKey) -> LuaViewValue? {
+        guard case .string(let name) = key, let window = Snapshot.windowNames.firstIndex(of: name) else { return nil }
+        return .table(LuaValueTable(snapshot.windows[pipeline][window].luaFields))
+    }
+    func luaKeys() -> [LuaKey] { Snapshot.windowNames.map { .string($0) } }
 }
 
 func readTen(stride: Int) -> String {
@@ -138,8 +203,16 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations { blackHole(raw.callRule()) }
     }
 
-    Benchmark("call rule: LuaSandbox, limits armed") { benchmark in
+    Benchmark("call rule: LuaSandbox, default limits") { benchmark in
         let sandbox = try LuaSandbox()
+        let function = try sandbox.load(rule, chunkName: "=rule")
+        let argument: LuaInput = .value(["calls": 41])
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { blackHole(try sandbox.call(function, argument)) }
+    }
+
+    Benchmark("call rule: LuaSandbox, deadline + memory (hookless)") { benchmark in
+        let sandbox = try LuaSandbox(limits: ScriptLimits(instructions: nil))
         let function = try sandbox.load(rule, chunkName: "=rule")
         let argument: LuaInput = .value(["calls": 41])
         benchmark.startMeasurement()
@@ -154,8 +227,35 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations { blackHole(raw.callLoop()) }
     }
 
-    Benchmark("loop 100k: LuaSandbox, limits armed", configuration: .init(scalingFactor: .one)) { benchmark in
+    // Any count hook makes Lua 5.4 call luaG_traceexec on every instruction,
+    // whatever the count: this is the cost of a deterministic budget.
+    Benchmark("loop 100k: raw Lua, empty count hook every 1000", configuration: .init(scalingFactor: .one)) {
+        benchmark in
+        let raw = RawLua(loop)
+        lua_sethook(raw.state, { _, _ in }, 1 << 3, 1000)  // LUA_MASKCOUNT
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { blackHole(raw.callLoop()) }
+    }
+
+    Benchmark("loop 100k: raw Lua, empty count hook every 1e9", configuration: .init(scalingFactor: .one)) {
+        benchmark in
+        let raw = RawLua(loop)
+        lua_sethook(raw.state, { _, _ in }, 1 << 3, 1_000_000_000)  // LUA_MASKCOUNT
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { blackHole(raw.callLoop()) }
+    }
+
+    Benchmark("loop 100k: LuaSandbox, default limits (budget: hook on)", configuration: .init(scalingFactor: .one)) {
+        benchmark in
         let sandbox = try LuaSandbox()
+        let function = try sandbox.load(loop, chunkName: "=loop")
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations { blackHole(try sandbox.call(function)) }
+    }
+
+    Benchmark("loop 100k: LuaSandbox, deadline + memory (hookless)", configuration: .init(scalingFactor: .one)) {
+        benchmark in
+        let sandbox = try LuaSandbox(limits: ScriptLimits(instructions: nil))
         let function = try sandbox.load(loop, chunkName: "=loop")
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations { blackHole(try sandbox.call(function)) }
@@ -163,20 +263,24 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: Reading 10 of 1,000 pipelines
 
+    // The snapshot is built once (the observer keeps it); each evaluation
+    // gets fresh view objects, as the sentinel makes per tick.
+    let thousand = Snapshot(count: 1000)
+    let ten = Snapshot(count: 10)
+
     Benchmark("read 10 of 1000 pipelines: lazy view", configuration: .init(scalingFactor: .one)) { benchmark in
         let sandbox = try LuaSandbox()
         let function = try sandbox.load(readTen(stride: 97), chunkName: "=ten")
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
-            // A new snapshot per evaluation, as the sentinel builds one.
-            blackHole(try sandbox.call(function, .view(PipelinesSource(count: 1000))))
+            blackHole(try sandbox.call(function, .view(StateSource(thousand))))
         }
     }
 
     Benchmark("read 10 of 1000 pipelines: eager copy", configuration: .init(scalingFactor: .one)) { benchmark in
         let sandbox = try LuaSandbox()
         let function = try sandbox.load(readTen(stride: 97), chunkName: "=ten")
-        let snapshot = PipelinesSource.eager(count: 1000)
+        let snapshot = thousand.eager()
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations { blackHole(try sandbox.call(function, .value(snapshot))) }
     }
@@ -185,7 +289,7 @@ let benchmarks: @Sendable () -> Void = {
         let sandbox = try LuaSandbox()
         let function = try sandbox.load(readTen(stride: 1), chunkName: "=ten")
         benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations { blackHole(try sandbox.call(function, .view(PipelinesSource(count: 10)))) }
+        for _ in benchmark.scaledIterations { blackHole(try sandbox.call(function, .view(StateSource(ten)))) }
     }
 
     // MARK: A fresh state with a 5 KB script

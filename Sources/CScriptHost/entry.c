@@ -41,9 +41,16 @@ static int message_handler(lua_State *L) {
     return 1;
 }
 
+/* Between host calls the stack is (nearly) empty, and Lua keeps at least
+ * LUA_MINSTACK free slots above the base of the main thread; only a deeper
+ * stack needs the check. */
+static inline int host_room(lua_State *L, int base) {
+    return base < LUA_MINSTACK - 8 || lua_checkstack(L, 4);
+}
+
 static int protected_call(lua_State *L, lua_CFunction function, void *request, int nresults) {
-    if (!lua_checkstack(L, 4)) return LUA_ERRMEM;
     int base = lua_gettop(L);
+    if (!host_room(L, base)) return LUA_ERRMEM;
     lua_pushcfunction(L, message_handler);
     lua_pushcfunction(L, function);
     lua_pushlightuserdata(L, request);
@@ -112,24 +119,33 @@ typedef struct call_request {
     const sh_opbuf *args;
 } call_request;
 
+/* Stack: 1 = the request. Leaves the results above it. */
 static int call_function(lua_State *L) {
     call_request *request = (call_request *)lua_touserdata(L, 1);
-    lua_settop(L, 0);
     lua_rawgeti(L, LUA_REGISTRYINDEX, request->function_ref);
     if (request->field != NULL) {
-        lua_getfield(L, 1, request->field);
-        lua_remove(L, 1);
+        lua_getfield(L, 2, request->field);
+        lua_replace(L, 2);
     }
-    if (request->args != NULL) sh_build_values(L, request->args);
-    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-    return lua_gettop(L);
+    /* A C function has LUA_MINSTACK free slots; two are used. */
+    if (request->args != NULL) sh_build_values_room(L, request->args, LUA_MINSTACK - 2);
+    lua_call(L, lua_gettop(L) - 2, LUA_MULTRET);
+    return lua_gettop(L) - 1;
 }
 
 int sh_call(lua_State *L, int function_ref, const char *field, const sh_opbuf *args) {
     call_request request = {function_ref, field, args};
+    int base = lua_gettop(L);
+    if (!host_room(L, base)) return LUA_ERRMEM;
     sh_begin_call(L);
-    int status = protected_call(L, call_function, &request, LUA_MULTRET);
+    lua_pushcfunction(L, message_handler);
+    lua_pushcfunction(L, call_function);
+    lua_pushlightuserdata(L, &request);
+    int status = lua_pcall(L, 1, LUA_MULTRET, base + 1);
     sh_end_call(L);
+    /* On success the message handler stays below the results (the host
+     * drops both); on error only the error object remains. */
+    if (status != LUA_OK) lua_remove(L, base + 1);
     return status;
 }
 

@@ -15,8 +15,12 @@ static inline sh_state_info *sh_info(lua_State *L) {
 
 const sh_callbacks *sh_get_callbacks(void);
 
-/* Pushes a read-only view over `node` (retains it). May raise. */
+/* Pushes a read-only view over `node`, taking over one reference to it.
+ * May raise (the caller then still owns the reference). */
 void sh_push_view(lua_State *L, void *node);
+/* Wraps the table on top into a view over `node` that already holds every
+ * key (lookups of other keys give nil without asking Swift). May raise. */
+void sh_push_filled_view(lua_State *L, void *node);
 /* Is the value at `index` one of our read-only views? */
 int sh_is_view(lua_State *L, int index);
 /* Creates the metatable of views in the registry. May raise. */

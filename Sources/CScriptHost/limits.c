@@ -1,13 +1,45 @@
 /*
  * Limits of a sandboxed state: the counting allocator with its cap, the count
- * hook that enforces the instruction budget and the deadline, and the panic
- * handler. Once a limit is hit, the hook fires on every instruction and
- * raises again, so a script's own pcall cannot swallow the kill; the host
- * trusts `limit_hit`, not the status a call returns.
+ * hook that enforces the instruction budget and the deadline, the watchdog
+ * that enforces the deadline without a hook, and the panic handler. Once a
+ * limit is hit, the hook fires on every instruction and raises again, so a
+ * script's own pcall cannot swallow the kill; the host trusts `limit_hit`,
+ * not the status a call returns.
+ *
+ * Two modes (chosen per call from the limits):
+ *
+ * - Budget mode (an instruction budget is set): a count hook runs from the
+ *   first instruction, so the count is deterministic (one seed, one result).
+ *   Lua 5.4 sets the VM's `trap` for any count hook and then calls
+ *   `luaG_traceexec` on every instruction to decrement the hook count, so
+ *   this mode costs about one function call per VM instruction whatever the
+ *   hook interval (measured: a tight loop runs about 2x slower).
+ *
+ * - Hookless mode (no budget): no hook at all while the call is within its
+ *   limits. A process-wide watchdog thread looks every millisecond at the
+ *   states inside a call and, once a call's deadline has passed, arms the
+ *   count hook asynchronously (`lua_sethook` is written to be callable
+ *   asynchronously, as lua.c does from its SIGINT handler); the hook then
+ *   raises and re-arms as in budget mode. The allocator arms the hook itself,
+ *   synchronously, when the memory cap is hit. Long library calls poll the
+ *   clock (and the watchdog's verdict) as before.
+ *
+ * Asynchronous arming walks the state's chain of CallInfo records (to set
+ * their `trap`) from another thread. A record is freed only by the state's
+ * own thread, through our allocator (luaE_shrinkCI during a collection), so
+ * the allocator waits while the watchdog is arming before it frees a block of
+ * the size of a CallInfo; fences on both sides order this (Dekker style). The
+ * end of a call waits the same way, so the watchdog never arms a state after
+ * its call ended.
  */
 #include "CScriptHost.h"
 
+#include <errno.h>
 #include <lauxlib.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +48,17 @@
  * 1,000 to 3,000 instructions worth of work), so
  * that in a deterministic run the budget (not the wall clock) stops them. */
 #define SH_POLL_COST 1000
+
+/* sizeof(CallInfo) in Lua 5.4 on LP64 (lstate.h: 4 pointers, a 24-byte union,
+ * an int, two shorts): frees of blocks of this size wait for the watchdog. */
+#define SH_CALLINFO_SIZE 64
+
+/* How often the watchdog looks at the states inside a call. */
+#define SH_WATCHDOG_TICK_NS 1000000L
+/* Idle ticks (no state inside a call) before the watchdog parks. */
+#define SH_WATCHDOG_IDLE_TICKS 200
+
+enum { SH_HOOK_NONE = 0, SH_HOOK_COUNT = 1 };
 
 static sh_callbacks g_callbacks;
 
@@ -35,6 +78,171 @@ int64_t sh_now_ns(void) {
 
 static void sh_hook(lua_State *L, lua_Debug *ar);
 
+/* MARK: - Watchdog */
+
+typedef struct sh_watch {
+    /* written by the state's thread */
+    _Atomic uint64_t active;      /* serial of the call in progress; 0 between calls */
+    _Atomic int64_t deadline_ns;  /* deadline of that call */
+    /* written by the watchdog */
+    _Atomic uint64_t fired;       /* serial of the call whose deadline passed */
+    _Atomic int arming;           /* inside lua_sethook on this state */
+    uint64_t seen;                /* the last serial the watchdog saw */
+    int64_t deadline_at;          /* its deadline, from the watchdog's clock */
+    lua_State *L;
+    struct sh_watch *next;
+    struct sh_watch *previous;
+} sh_watch;
+
+static pthread_mutex_t g_watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_watch_wake = PTHREAD_COND_INITIALIZER;
+static sh_watch *g_watch_list;
+static _Atomic int g_watch_parked;
+static pthread_once_t g_watch_once = PTHREAD_ONCE_INIT;
+static int g_watch_running;
+
+static int any_active_locked(void) {
+    for (sh_watch *w = g_watch_list; w != NULL; w = w->next) {
+        if (atomic_load(&w->active) != 0) return 1;
+    }
+    return 0;
+}
+
+static void *watchdog_main(void *unused) {
+    (void)unused;
+    int idle = 0;
+    pthread_mutex_lock(&g_watch_lock);
+    for (;;) {
+        int any = 0;
+        int64_t now = sh_now_ns();
+        for (sh_watch *w = g_watch_list; w != NULL; w = w->next) {
+            uint64_t serial = atomic_load(&w->active);
+            if (serial == 0) continue;
+            any = 1;
+            if (serial != w->seen) {
+                /* First sight of this call: its deadline starts now, so it
+                 * is never early (at most one tick late). */
+                w->seen = serial;
+                w->deadline_at = now + atomic_load_explicit(&w->deadline_ns, memory_order_relaxed);
+                continue;
+            }
+            if (now < w->deadline_at) continue;
+            atomic_store(&w->fired, serial);
+            atomic_store(&w->arming, 1);
+            atomic_thread_fence(memory_order_seq_cst);
+            /* Re-armed on every tick while the call lasts: idempotent, and it
+             * repairs an arming that raced with the state's own lua_sethook. */
+            if (atomic_load(&w->active) == serial) lua_sethook(w->L, sh_hook, LUA_MASKCOUNT, 1);
+            atomic_store(&w->arming, 0);
+        }
+        idle = any ? 0 : idle + 1;
+        if (idle >= SH_WATCHDOG_IDLE_TICKS) {
+            idle = 0;
+            atomic_store(&g_watch_parked, 1);
+            if (!any_active_locked()) {
+                while (atomic_load(&g_watch_parked)) pthread_cond_wait(&g_watch_wake, &g_watch_lock);
+            }
+            atomic_store(&g_watch_parked, 0);
+            continue;
+        }
+        pthread_mutex_unlock(&g_watch_lock);
+        struct timespec tick = {0, SH_WATCHDOG_TICK_NS};
+        while (nanosleep(&tick, &tick) != 0 && errno == EINTR) {}
+        pthread_mutex_lock(&g_watch_lock);
+    }
+    return NULL;
+}
+
+static void start_watchdog(void) {
+    pthread_attr_t attributes;
+    if (pthread_attr_init(&attributes) != 0) return;
+    pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attributes, 64 * 1024);
+    /* The watchdog must not receive the process's signals. */
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pthread_t thread;
+    g_watch_running = pthread_create(&thread, &attributes, watchdog_main, NULL) == 0;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    pthread_attr_destroy(&attributes);
+}
+
+static void watch_register(sh_state_info *info, lua_State *L) {
+    pthread_once(&g_watch_once, start_watchdog);
+    if (!g_watch_running) return;
+    sh_watch *w = calloc(1, sizeof(sh_watch));
+    if (w == NULL) return;
+    w->L = L;
+    pthread_mutex_lock(&g_watch_lock);
+    w->next = g_watch_list;
+    if (g_watch_list != NULL) g_watch_list->previous = w;
+    g_watch_list = w;
+    pthread_mutex_unlock(&g_watch_lock);
+    info->watch = w;
+}
+
+static void watch_unregister(sh_state_info *info) {
+    sh_watch *w = (sh_watch *)info->watch;
+    if (w == NULL) return;
+    pthread_mutex_lock(&g_watch_lock);
+    if (w->previous != NULL) w->previous->next = w->next; else g_watch_list = w->next;
+    if (w->next != NULL) w->next->previous = w->previous;
+    pthread_mutex_unlock(&g_watch_lock);
+    info->watch = NULL;
+    free(w);
+}
+
+static void watch_begin(sh_state_info *info) {
+    sh_watch *w = (sh_watch *)info->watch;
+    info->call_serial += 1;
+    atomic_store_explicit(&w->deadline_ns, info->deadline_ns, memory_order_relaxed);
+    atomic_store(&w->active, info->call_serial);
+    info->watched = 1;
+    if (atomic_load(&g_watch_parked)) {
+        pthread_mutex_lock(&g_watch_lock);
+        atomic_store(&g_watch_parked, 0);
+        pthread_cond_signal(&g_watch_wake);
+        pthread_mutex_unlock(&g_watch_lock);
+    }
+}
+
+/* Waits until the watchdog is not inside lua_sethook on this state. */
+static inline void watch_wait_arming(sh_watch *w) {
+    while (atomic_load(&w->arming)) sched_yield();
+}
+
+static void watch_end(sh_state_info *info) {
+    sh_watch *w = (sh_watch *)info->watch;
+    info->watched = 0;
+    atomic_store(&w->active, 0);
+    watch_wait_arming(w);
+}
+
+static inline int watchdog_fired(const sh_state_info *info) {
+    sh_watch *w = (sh_watch *)info->watch;
+    return info->watched && atomic_load_explicit(&w->fired, memory_order_relaxed) == info->call_serial;
+}
+
+int sh_hookless(const sh_state_info *info) {
+    return info->instr_budget == 0 && (info->deadline_ns == 0 || info->watch != NULL);
+}
+
+/* MARK: - Hook installation */
+
+static void install_base_hook(lua_State *L, sh_state_info *info) {
+    if (sh_hookless(info)) {
+        if (lua_gethookmask(L) != 0) lua_sethook(L, NULL, 0, 0);
+        info->hook_installed = SH_HOOK_NONE;
+    } else if (info->hook_installed != SH_HOOK_COUNT || info->hook_installed_granularity != info->hook_granularity
+               || info->hook_rearmed) {
+        lua_sethook(L, sh_hook, LUA_MASKCOUNT, info->hook_granularity);
+        info->hook_installed = SH_HOOK_COUNT;
+        info->hook_installed_granularity = info->hook_granularity;
+    }
+    info->hook_rearmed = 0;
+}
+
 static void rearm(sh_state_info *info) {
     if (!info->hook_rearmed && info->state != NULL) {
         info->hook_rearmed = 1;
@@ -51,24 +259,31 @@ static void record_hit(sh_state_info *info, int kind) {
 
 static void *sh_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     sh_state_info *info = (sh_state_info *)ud;
-    /* When ptr is NULL, osize is the kind of object being created, not a size. */
-    size_t old = ptr != NULL ? osize : 0;
     if (nsize == 0) {
+        if (ptr == NULL) return NULL;
+        /* When ptr is not NULL, osize is its size. */
+        if (osize == SH_CALLINFO_SIZE && info->watched) {
+            atomic_thread_fence(memory_order_seq_cst);
+            watch_wait_arming((sh_watch *)info->watch);
+        }
         free(ptr);
-        info->mem_used -= old;
+        info->mem_used -= osize;
         return NULL;
     }
+    /* When ptr is NULL, osize is the kind of object being created, not a size. */
+    size_t old = ptr != NULL ? osize : 0;
     if (nsize > old && info->mem_cap != 0 && info->mem_used - old + nsize > info->mem_cap) {
         if (info->enforcing) record_hit(info, SH_LIMIT_MEMORY);
         return NULL;
     }
-    void *block = realloc(ptr, nsize);
+    void *block = ptr != NULL ? realloc(ptr, nsize) : malloc(nsize);
     if (block == NULL) {
         if (info->enforcing) record_hit(info, SH_LIMIT_MEMORY);
         return NULL;
     }
-    info->mem_used = info->mem_used - old + nsize;
-    if (info->mem_used > info->mem_peak) info->mem_peak = info->mem_used;
+    size_t used = info->mem_used - old + nsize;
+    info->mem_used = used;
+    if (used > info->mem_peak) info->mem_peak = used;
     return block;
 }
 
@@ -95,6 +310,7 @@ int sh_raise_memory_limit(lua_State *L) {
 
 static int deadline_passed(sh_state_info *info) {
     if (info->deadline_ns == 0) return 0;
+    if (watchdog_fired(info)) return 1;
     int64_t now = sh_now_ns();
     if (info->deadline_at == 0) {
         /* Armed lazily: a short call never reads the clock. */
@@ -111,6 +327,14 @@ static void sh_hook(lua_State *L, lua_Debug *ar) {
     if (info->limit_hit != SH_LIMIT_NONE) {
         rearm(info);
         sh_raise_limit(L);
+        return;
+    }
+    if (info->hook_installed == SH_HOOK_NONE) {
+        /* Hookless mode: only the watchdog (or a stale arming) runs us. */
+        if (watchdog_fired(info)) {
+            record_hit(info, SH_LIMIT_DEADLINE);
+            sh_raise_limit(L);
+        }
         return;
     }
     info->instr_used += info->hook_rearmed ? 1 : info->hook_granularity;
@@ -150,17 +374,20 @@ void sh_begin_call(lua_State *L) {
     info->error_line = 0;
     info->error_source[0] = '\0';
     info->has_traceback = 0;
-    if (info->hook_rearmed) {
-        info->hook_rearmed = 0;
-        lua_sethook(L, sh_hook, LUA_MASKCOUNT, info->hook_granularity);
-    }
+    install_base_hook(L, info);
     info->enforcing = 1;
+    if (info->deadline_ns != 0 && info->hook_installed == SH_HOOK_NONE) watch_begin(info);
 }
 
 void sh_end_call(lua_State *L) {
     sh_state_info *info = info_of(L);
     info->enforcing = 0;
-    if (info->hook_rearmed) {
+    if (info->watched) watch_end(info);
+    if (info->hook_installed == SH_HOOK_NONE) {
+        /* Armed by the watchdog or the allocator during the call. */
+        if (lua_gethookmask(L) != 0) lua_sethook(L, NULL, 0, 0);
+        info->hook_rearmed = 0;
+    } else if (info->hook_rearmed) {
         info->hook_rearmed = 0;
         lua_sethook(L, sh_hook, LUA_MASKCOUNT, info->hook_granularity);
     }
@@ -189,7 +416,14 @@ lua_State *sh_newstate(sh_state_info *info) {
     if (info->instr_budget > 0 && info->instr_budget < info->hook_granularity) {
         info->hook_granularity = (int)info->instr_budget;
     }
+    info->hook_installed = SH_HOOK_NONE;
     lua_atpanic(L, sh_panic);
-    lua_sethook(L, sh_hook, LUA_MASKCOUNT, info->hook_granularity);
+    watch_register(info, L);
     return L;
+}
+
+void sh_close(lua_State *L) {
+    sh_state_info *info = info_of(L);
+    watch_unregister(info);
+    lua_close(L);
 }

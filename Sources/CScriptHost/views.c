@@ -14,6 +14,8 @@
 
 typedef struct view_userdata {
     void *node;
+    /* the user value holds every key: a miss is nil without asking Swift */
+    int complete;
 } view_userdata;
 
 static int raise_message(lua_State *L, const sh_opbuf *b) {
@@ -26,9 +28,19 @@ static int raise_message(lua_State *L, const sh_opbuf *b) {
 void sh_push_view(lua_State *L, void *node) {
     view_userdata *view = (view_userdata *)lua_newuserdatauv(L, sizeof(view_userdata), 1);
     view->node = NULL;
+    view->complete = 0;
     luaL_setmetatable(L, SH_REGISTRY_VIEW_MT);
-    sh_get_callbacks()->retain(node);
+    view->node = node;  /* takes over the caller's reference */
+}
+
+void sh_push_filled_view(lua_State *L, void *node) {
+    view_userdata *view = (view_userdata *)lua_newuserdatauv(L, sizeof(view_userdata), 1);
+    view->node = NULL;
+    view->complete = 1;
+    luaL_setmetatable(L, SH_REGISTRY_VIEW_MT);
     view->node = node;
+    lua_rotate(L, -2, 1);          /* view, table */
+    lua_setiuservalue(L, -2, 1);   /* pops the table */
 }
 
 int sh_is_view(lua_State *L, int index) {
@@ -39,20 +51,20 @@ static view_userdata *check_view(lua_State *L) {
     return (view_userdata *)luaL_checkudata(L, 1, SH_REGISTRY_VIEW_MT);
 }
 
+/* __index. Only the view metatable holds it, and scripts cannot reach that
+ * metatable (`__metatable` is false), so argument 1 is always a view. */
 static int view_index(lua_State *L) {
-    view_userdata *view = check_view(L);
-    if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE) {
+    view_userdata *view = (view_userdata *)lua_touserdata(L, 1);
+    if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE) {   /* 3: cache */
         lua_pushvalue(L, 2);
-        if (lua_rawget(L, -2) != LUA_TNIL) return 1;
-        lua_pop(L, 2);
-    } else {
-        lua_pop(L, 1);
+        if (lua_rawget(L, 3) != LUA_TNIL || view->complete) return 1;
     }
+    lua_settop(L, 2);
     sh_key key;
-    memset(&key, 0, sizeof(key));
     switch (lua_type(L, 2)) {
     case LUA_TSTRING:
         key.type = LUA_TSTRING;
+        key.integer = 0;
         key.string = lua_tolstring(L, 2, &key.length);
         break;
     case LUA_TNUMBER: {
@@ -61,6 +73,8 @@ static int view_index(lua_State *L) {
         if (!exact) { lua_pushnil(L); return 1; }
         key.type = LUA_TNUMBER;
         key.integer = (int64_t)integer;
+        key.string = NULL;
+        key.length = 0;
         break;
     }
     default:
@@ -73,19 +87,18 @@ static int view_index(lua_State *L) {
     if (sh_get_callbacks()->view_index(info->host, view->node, &key, out) < 0) {
         return raise_message(L, out);
     }
-    sh_build_values(L, out);
-    int value = lua_gettop(L);
-    if (!lua_isnil(L, value)) {
-        if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE) {
+    sh_build_values(L, out);                          /* 3: value */
+    if (lua_type(L, 3) != LUA_TNIL) {
+        if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE) {  /* 4: cache */
             lua_pop(L, 1);
-            lua_newtable(L);
+            lua_createtable(L, 0, 4);
             lua_pushvalue(L, -1);
             lua_setiuservalue(L, 1, 1);
         }
         lua_pushvalue(L, 2);
-        lua_pushvalue(L, value);
-        lua_rawset(L, -3);
-        lua_settop(L, value);
+        lua_pushvalue(L, 3);
+        lua_rawset(L, 4);
+        lua_settop(L, 3);
     }
     return 1;
 }
@@ -98,7 +111,7 @@ static int view_newindex(lua_State *L) {
 }
 
 static int view_len(lua_State *L) {
-    view_userdata *view = check_view(L);
+    view_userdata *view = (view_userdata *)lua_touserdata(L, 1);
     lua_pushinteger(L, (lua_Integer)sh_get_callbacks()->view_length(sh_info(L)->host, view->node));
     return 1;
 }

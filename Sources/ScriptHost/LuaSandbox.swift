@@ -36,7 +36,6 @@ public final class LuaSandbox {
     private let arguments: UnsafeMutablePointer<sh_opbuf>
     private let serial: UInt64
     private var functions: [FunctionBox] = []
-    private var pendingNodes: [ViewNode] = []
 
     /// The limits of every call from now on.
     public var limits: ScriptLimits {
@@ -49,7 +48,8 @@ public final class LuaSandbox {
     public var peakMemory: Int { info.pointee.mem_peak }
     /// The number of values on the Lua stack: 0 between calls (tests check it).
     public var stackDepth: Int { Int(lua_gettop(state)) }
-    /// VM instructions the last call ran, to the hook's granularity.
+    /// VM instructions the last call ran, to the hook's granularity (with an
+    /// instruction budget; without one, only long library calls are counted).
     public var lastCallInstructions: Int { Int(info.pointee.instr_used) }
 
     /// Creates a state with the sandbox open.
@@ -87,7 +87,7 @@ public final class LuaSandbox {
     }
 
     deinit {
-        lua_close(state)
+        sh_close(state)
         Self.free(info: info, scratch: scratch, arguments: arguments)
     }
 
@@ -110,9 +110,8 @@ public final class LuaSandbox {
     }
 
     private func apply(_ limits: ScriptLimits) {
+        // The next call installs the hook these limits need (sh_begin_call).
         Self.write(limits, to: info)
-        sh_end_call(state)  // re-installs the hook with the new granularity
-        lua_sethook(state, lua_gethook(state), lua_gethookmask(state), info.pointee.hook_granularity)
     }
 
     // MARK: - Loading
@@ -146,22 +145,33 @@ public final class LuaSandbox {
 
     /// Calls a function with one argument and returns its first result.
     public func call(_ function: LuaReference, _ argument: LuaInput) throws(ScriptError) -> LuaValue {
-        try invoke(function, field: nil, first: argument, rest: [], count: 1)
+        try check(function)
+        sh_opbuf_reset(arguments)
+        guard OpBufferWriter(arguments).write(argument) else { throw Self.argumentsError }
+        return try callReturningFirst(function, field: nil)
     }
 
     /// Calls a function with two arguments and returns its first result.
     public func call(_ function: LuaReference, _ first: LuaInput, _ second: LuaInput) throws(ScriptError) -> LuaValue {
-        try invoke(function, field: nil, first: first, rest: [second], count: 2)
+        try check(function)
+        sh_opbuf_reset(arguments)
+        let writer = OpBufferWriter(arguments)
+        guard writer.write(first), writer.write(second) else { throw Self.argumentsError }
+        return try callReturningFirst(function, field: nil)
     }
 
     /// Calls a function with any arguments and returns its first result.
     public func call(_ function: LuaReference, arguments: [LuaInput] = []) throws(ScriptError) -> LuaValue {
-        try invoke(function, field: nil, first: arguments.first, rest: arguments.dropFirst(), count: arguments.count)
+        try check(function)
+        try write(arguments)
+        return try callReturningFirst(function, field: nil)
     }
 
     /// Calls `table[field]` (for example a script's `evaluate`) and returns its first result.
     public func call(_ table: LuaReference, field: String, arguments: [LuaInput] = []) throws(ScriptError) -> LuaValue {
-        try invoke(table, field: field, first: arguments.first, rest: arguments.dropFirst(), count: arguments.count)
+        try check(table)
+        try write(arguments)
+        return try callReturningFirst(table, field: field)
     }
 
     /// Calls a function and returns all of its results.
@@ -169,47 +179,49 @@ public final class LuaSandbox {
         _ function: LuaReference, field: String? = nil, arguments: [LuaInput] = []
     ) throws(ScriptError) -> [LuaValue] {
         try check(function)
+        try write(arguments)
         let base = lua_gettop(state)
-        try callOnStack(function, field: field, first: arguments.first, rest: arguments.dropFirst(), count: arguments.count)
+        try callOnStack(function, field: field)
         defer { lua_settop(state, base) }
         var results: [LuaValue] = []
-        var index = base + 1
+        // base + 1 is the placeholder sh_call leaves below the results.
+        var index = base + 2
         while index <= lua_gettop(state) {
-            results.append(try readResult(at: index, name: "result #\(index - base)"))
+            results.append(try readResult(at: index, name: "result #\(index - base - 1)"))
             index += 1
         }
         return results
     }
 
-    private func invoke(
-        _ function: LuaReference, field: String?, first: LuaInput?, rest: ArraySlice<LuaInput>, count: Int
-    ) throws(ScriptError) -> LuaValue {
-        try check(function)
-        let base = lua_gettop(state)
-        try callOnStack(function, field: field, first: first, rest: rest, count: count)
-        defer { lua_settop(state, base) }
-        if lua_gettop(state) == base { return .nil }
-        return try readResult(at: base + 1, name: "result")
+    private static let argumentsError = ScriptError(code: .memory, message: "out of memory preparing the arguments")
+
+    private func write(_ inputs: [LuaInput]) throws(ScriptError) {
+        sh_opbuf_reset(arguments)
+        let writer = OpBufferWriter(arguments)
+        for input in inputs {
+            guard writer.write(input) else { throw Self.argumentsError }
+        }
     }
 
-    private func callOnStack(
-        _ function: LuaReference, field: String?, first: LuaInput?, rest: ArraySlice<LuaInput>, count: Int
-    ) throws(ScriptError) {
+    /// Runs the call whose arguments are in `arguments` and reads its first result.
+    private func callReturningFirst(_ function: LuaReference, field: String?) throws(ScriptError) -> LuaValue {
         let base = lua_gettop(state)
-        var writer = OpBufferWriter(arguments)
-        writer.reset()
-        var written = true
-        if let first { written = writer.write(first) }
-        for argument in rest where written { written = writer.write(argument) }
-        guard written else { throw ScriptError(code: .memory, message: "out of memory preparing the arguments") }
-        pendingNodes = writer.pendingNodes
-        defer { pendingNodes.removeAll(keepingCapacity: true) }
+        try callOnStack(function, field: field)
+        defer { lua_settop(state, base) }
+        // base + 1 is the placeholder sh_call leaves below the results.
+        if lua_gettop(state) < base + 2 { return .nil }
+        return try readResult(at: base + 2, name: "result")
+    }
+
+    private func callOnStack(_ function: LuaReference, field: String?) throws(ScriptError) {
+        let base = lua_gettop(state)
         let status: Int32
         if let field {
             status = sh_call(state, function.id, field, arguments)
         } else {
             status = sh_call(state, function.id, nil, arguments)
         }
+        sh_opbuf_reset(arguments)  // releases views that were never built
         guard status == CLUA_OK, info.pointee.limit_hit == 0 else {
             if status == CLUA_OK {
                 // A pcall in the script returned normally after the hook fired:
@@ -233,13 +245,11 @@ public final class LuaSandbox {
 
     /// Stores a value (for example a script's `memory` table) in the sandbox.
     public func makeReference(_ input: LuaInput) throws(ScriptError) -> LuaReference {
-        var writer = OpBufferWriter(arguments)
-        writer.reset()
-        guard writer.write(input) else { throw ScriptError(code: .memory, message: "out of memory") }
-        pendingNodes = writer.pendingNodes
-        defer { pendingNodes.removeAll(keepingCapacity: true) }
+        sh_opbuf_reset(arguments)
+        guard OpBufferWriter(arguments).write(input) else { throw ScriptError(code: .memory, message: "out of memory") }
         var ref: Int32 = 0
         let status = sh_make_ref(state, arguments, &ref)
+        sh_opbuf_reset(arguments)
         guard status == CLUA_OK else { throw takeError(status: status, chunkName: nil) }
         return LuaReference(id: ref, sandbox: serial)
     }
@@ -319,10 +329,6 @@ public final class LuaSandbox {
     }
 
     // MARK: - Internals
-
-    func keepAlive(_ nodes: [ViewNode]) {
-        pendingNodes.append(contentsOf: nodes)
-    }
 
     private func check(_ reference: LuaReference) throws(ScriptError) {
         guard reference.sandbox == serial else {

@@ -15,14 +15,22 @@ public struct ScriptLimits: Sendable, Hashable {
     /// VM instructions per call, or nil for no budget. Long library calls
     /// (pattern matching, sorting) are charged too, so in a deterministic run
     /// the budget, not the wall clock, stops them.
+    ///
+    /// A budget needs a count hook from the first instruction, and Lua 5.4
+    /// then runs its hook dispatcher on every instruction: a tight loop runs
+    /// about 2x slower. Without a budget no hook runs until a limit is hit
+    /// (see ``deadline``), at full speed but without a reproducible count.
     public var instructions: Int?
-    /// Wall-clock time per call, or nil for no deadline. Armed lazily, at the
-    /// first hook tick, so a short call never reads the clock.
+    /// Wall-clock time per call, or nil for no deadline. With a budget, the
+    /// hook checks it, armed lazily at its first run so a short call never
+    /// reads the clock; without one, a watchdog thread arms the hook once the
+    /// deadline has passed (at most about a millisecond late, never early).
     public var deadline: Duration?
     /// Bytes the state may hold in all, or nil for no cap.
     public var memory: Int?
-    /// Instructions between two runs of the limit hook. Smaller stops a
-    /// runaway sooner and costs more.
+    /// Instructions between two runs of the limit hook when a budget is set.
+    /// Smaller stops a runaway sooner; it changes little in cost, since Lua
+    /// visits every instruction once any count hook is set.
     public var hookInterval: Int
 
     public init(

@@ -441,7 +441,7 @@ import Glibc
     @Test func pushedTriggersDeliverBatchesAndStopWhenTheSequenceEnds() async throws {
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
         let watcher = ScriptFolderWatcher(folders: [folder.path], configuration: .init(debounce: .zero))
-        let recorder = BatchRecorder()
+        let recorder = ReloadBatchRecorder()
         let (triggers, push) = AsyncStream.makeStream(of: ReloadTrigger.self)
         async let run: Void = watcher.run(triggers: triggers) { recorder.append($0) }
 
@@ -468,7 +468,7 @@ import Glibc
     @Test func reloadNowReturnsAfterItsBatchWasDelivered() async throws {
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
         let watcher = ScriptFolderWatcher(folders: [folder.path])
-        let recorder = BatchRecorder()
+        let recorder = ReloadBatchRecorder()
         let (triggers, push) = AsyncStream.makeStream(of: ReloadTrigger.self)
         async let run: Void = watcher.run(triggers: triggers) { recorder.append($0) }
         try #require(await recorder.waitForBatches(1))
@@ -490,7 +490,7 @@ import Glibc
     @Test func overflowTriggerRescansEverything() async throws {
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
         let watcher = ScriptFolderWatcher(folders: [folder.path], configuration: .init(debounce: .zero))
-        let recorder = BatchRecorder()
+        let recorder = ReloadBatchRecorder()
         let (triggers, push) = AsyncStream.makeStream(of: ReloadTrigger.self)
         try folder.write("a.lua", "return { lost = 'event' }")
         push.yield(.overflow)
@@ -505,7 +505,7 @@ import Glibc
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
         let clock = ManualClock()
         let watcher = ScriptFolderWatcher(folders: [folder.path], configuration: .init(debounce: .milliseconds(50)))
-        let recorder = BatchRecorder()
+        let recorder = ReloadBatchRecorder()
         let (triggers, push) = AsyncStream.makeStream(of: ReloadTrigger.self)
         async let run: Void = watcher.run(triggers: triggers, clock: clock) { recorder.append($0) }
         try #require(await recorder.waitForBatches(1))
@@ -527,7 +527,7 @@ import Glibc
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
         let watcher = ScriptFolderWatcher(
             folders: [folder.path], configuration: .init(pollInterval: .milliseconds(10), reloadsOnHangup: false))
-        let recorder = BatchRecorder()
+        let recorder = ReloadBatchRecorder()
         let task = Task { await watcher.run { recorder.append($0) } }
         try #require(await recorder.waitForBatches(1))
         #expect(watcher.isRunning)
@@ -554,7 +554,7 @@ import Glibc
     @Test func inotifyDeliversAWriteAsOneBatch() async throws {
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
         let watcher = ScriptFolderWatcher(folders: [folder.path], configuration: .init(reloadsOnHangup: false))
-        let recorder = BatchRecorder()
+        let recorder = ReloadBatchRecorder()
         let task = Task { await watcher.run { recorder.append($0) } }
         defer { task.cancel() }
         try #require(await recorder.waitForBatches(1))
@@ -578,7 +578,7 @@ import Glibc
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
         let watcher = ScriptFolderWatcher(
             folders: [folder.path], configuration: .init(pollInterval: .milliseconds(20), reloadsOnHangup: false))
-        let recorder = BatchRecorder()
+        let recorder = ReloadBatchRecorder()
         let task = Task { await watcher.run { recorder.append($0) } }
         defer { task.cancel() }
         try #require(await recorder.waitForBatches(1))
@@ -613,7 +613,7 @@ import Glibc
         let path = parent.path + "/later"
         let watcher = ScriptFolderWatcher(
             folders: [path], configuration: .init(pollInterval: .milliseconds(20), reloadsOnHangup: false))
-        let recorder = BatchRecorder()
+        let recorder = ReloadBatchRecorder()
         let task = Task { await watcher.run { recorder.append($0) } }
         defer { task.cancel() }
         try #require(await recorder.waitForBatches(1))
@@ -633,7 +633,7 @@ import Glibc
         let watcher = ScriptFolderWatcher(
             folders: [folder.path],
             configuration: .init(pollInterval: .milliseconds(20), usesInotify: false, reloadsOnHangup: false))
-        let recorder = BatchRecorder()
+        let recorder = ReloadBatchRecorder()
         let task = Task { await watcher.run { recorder.append($0) } }
         defer { task.cancel() }
         try #require(await recorder.waitForBatches(1))
@@ -650,7 +650,7 @@ import Glibc
     @Test func hangupSignalTriggersAScan() async throws {
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
         let watcher = ScriptFolderWatcher(folders: [folder.path], configuration: .init(pollInterval: .seconds(3600), usesInotify: false))
-        let recorder = BatchRecorder()
+        let recorder = ReloadBatchRecorder()
         let task = Task { await watcher.run { recorder.append($0) } }
         defer { task.cancel() }
         try #require(await recorder.waitForBatches(1))
@@ -763,7 +763,7 @@ private struct ReloadTestError: Error, CustomStringConvertible {
 }
 
 /// Keeps the batches a watcher delivered.
-private final class BatchRecorder: Sendable {
+private final class ReloadBatchRecorder: Sendable {
     private let storage = Mutex<[[ScriptFolderChange]]>([])
 
     var batches: [[ScriptFolderChange]] { storage.withLock { $0 } }

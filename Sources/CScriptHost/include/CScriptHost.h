@@ -142,7 +142,9 @@ typedef enum sh_op_code {
     SH_OP_NEWTABLE = 6,    /* narr = i >> 32, nrec = i & 0xffffffff */
     SH_OP_SETFIELD = 7,    /* t[k] = v with t,k,v on top; pops k and v */
     SH_OP_REF = 8,         /* push registry[i] */
-    SH_OP_VIEW = 9,        /* push a read-only view over node `pointer` */
+    SH_OP_VIEW = 9,        /* push a read-only view over node `pointer` (owned: +1) */
+    SH_OP_VIEW_FILLED = 10,/* wrap the table on top in a read-only view over node
+                              `pointer` (owned: +1) that holds every key already */
 } sh_op_code;
 
 typedef struct sh_op {
@@ -164,11 +166,18 @@ struct sh_opbuf {
     size_t capbytes;
     /* number of top-level values the ops produce */
     int nvalues;
+    /* view ops whose node (+1) has not been taken by a view yet */
+    size_t nviews;
 };
 
 void sh_opbuf_init(sh_opbuf *b);
 void sh_opbuf_free(sh_opbuf *b);
-static inline void sh_opbuf_reset(sh_opbuf *b) { b->count = 0; b->nbytes = 0; b->nvalues = 0; }
+/* Releases the nodes of view ops that were never built. */
+void sh_opbuf_release_views(sh_opbuf *b);
+static inline void sh_opbuf_reset(sh_opbuf *b) {
+    if (b->nviews != 0) sh_opbuf_release_views(b);
+    b->count = 0; b->nbytes = 0; b->nvalues = 0;
+}
 /* Makes room for more ops and bytes. Returns 0 when out of (host) memory. */
 int sh_opbuf_grow(sh_opbuf *b, size_t extra_ops, size_t extra_bytes);
 /* Appends one op. Returns 0 when out of (host) memory. */
@@ -179,11 +188,16 @@ static inline int sh_opbuf_push(sh_opbuf *b, int32_t code, int64_t i, double n, 
     op->offset = 0; op->length = 0; op->pointer = pointer;
     return 1;
 }
+/* Appends a view op over `node`, which the buffer owns (+1) until a view
+ * takes it. Returns 0 when out of (host) memory (the node is then released). */
+int sh_opbuf_push_view(sh_opbuf *b, int32_t code, void *node);
 /* Appends a string op whose bytes are copied into the buffer. */
 int sh_opbuf_push_string(sh_opbuf *b, const char *bytes, size_t length);
 
 /* Builds the values of `b` on the stack of L. May raise (run protected). */
 void sh_build_values(lua_State *L, const sh_opbuf *b);
+/* Same, when the caller knows `room` free stack slots are available. */
+void sh_build_values_room(lua_State *L, const sh_opbuf *b, int room);
 
 /* MARK: - Callbacks into Swift (set once per process) */
 
@@ -206,7 +220,8 @@ typedef struct sh_callbacks {
     /* View keys in iteration order, written to `out` as values. */
     int (*view_keys)(void *host, void *node, sh_opbuf *out);
     int64_t (*view_length)(void *host, void *node);
-    /* Reference counting of view nodes (Unmanaged retain/release). */
+    /* Reference counting of view nodes (Unmanaged retain/release); a view
+     * takes over the +1 of its op and releases it when collected. */
     void (*retain)(void *node);
     void (*release)(void *node);
     /* Panic report (the state is unusable afterwards). */
@@ -230,9 +245,10 @@ int sh_load(lua_State *L, const char *source, size_t length, const char *chunkna
             int *result_ref, int *env_ref);
 
 /* Calls registry[function_ref] (or registry[function_ref][field] when field
- * is not NULL) with the values of `args`. Results stay on the stack above the
- * previous top; the caller reads and pops them. Returns a Lua status; on error
- * the error object is on top. */
+ * is not NULL) with the values of `args`. On success the stack holds, above
+ * the previous top, one placeholder (the message handler) and then the
+ * results; the caller reads them from top + 2 and pops everything. Returns a
+ * Lua status; on error only the error object is left, on top. */
 int sh_call(lua_State *L, int function_ref, const char *field, const sh_opbuf *args);
 
 /* Pushes registry[ref][field] (raw access) for reading. Returns a Lua status

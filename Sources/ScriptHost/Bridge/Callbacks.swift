@@ -61,8 +61,8 @@ enum Callbacks {
 
     private static let viewIndex: @convention(c) (
         UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafePointer<sh_key>?, UnsafeMutablePointer<sh_opbuf>?
-    ) -> Int32 = { host, node, key, out in
-        let node = Unmanaged<ViewNode>.fromOpaque(node!).takeUnretainedValue()
+    ) -> Int32 = { _, node, key, out in
+        let source = Unmanaged<ViewNode>.fromOpaque(node!).takeUnretainedValue().source
         let key = key!.pointee
         let luaKey: LuaKey
         if key.type == CLUA_TSTRING {
@@ -71,14 +71,13 @@ enum Callbacks {
         } else {
             luaKey = .integer(key.integer)
         }
-        var writer = OpBufferWriter(out!)
+        let writer = OpBufferWriter(out!)
         let written: Bool
-        switch node.source.luaValue(for: luaKey) {
+        switch source.luaValue(for: luaKey) {
         case nil: written = writer.write(.nil)
         case .value(let value)?: written = writer.write(value)
         case .table(let source)?: written = writer.write(view: source)
         }
-        sandbox(host).keepAlive(writer.pendingNodes)
         if !written {
             writer.writeError("out of memory reading a read-only table")
             return -1
