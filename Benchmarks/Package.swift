@@ -28,6 +28,16 @@ let package = Package(
             path: "ResilienceBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "SentinelBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Resilience", package: "Sentinel"),
+                .product(name: "Sentinel", package: "Sentinel"),
+            ],
+            path: "SentinelBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -65,8 +65,28 @@ struct WindowStats {
     var rejections: Int
     var p50, p90, p99, max: Double
 
-    /// The fields scripts read, computed when a script reads the window (as
-    /// the Sentinel's state view does).
+    /// One field, computed when a script reads it.
+    func luaField(_ name: String) -> LuaValue? {
+        switch name {
+        case "calls": .integer(Int64(calls))
+        case "successes": .integer(Int64(successes))
+        case "failures": .integer(Int64(failures))
+        case "error_rate": .number(calls == 0 ? 0 : Double(failures) / Double(calls))
+        case "timeouts": .integer(Int64(timeouts))
+        case "rejections": .integer(Int64(rejections))
+        case "p50": .number(p50)
+        case "p90": .number(p90)
+        case "p99": .number(p99)
+        case "max": .number(max)
+        default: nil
+        }
+    }
+
+    static let fieldNames: [LuaKey] = [
+        "calls", "error_rate", "failures", "max", "p50", "p90", "p99", "rejections", "successes", "timeouts",
+    ]
+
+    /// Every field at once (the eager copy).
     var luaFields: [LuaKey: LuaValue] {
         [
             "calls": .integer(Int64(calls)), "successes": .integer(Int64(successes)),
@@ -159,9 +179,20 @@ final class WindowsSource: LuaTableSource {
     }
     func luaValue(for key: LuaKey) -> LuaViewValue? {
         guard case .string(let name) = key, let window = Snapshot.windowNames.firstIndex(of: name) else { return nil }
-        return .table(LuaValueTable(snapshot.windows[pipeline][window].luaFields))
+        return .table(WindowSource(stats: snapshot.windows[pipeline][window]))
     }
     func luaKeys() -> [LuaKey] { Snapshot.windowNames.map { .string($0) } }
+}
+
+/// One window: each field computed when read (no dictionary per window).
+final class WindowSource: LuaTableSource {
+    let stats: WindowStats
+    init(stats: WindowStats) { self.stats = stats }
+    func luaValue(for key: LuaKey) -> LuaViewValue? {
+        guard case .string(let name) = key, let value = stats.luaField(name) else { return nil }
+        return .value(value)
+    }
+    func luaKeys() -> [LuaKey] { WindowStats.fieldNames }
 }
 
 func readTen(stride: Int) -> String {

@@ -219,6 +219,8 @@ public final class AuditLog: Sendable {
     /// Writes the pending entries in order, then the note about dropped ones.
     /// Returns false when the sink failed again (what is left stays pending).
     private func drainPending(_ slot: inout SinkSlot) -> Bool {
+        // The common case: a healthy sink with nothing waiting.
+        if slot.pending.isEmpty, slot.dropped == nil, !slot.failing { return true }
         var written = 0
         while written < slot.pending.count {
             do {
