@@ -25,6 +25,8 @@ run: lua
 
 test: lua
 	$(SWIFT) test
+	$(SWIFT) build --product sentinel
+	Tests/cli/sentinel-cli.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
 
 benchmarks: lua
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The `sentinel` command as users and CI call it: exit codes and output formats.
+# Usage: Tests/cli/sentinel-cli.sh PATH_TO_SENTINEL
+set -u
+bin=${1:?usage: $0 PATH_TO_SENTINEL}
+work=$(mktemp -d /tmp/sentinel-cli-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+expect() { # name expected_exit actual_exit [output] [pattern]
+  local name=$1 expected=$2 actual=$3 output=${4:-} pattern=${5:-}
+  if [ "$actual" != "$expected" ]; then
+    echo "FAIL $name: exit $actual, expected $expected"; echo "$output" | sed 's/^/    /'; failures=$((failures + 1)); return
+  fi
+  if [ -n "$pattern" ] && ! grep -qE -- "$pattern" <<<"$output"; then
+    echo "FAIL $name: output does not match /$pattern/"; echo "$output" | sed 's/^/    /'; failures=$((failures + 1)); return
+  fi
+  echo "ok   $name"
+}
+
+out=$("$bin" check policies 2>&1); expect "check shipped policies" 0 $? "$out" "^ok policies/retry_tuning.lua"
+out=$("$bin" check "$work/missing" 2>&1); expect "check a missing path" 2 $? "$out" "no such file or folder"
+out=$("$bin" check --frobnicate policies 2>&1); expect "check with an unknown option" 2 $? "$out"
+out=$("$bin" check 2>&1); expect "check with no path" 2 $? "$out"
+mkdir "$work/empty"
+out=$("$bin" check "$work/empty" 2>&1); expect "check a folder with no scripts" 1 $? "$out" "no scripts"
+mkdir "$work/bad"
+printf 'return {\n  interval = "5s",\n  evaluate = function(state)\n    if state then\n  end,\n}\n' > "$work/bad/broken.lua"
+printf 'return { interval = "5s", evaluate = function(state) return state.pipelines.x.windows["1m"].nope.y end }\n' > "$work/bad/runtime.lua"
+printf 'return { evaluate = function() end }\n' > "$work/bad/nointerval.lua"
+cp policies/anomaly_alerts.lua "$work/bad/"
+out=$("$bin" check "$work/bad" 2>&1); expect "check broken scripts" 1 $? "$out" "broken.lua:[0-9]+: "
+expect "runtime error has path:line" 1 1 "$out" "runtime.lua:1: attempt to index a nil value"
+expect "missing interval is named" 1 1 "$out" "nointerval.lua: field 'interval' is required"
+expect "the good one still passes" 1 1 "$out" "^ok .*anomaly_alerts.lua"
+out=$("$bin" check "$work/bad/anomaly_alerts.lua" 2>&1); expect "check one file" 0 $? "$out"
+out=$("$bin" check --help 2>&1); expect "check --help explains itself" 0 $? "$out" "Example"
+out=$("$bin" run --help 2>&1); expect "run --help explains itself" 0 $? "$out" "Example"
+out=$("$bin" run --policies "$work/missing" 2>&1); expect "run with a missing folder" 2 $? "$out" "no such folder"
+printf 'gaurds: []\n' > "$work/bad.yaml"
+out=$("$bin" run --policies policies --config "$work/bad.yaml" 2>&1); expect "run with a bad config" 2 $? "$out" "bad.yaml:1: gaurds: unknown field"
+
+# run: SIGTERM finishes, flushes, saves, exits 0.
+mkdir "$work/live"; cp policies/retry_tuning.lua "$work/live/"
+"$bin" run --policies "$work/live" --audit-log "$work/audit.jsonl" --state-file "$work/state.json" >"$work/run.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do grep -q '"script.load"' "$work/audit.jsonl" 2>/dev/null && break; sleep 0.1; done
+printf 'return {' > "$work/live/broken.lua"
+for _ in $(seq 1 100); do grep -q '"outcome":"failed"' "$work/audit.jsonl" 2>/dev/null && break; sleep 0.1; done
+kill -TERM $pid; wait $pid; code=$?
+expect "run exits 0 on SIGTERM" 0 $code "$(cat "$work/run.log")"
+expect "run audits loads" 0 0 "$(cat "$work/audit.jsonl")" '"action":"script.load","actor":"sentinel".*"outcome":"applied"'
+expect "run audits a broken edit" 0 0 "$(cat "$work/audit.jsonl")" '"outcome":"failed","reason":"[^"]*broken.lua:1: '
+expect "run saves its state" 0 $([ -s "$work/state.json" ]; echo $?)
+
+if [ $failures -gt 0 ]; then echo "$failures CLI checks failed"; exit 1; fi
+echo "all CLI checks passed"
