@@ -7,8 +7,10 @@ public struct CallContext: Sendable {
 }
 
 /// The per-call state threaded through a pipeline's stages (lives in the call's async frame).
-struct CallState: Sendable {
-    let snapshot: KnobSnapshot
+struct CallState: @unchecked Sendable {
+    // @unchecked: only for the unowned snapshot reference; the call's first frame
+    // owns the snapshot until the call ends, and every field is a Sendable value.
+    unowned(unsafe) let snapshot: KnobSnapshot
     let key: String?
     let start: Int64
     var attemptStart: Int64
@@ -17,6 +19,11 @@ struct CallState: Sendable {
     var variant = -1
     var shadowVerdict: Outcome?
     var shadowLatency: Int64?
+    // What the synchronous stages of the current attempt admitted, to be settled
+    // in reverse when the attempt ends (one breaker and one bulkhead per pipeline).
+    var breakerTrial = false
+    var breakerShadowTrial: Bool?
+    var breakerStarted: Int64 = 0
 
     init(snapshot: KnobSnapshot, key: String?, start: Int64) {
         self.snapshot = snapshot

@@ -14,6 +14,8 @@ public final class BreakerGate: Sendable {
     private let publishedCalls = Atomic<Int>(0)
     private let publishedFailures = Atomic<Int>(0)
     private let publishedShadowState = Atomic<UInt8>(255)
+    // True while the live machine is closed in normal mode and no shadow machine exists.
+    private let fastPermit = Atomic<Bool>(false)
     let firstSlot: Int
     let time: any TimeSource
     let onTransition: @Sendable (BreakerTransition) -> Void
@@ -22,6 +24,7 @@ public final class BreakerGate: Sendable {
         var core = CircuitBreakerCore(window: spec.window)
         core.setMetricsOnly(spec.metricsOnly)
         machines = Mutex(Machines(live: core, shadow: nil))
+        fastPermit.store(core.mode == .normal, ordering: .relaxed)
         self.firstSlot = firstSlot
         self.time = time
         self.onTransition = onTransition
@@ -49,6 +52,11 @@ public final class BreakerGate: Sendable {
     @inline(__always)
     func decide(now: Int64, snapshot: KnobSnapshot) -> (live: BreakerDecision, shadow: BreakerDecision?) {
         let shadowed = isShadowed(snapshot)
+        // Closed, in normal mode, without a shadow machine to feed: nothing to decide under the lock.
+        // (A call racing with the opening transition may still pass, as with any breaker.)
+        if !shadowed && fastPermit.load(ordering: .acquiring) {
+            return (.permitted(trial: false), nil)
+        }
         let live = settings(snapshot, shadow: false)
         let (decision, shadowDecision, transition) = machines.withLock { m -> (BreakerDecision, BreakerDecision?, BreakerTransition?) in
             let (decision, transition) = m.live.decide(now: now, settings: live)
@@ -59,7 +67,7 @@ public final class BreakerGate: Sendable {
             } else if m.shadow != nil {
                 m.shadow = nil
             }
-            if transition != nil { publish(m) }
+            publish(m)
             return (decision, shadowDecision, transition)
         }
         if let transition { onTransition(transition) }
@@ -91,6 +99,7 @@ public final class BreakerGate: Sendable {
     }
 
     private func publish(_ m: borrowing Machines) {
+        fastPermit.store(m.live.state == .closed && m.live.mode == .normal && m.shadow == nil, ordering: .releasing)
         publishedState.store(Self.code(m.live.state), ordering: .relaxed)
         publishedCalls.store(m.live.window.calls, ordering: .relaxed)
         publishedFailures.store(m.live.window.failures, ordering: .relaxed)
