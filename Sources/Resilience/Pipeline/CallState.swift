@@ -24,6 +24,18 @@ struct CallState: @unchecked Sendable {
     var breakerTrial = false
     var breakerShadowTrial: Bool?
     var breakerStarted: Int64 = 0
+    // Flat execution (see Pipeline+FlatExecution.swift): the next stage to admit,
+    // the retry stage's per-call state, and the cooperative deadline in force.
+    var cursor = 0
+    var retrySettings = RetrySettings()
+    var retryShadowMax = 0
+    var retryShadowed = false
+    var retryPreviousDelay = 0.0
+    var retryOutcomeAtShadowLimit: Outcome?
+    var deadline: Int64?
+    var timeoutStarted: Int64 = 0
+    var timeoutDuration: Int64 = 0
+    var timeoutShadowDuration: Int64?
 
     init(snapshot: KnobSnapshot, key: String?, start: Int64) {
         self.snapshot = snapshot

@@ -30,6 +30,7 @@ extension Pipeline {
 
     @usableFromInline
     func executeCall<T: Sendable>(key: String?, _ operation: @Sendable (CallContext) async throws -> T) async throws -> T {
+        if !hasEnforcedTimeout { return try await executeFlat(key: key, operation) }
         let start = time.now()
         let snapshot = knobs.read()  // owned here for the whole call; CallState refers to it unowned
         var call = CallState(snapshot: snapshot, key: key, start: start)
@@ -59,7 +60,7 @@ extension Pipeline {
         return end
     }
 
-    private func finish(_ call: inout CallState, _ outcome: Outcome) {
+    func finish(_ call: inout CallState, _ outcome: Outcome) {
         let end = endTime(&call)
         let latency = end - call.start
         windows.record(outcome, latency: latency, now: end)
@@ -133,7 +134,7 @@ extension Pipeline {
         }
     }
 
-    private func admitBreaker(_ gate: BreakerGate, _ call: inout CallState) throws {
+    func admitBreaker(_ gate: BreakerGate, _ call: inout CallState) throws {
         let started = call.attemptStart
         let (live, shadow) = gate.decide(now: started, snapshot: call.snapshot)
         var shadowTrial: Bool?
@@ -156,7 +157,7 @@ extension Pipeline {
         }
     }
 
-    private func settleBreaker(_ gate: BreakerGate, _ call: inout CallState, error: (any Error)?) {
+    func settleBreaker(_ gate: BreakerGate, _ call: inout CallState, error: (any Error)?) {
         // Cancellation and other policies' refusals say nothing about the dependency.
         let counts = error.map { !($0 is CancellationError) && !(($0 as? ResilienceError)?.isRejection ?? false) } ?? true
         if counts {
@@ -169,7 +170,7 @@ extension Pipeline {
     }
 
     /// Takes a permit, or returns the queue ticket to wait with; throws when the bulkhead is full.
-    private func admitBulkhead(_ gate: BulkheadGate, _ call: inout CallState) throws -> UInt64? {
+    func admitBulkhead(_ gate: BulkheadGate, _ call: inout CallState) throws -> UInt64? {
         let (admission, id, inUse, queued) = gate.tryAcquire()
         let snapshot = call.snapshot
         if snapshot.shadowMask & (0b11 << UInt32(gate.slots.capacity)) != 0 {
@@ -189,7 +190,7 @@ extension Pipeline {
         }
     }
 
-    private func waitInQueue(_ gate: BulkheadGate, _ id: UInt64, _ call: inout CallState) async throws {
+    func waitInQueue(_ gate: BulkheadGate, _ id: UInt64, _ call: inout CallState) async throws {
         let timeout = call.snapshot.value(gate.slots.timeout)
         let deadline = timeout > 0 ? call.attemptStart + nanos(fromSeconds: timeout) : nil
         do {
@@ -202,7 +203,7 @@ extension Pipeline {
         }
     }
 
-    private func admitRateLimit(_ gate: RateLimitGate, _ call: inout CallState) throws {
+    func admitRateLimit(_ gate: RateLimitGate, _ call: inout CallState) throws {
         let now = call.attemptStart
         let decision = gate.limiter.acquire(1, now: now, limits: gate.limits(call.snapshot, shadow: false))
         if gate.isShadowed(call.snapshot) {
@@ -280,26 +281,10 @@ extension Pipeline {
         let started = call.attemptStart
         let deadline = started &+ duration
         let shadowDuration = snapshot.shadowValue(runner.durationSlot).map(nanos(fromSeconds:))
+        // Only pipelines with an enforced timeout use this engine (cooperative timeouts run in
+        // the flat engine), and a pipeline has one timeout policy at most.
         switch runner.mode {
-        case .cooperative:
-            let effective = min(deadline, Deadline.current?.instant ?? .max)
-            let value = try await Deadline.$current.withValue(Deadline(instant: effective, source: time)) {
-                try await run(index + 1, &call, operation)
-            }
-            let end = endTime(&call)
-            if end > deadline {
-                if let shadowDuration {
-                    call.judgeShadow(TimeoutRunner.judgeShadow(liveTimedOut: true, latency: end - started, live: duration, shadow: shadowDuration))
-                }
-                events?.emit(PolicyEvent(pipeline: name, kind: .timeout(after: seconds(fromNanos: duration)), time: end))
-                throw ResilienceError(.timedOut, pipeline: name, "\(name): timed out after \(seconds(fromNanos: duration)) s")
-            }
-            if let shadowDuration {
-                call.judgeShadow(TimeoutRunner.judgeShadow(liveTimedOut: false, latency: end - started, live: duration, shadow: shadowDuration),
-                                 latency: min(end - started, shadowDuration))
-            }
-            return value
-        case .enforced:
+        case .cooperative, .enforced:
             let outer = call
             let race = try await withoutActuallyEscaping(operation) { escapable in
                 try await withThrowingTaskGroup(of: TimeoutRace<T>.self) { group in

@@ -37,6 +37,8 @@ public final class Pipeline: Sendable {
     public let components: [PipelineComponent]
 
     let stages: [Stage]
+    /// Whether a timeout in enforced mode needs the nested engine (a child task per call).
+    let hasEnforcedTimeout: Bool
     /// Keeps the objects `stages` refers to (without refcounting) alive.
     let stageOwners: [AnyObject & Sendable]
     let random: SharedRandom
@@ -130,6 +132,10 @@ public final class Pipeline: Sendable {
         knobs = try KnobTable(descriptors: descriptors, gate: registry.gate)
         self.stages = stages
         self.stageOwners = owners
+        hasEnforcedTimeout = components.contains { component in
+            if case .timeout(let spec) = component.spec { return spec.mode == .enforced }
+            return false
+        }
         self.breaker = breaker
         self.bulkhead = bulkhead
         self.rateLimiter = rateLimiter
