@@ -282,43 +282,42 @@ extension Pipeline {
         let deadline = started &+ duration
         let shadowDuration = snapshot.shadowValue(runner.durationSlot).map(nanos(fromSeconds:))
         // Only pipelines with an enforced timeout use this engine (cooperative timeouts run in
-        // the flat engine), and a pipeline has one timeout policy at most.
-        switch runner.mode {
-        case .cooperative, .enforced:
-            let outer = call
-            let race = try await withoutActuallyEscaping(operation) { escapable in
-                try await withThrowingTaskGroup(of: TimeoutRace<T>.self) { group in
-                    group.addTask {
-                        var inner = outer
-                        let value = try await self.run(index + 1, &inner, escapable)
-                        return .finished(value, inner)
-                    }
-                    group.addTask {
-                        try await self.time.sleep(until: deadline)
-                        return .timedOut
-                    }
-                    let first = try await group.next()!
-                    group.cancelAll()
-                    return first
+        // the flat engine), and a pipeline has one timeout policy at most: this races the rest
+        // of the pipeline in a child task against a timer child.
+        let outer = call
+        let race = try await withoutActuallyEscaping(operation) { escapable in
+            try await withThrowingTaskGroup(of: TimeoutRace<T>.self) { group in
+                group.addTask {
+                    var inner = outer
+                    let value = try await self.run(index + 1, &inner, escapable)
+                    return .finished(value, inner)
                 }
+                group.addTask {
+                    try await self.time.sleep(until: deadline)
+                    return .timedOut
+                }
+                // Two children were added, so `next()` returns one of them.
+                guard let first = try await group.next() else { throw CancellationError() }
+                group.cancelAll()
+                return first
             }
-            switch race {
-            case .finished(let value, let inner):
-                call = inner
-                if let shadowDuration {
-                    let end = endTime(&call)
-                    call.judgeShadow(TimeoutRunner.judgeShadow(liveTimedOut: false, latency: end - started, live: duration, shadow: shadowDuration),
-                                     latency: min(end - started, shadowDuration))
-                }
-                return value
-            case .timedOut:
+        }
+        switch race {
+        case .finished(let value, let inner):
+            call = inner
+            if let shadowDuration {
                 let end = endTime(&call)
-                if let shadowDuration {
-                    call.judgeShadow(TimeoutRunner.judgeShadow(liveTimedOut: true, latency: end - started, live: duration, shadow: shadowDuration))
-                }
-                events?.emit(PolicyEvent(pipeline: name, kind: .timeout(after: seconds(fromNanos: duration)), time: end))
-                throw ResilienceError(.timedOut, pipeline: name, "\(name): timed out after \(seconds(fromNanos: duration)) s")
+                call.judgeShadow(TimeoutRunner.judgeShadow(liveTimedOut: false, latency: end - started, live: duration, shadow: shadowDuration),
+                                 latency: min(end - started, shadowDuration))
             }
+            return value
+        case .timedOut:
+            let end = endTime(&call)
+            if let shadowDuration {
+                call.judgeShadow(TimeoutRunner.judgeShadow(liveTimedOut: true, latency: end - started, live: duration, shadow: shadowDuration))
+            }
+            events?.emit(PolicyEvent(pipeline: name, kind: .timeout(after: seconds(fromNanos: duration)), time: end))
+            throw ResilienceError(.timedOut, pipeline: name, "\(name): timed out after \(seconds(fromNanos: duration)) s")
         }
     }
 }
