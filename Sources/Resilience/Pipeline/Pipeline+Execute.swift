@@ -28,9 +28,14 @@ extension Pipeline {
         try await fallback.execute { try await executeCall(key: key, operation) }
     }
 
-    @usableFromInline
+    @inlinable
     func executeCall<T: Sendable>(key: String?, _ operation: @Sendable (CallContext) async throws -> T) async throws -> T {
         if !hasEnforcedTimeout { return try await executeFlat(key: key, operation) }
+        return try await executeNested(key: key, operation)
+    }
+
+    @usableFromInline
+    func executeNested<T: Sendable>(key: String?, _ operation: @Sendable (CallContext) async throws -> T) async throws -> T {
         let start = time.now()
         let snapshot = knobs.read()  // owned here for the whole call; CallState refers to it unowned
         var call = CallState(snapshot: snapshot, key: key, start: start)
@@ -47,12 +52,13 @@ extension Pipeline {
     }
 
     /// The outcome windows record for an error.
+    @usableFromInline
     static func outcome(of error: any Error) -> Outcome {
         if let error = error as? ResilienceError { return error.outcome }
         return .failure
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func endTime(_ call: inout CallState) -> Int64 {
         if let end = call.attemptEnd { return end }
         let end = time.now()
@@ -60,6 +66,7 @@ extension Pipeline {
         return end
     }
 
+    @usableFromInline
     func finish(_ call: inout CallState, _ outcome: Outcome) {
         let end = endTime(&call)
         let latency = end - call.start
@@ -190,6 +197,7 @@ extension Pipeline {
         }
     }
 
+    @usableFromInline
     func waitInQueue(_ gate: BulkheadGate, _ id: UInt64, _ call: inout CallState) async throws {
         let timeout = call.snapshot.value(gate.slots.timeout)
         let deadline = timeout > 0 ? call.attemptStart + nanos(fromSeconds: timeout) : nil

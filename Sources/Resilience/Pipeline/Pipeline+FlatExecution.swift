@@ -8,17 +8,20 @@
 /// Pipelines with an enforced timeout need a child task per call and use the
 /// nested engine in `Pipeline+Execute.swift`; both share the stage helpers.
 extension Pipeline {
+    @usableFromInline
     enum FlatAdmission {
         case admitted
         case mustWait(BulkheadGate, UInt64)
         case failed(any Error)
     }
 
+    @usableFromInline
     enum FlatSettlement {
         case done((any Error)?)
         case retry(wake: Int64)
     }
 
+    @inlinable
     func executeFlat<T: Sendable>(key: String?, _ operation: @Sendable (CallContext) async throws -> T) async throws -> T {
         let start = time.now()
         let snapshot = knobs.read()  // owned here for the whole call; CallState refers to it unowned
@@ -76,6 +79,7 @@ extension Pipeline {
     }
 
     /// Admits the stages of the current attempt from `call.cursor` on, synchronously.
+    @usableFromInline
     func admitFlat(_ call: inout CallState) -> FlatAdmission {
         while call.cursor < stages.count {
             do {
@@ -97,6 +101,7 @@ extension Pipeline {
     }
 
     /// Settles the admitted stages innermost first; stops at a retry stage that retries.
+    @usableFromInline
     func settleFlat(_ call: inout CallState, error: (any Error)?) -> FlatSettlement {
         var error = error
         while call.cursor > 0 {
@@ -199,6 +204,7 @@ extension Pipeline {
 
 extension Result {
     /// The error, if this is a failure.
+    @inlinable
     var failureValue: Failure? {
         if case .failure(let error) = self { return error }
         return nil

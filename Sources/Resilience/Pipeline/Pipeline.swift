@@ -38,7 +38,7 @@ public final class Pipeline: Sendable {
 
     let stages: [Stage]
     /// Whether a timeout in enforced mode needs the nested engine (a child task per call).
-    let hasEnforcedTimeout: Bool
+    @usableFromInline let hasEnforcedTimeout: Bool
     /// Keeps the objects `stages` refers to (without refcounting) alive.
     let stageOwners: [AnyObject & Sendable]
     let random: SharedRandom
