@@ -42,7 +42,7 @@ public final class KnobTable: @unchecked Sendable {
         var nextStream: UInt64 = 0
     }
 
-    private let writer: Mutex<WriterState>
+    private let writer: Locked<WriterState>
 
     /// Makes a table; each descriptor's default must pass its own checks.
     init(
@@ -62,7 +62,7 @@ public final class KnobTable: @unchecked Sendable {
         let defaults = descriptors.map(\.defaultValue)
         let empty = [Double?](repeating: nil, count: descriptors.count)
         current = Atomic(Unmanaged.passRetained(KnobSnapshot(live: defaults, shadow: empty, version: 0)))
-        writer = Mutex(WriterState(live: defaults, shadow: empty, versions: Array(repeating: 0, count: descriptors.count)))
+        writer = Locked(WriterState(live: defaults, shadow: empty, versions: Array(repeating: 0, count: descriptors.count)))
     }
 
     deinit {
@@ -235,7 +235,7 @@ public final class KnobTable: @unchecked Sendable {
 /// Serializes writers across the tables of one registry so a batch spanning
 /// pipelines is validated and applied as one step.
 final class WriteGate: Sendable {
-    let lock = Mutex<Void>(())
+    let lock = Locked<Void>(())
 }
 
 /// A knob's metadata and current values, as the control plane and the observer read them.

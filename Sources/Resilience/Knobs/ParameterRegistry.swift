@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Finds every knob by its name `<pipeline>.<policy>.<knob>` and changes knobs
 /// by name, one at a time or in atomic batches.
@@ -26,7 +25,7 @@ public final class ParameterRegistry: Sendable {
         var nextStream: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     let gate = WriteGate()
 
     /// A registry shared by pipelines made without an explicit one.

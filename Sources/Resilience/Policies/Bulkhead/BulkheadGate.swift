@@ -13,7 +13,7 @@ public final class BulkheadGate: Sendable {
         var nextID: UInt64 = 0
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let publishedInUse = Atomic<Int>(0)
     private let publishedQueued = Atomic<Int>(0)
     private let publishedCapacity = Atomic<Int>(0)
@@ -21,7 +21,7 @@ public final class BulkheadGate: Sendable {
     let pipeline: String
 
     init(spec: Bulkhead, firstSlot: Int, pipeline: String) {
-        state = Mutex(State(core: BulkheadCore(capacity: spec.maxConcurrent, maxQueued: spec.maxQueued)))
+        state = Locked(State(core: BulkheadCore(capacity: spec.maxConcurrent, maxQueued: spec.maxQueued)))
         slots = (firstSlot, firstSlot + 1, firstSlot + 2)
         self.pipeline = pipeline
         publishedCapacity.store(spec.maxConcurrent, ordering: .relaxed)

@@ -9,7 +9,7 @@ public final class BreakerGate: Sendable {
         var shadow: CircuitBreakerCore?
     }
 
-    private let machines: Mutex<Machines>
+    private let machines: Locked<Machines>
     private let publishedState = Atomic<UInt8>(0)
     private let publishedCalls = Atomic<Int>(0)
     private let publishedFailures = Atomic<Int>(0)
@@ -23,7 +23,7 @@ public final class BreakerGate: Sendable {
     init(spec: CircuitBreaker, firstSlot: Int, time: any TimeSource, onTransition: @escaping @Sendable (BreakerTransition) -> Void) {
         var core = CircuitBreakerCore(window: spec.window)
         core.setMetricsOnly(spec.metricsOnly)
-        machines = Mutex(Machines(live: core, shadow: nil))
+        machines = Locked(Machines(live: core, shadow: nil))
         fastPermit.store(core.mode == .normal, ordering: .relaxed)
         self.firstSlot = firstSlot
         self.time = time
