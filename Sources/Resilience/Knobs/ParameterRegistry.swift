@@ -1,4 +1,3 @@
-
 /// Finds every knob by its name `<pipeline>.<policy>.<knob>` and changes knobs
 /// by name, one at a time or in atomic batches.
 ///

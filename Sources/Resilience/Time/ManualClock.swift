@@ -1,4 +1,3 @@
-
 /// A clock that only moves when a test or simulator calls ``advance(by:)``.
 ///
 /// Sleepers are resumed deterministically: in order of their deadline, then in

@@ -1,4 +1,3 @@
-
 /// A process-local token bucket (``TokenBucketCore`` behind a short lock).
 public final class TokenBucketLimiter: RateLimiter {
     private let core = Locked(TokenBucketCore())
