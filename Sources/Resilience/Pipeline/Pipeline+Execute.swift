@@ -146,12 +146,10 @@ extension Pipeline {
         let (live, shadow) = gate.decide(now: started, snapshot: call.snapshot)
         var shadowTrial: Bool?
         if let shadow {
-            switch (live, shadow) {
-            case (.permitted, .rejected): call.judgeShadow(.rejectedByBreaker, latency: 0)
-            case (.rejected, .permitted): call.judgeShadow(.unknown)
-            case (.permitted, .permitted(let trial)): shadowTrial = trial
-            case (.rejected, .rejected): break
-            }
+            let verdict = ShadowJudge.admission(liveAdmitted: live.isPermitted, shadowAdmitted: shadow.isPermitted,
+                                                rejection: .rejectedByBreaker)
+            call.judgeShadow(verdict, latency: verdict == .rejectedByBreaker ? 0 : nil)
+            if case .permitted(let trial) = shadow, live.isPermitted { shadowTrial = trial }
         }
         switch live {
         case .permitted(let trial):
@@ -181,7 +179,7 @@ extension Pipeline {
         let (admission, id, inUse, queued) = gate.tryAcquire()
         let snapshot = call.snapshot
         if snapshot.shadowMask & (0b11 << UInt32(gate.slots.capacity)) != 0 {
-            call.judgeShadow(BulkheadGate.judgeShadow(
+            call.judgeShadow(ShadowJudge.bulkhead(
                 liveAdmitted: admission != .rejected, inUseBefore: inUse, queuedBefore: queued,
                 shadowCapacity: Int(snapshot.effectiveShadow(gate.slots.capacity)),
                 shadowQueue: Int(snapshot.effectiveShadow(gate.slots.queued))), latency: 0)
@@ -216,8 +214,9 @@ extension Pipeline {
         let decision = gate.limiter.acquire(1, now: now, limits: gate.limits(call.snapshot, shadow: false))
         if gate.isShadowed(call.snapshot) {
             let shadow = gate.shadowLimiter.acquire(1, now: now, limits: gate.limits(call.snapshot, shadow: true))
-            if decision.allowed && !shadow.allowed { call.judgeShadow(.rejectedByRateLimiter, latency: 0) }
-            if !decision.allowed && shadow.allowed { call.judgeShadow(.unknown) }
+            let verdict = ShadowJudge.admission(liveAdmitted: decision.allowed, shadowAdmitted: shadow.allowed,
+                                                rejection: .rejectedByRateLimiter)
+            call.judgeShadow(verdict, latency: verdict == .rejectedByRateLimiter ? 0 : nil)
         }
         guard decision.allowed else {
             let after = seconds(fromNanos: decision.retryAfter)
@@ -245,7 +244,7 @@ extension Pipeline {
             do {
                 let value = try await run(index + 1, &call, operation)
                 if shadowed {
-                    call.judgeShadow(RetryRunner.judgeShadow(
+                    call.judgeShadow(ShadowJudge.retry(
                         attempts: attempt, succeeded: true, ranOut: false, liveMax: settings.maxAttempts,
                         shadowMax: shadowMax, outcomeAtShadowLimit: outcomeAtShadowLimit))
                 }
@@ -256,7 +255,7 @@ extension Pipeline {
                 let ranOut = retryable && attempt >= settings.maxAttempts
                 if !retryable || ranOut {
                     if shadowed {
-                        call.judgeShadow(RetryRunner.judgeShadow(
+                        call.judgeShadow(ShadowJudge.retry(
                             attempts: attempt, succeeded: false, ranOut: ranOut, liveMax: settings.maxAttempts,
                             shadowMax: shadowMax, outcomeAtShadowLimit: outcomeAtShadowLimit))
                     }
@@ -315,14 +314,14 @@ extension Pipeline {
             call = inner
             if let shadowDuration {
                 let end = endTime(&call)
-                call.judgeShadow(TimeoutRunner.judgeShadow(liveTimedOut: false, latency: end - started, live: duration, shadow: shadowDuration),
+                call.judgeShadow(ShadowJudge.timeout(liveTimedOut: false, latency: end - started, live: duration, shadow: shadowDuration),
                                  latency: min(end - started, shadowDuration))
             }
             return value
         case .timedOut:
             let end = endTime(&call)
             if let shadowDuration {
-                call.judgeShadow(TimeoutRunner.judgeShadow(liveTimedOut: true, latency: end - started, live: duration, shadow: shadowDuration))
+                call.judgeShadow(ShadowJudge.timeout(liveTimedOut: true, latency: end - started, live: duration, shadow: shadowDuration))
             }
             events?.emit(PolicyEvent(pipeline: name, kind: .timeout(after: seconds(fromNanos: duration)), time: end))
             throw ResilienceError(.timedOut, pipeline: name, "\(name): timed out after \(seconds(fromNanos: duration)) s")

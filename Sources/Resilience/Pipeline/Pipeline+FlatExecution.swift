@@ -115,7 +115,7 @@ extension Pipeline {
                 if let failure = error {
                     if let wake = retryAfterFailure(runner.object, &call, error: failure) { return .retry(wake: wake) }
                 } else if call.retryShadowed {
-                    call.judgeShadow(RetryRunner.judgeShadow(
+                    call.judgeShadow(ShadowJudge.retry(
                         attempts: call.attempt, succeeded: true, ranOut: false, liveMax: call.retrySettings.maxAttempts,
                         shadowMax: call.retryShadowMax, outcomeAtShadowLimit: call.retryOutcomeAtShadowLimit))
                 }
@@ -149,7 +149,7 @@ extension Pipeline {
         let ranOut = retryable && attempt >= settings.maxAttempts
         if !retryable || ranOut {
             if call.retryShadowed {
-                call.judgeShadow(RetryRunner.judgeShadow(
+                call.judgeShadow(ShadowJudge.retry(
                     attempts: attempt, succeeded: false, ranOut: ranOut, liveMax: settings.maxAttempts,
                     shadowMax: call.retryShadowMax, outcomeAtShadowLimit: call.retryOutcomeAtShadowLimit))
             }
@@ -189,13 +189,13 @@ extension Pipeline {
         let duration = call.timeoutDuration
         if latency > duration {
             if let shadow = call.timeoutShadowDuration {
-                call.judgeShadow(TimeoutRunner.judgeShadow(liveTimedOut: true, latency: latency, live: duration, shadow: shadow))
+                call.judgeShadow(ShadowJudge.timeout(liveTimedOut: true, latency: latency, live: duration, shadow: shadow))
             }
             events?.emit(PolicyEvent(pipeline: name, kind: .timeout(after: seconds(fromNanos: duration)), time: end))
             return ResilienceError(.timedOut, pipeline: name, "\(name): timed out after \(seconds(fromNanos: duration)) s")
         }
         if let shadow = call.timeoutShadowDuration {
-            call.judgeShadow(TimeoutRunner.judgeShadow(liveTimedOut: false, latency: latency, live: duration, shadow: shadow),
+            call.judgeShadow(ShadowJudge.timeout(liveTimedOut: false, latency: latency, live: duration, shadow: shadow),
                              latency: min(latency, shadow))
         }
         return nil

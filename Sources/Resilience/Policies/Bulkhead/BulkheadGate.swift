@@ -50,18 +50,6 @@ public final class BulkheadGate: Sendable {
         for continuation in started { continuation.resume() }
     }
 
-    /// What a shadow capacity would have done to a call, given the counts it found
-    /// (the synchronous core of shadow bulkhead).
-    static func judgeShadow(liveAdmitted: Bool, inUseBefore: Int, queuedBefore: Int,
-                            shadowCapacity: Int, shadowQueue: Int) -> Outcome? {
-        let shadowWouldStart = inUseBefore < shadowCapacity && queuedBefore == 0
-        if liveAdmitted {
-            if shadowWouldStart { return nil }
-            return queuedBefore >= shadowQueue ? .rejectedByBulkhead : .unknown
-        }
-        return shadowWouldStart || queuedBefore < shadowQueue ? .unknown : nil
-    }
-
     /// Fast path: takes a permit when one is free and nobody waits.
     /// Returns the counts seen before, or `nil` with the counts when the caller must queue or is refused.
     @inline(__always)
