@@ -13,11 +13,14 @@ import Darwin
 /// real synchronization. Critical sections stay short: a few field updates.
 final class Locked<State>: @unchecked Sendable {
     // @unchecked: `state` is only touched between pthread_mutex_lock and unlock.
+    // The state lives behind a pointer rather than in a stored `var` so that the
+    // lock, not a dynamic exclusivity check per access, guarantees exclusive access.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var state: State
+    private let state: UnsafeMutablePointer<State>
 
     init(_ state: State) {
-        self.state = state
+        self.state = .allocate(capacity: 1)
+        self.state.initialize(to: state)
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
@@ -27,6 +30,8 @@ final class Locked<State>: @unchecked Sendable {
         pthread_mutex_destroy(mutex)
         mutex.deinitialize(count: 1)
         mutex.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     /// Runs `body` with exclusive access to the state.
@@ -34,6 +39,6 @@ final class Locked<State>: @unchecked Sendable {
     func withLock<Result, Failure: Error>(_ body: (inout State) throws(Failure) -> Result) throws(Failure) -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        return try body(&state)
+        return try body(&state.pointee)
     }
 }

@@ -34,7 +34,7 @@ public final class BulkheadGate: Sendable {
     /// Current capacity (lock-free).
     public var capacity: Int { publishedCapacity.load(ordering: .relaxed) }
 
-    private func publish(_ s: borrowing State) {
+    private func publish(_ s: inout State) {
         publishedInUse.store(s.core.inUse, ordering: .relaxed)
         publishedQueued.store(s.core.queued, ordering: .relaxed)
         publishedCapacity.store(s.core.capacity, ordering: .relaxed)
@@ -44,7 +44,7 @@ public final class BulkheadGate: Sendable {
     func resize(capacity: Int, maxQueued: Int) {
         let started = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
             let ids = s.core.resize(capacity: capacity, maxQueued: maxQueued)
-            publish(s)
+            publish(&s)
             return ids.compactMap { s.continuations.removeValue(forKey: $0) }
         }
         for continuation in started { continuation.resume() }
@@ -60,7 +60,7 @@ public final class BulkheadGate: Sendable {
             s.nextID &+= 1
             let id = s.nextID
             let admission = s.core.acquire(id)
-            publish(s)
+            publish(&s)
             return (admission, id, inUse, queued)
         }
     }
@@ -114,7 +114,7 @@ public final class BulkheadGate: Sendable {
     private func abandon(_ id: UInt64, because error: any Error) {
         let continuation = state.withLock { s -> CheckedContinuation<Void, any Error>? in
             guard s.core.leave(id) else { return nil }
-            publish(s)
+            publish(&s)
             if let continuation = s.continuations.removeValue(forKey: id) { return continuation }
             s.abandoned[id] = error  // not suspended yet: `suspend` will throw it
             return nil
@@ -127,7 +127,7 @@ public final class BulkheadGate: Sendable {
     func release() {
         let next = state.withLock { s -> CheckedContinuation<Void, any Error>? in
             let waiter = s.core.release()
-            publish(s)
+            publish(&s)
             guard let waiter else { return nil }
             return s.continuations.removeValue(forKey: waiter)
         }

@@ -67,7 +67,7 @@ public final class BreakerGate: Sendable {
             } else if m.shadow != nil {
                 m.shadow = nil
             }
-            publish(m)
+            publish(&m)
             return (decision, shadowDecision, transition)
         }
         if let transition { onTransition(transition) }
@@ -84,7 +84,7 @@ public final class BreakerGate: Sendable {
                 _ = m.shadow!.record(failure: failure, latency: latency, trial: shadowTrial, now: now,
                                      settings: settings(snapshot, shadow: true))
             }
-            publish(m)
+            publish(&m)
             return transition
         }
         if let transition { onTransition(transition) }
@@ -98,7 +98,7 @@ public final class BreakerGate: Sendable {
         }
     }
 
-    private func publish(_ m: borrowing Machines) {
+    private func publish(_ m: inout Machines) {
         fastPermit.store(m.live.state == .closed && m.live.mode == .normal && m.shadow == nil, ordering: .releasing)
         publishedState.store(Self.code(m.live.state), ordering: .relaxed)
         publishedCalls.store(m.live.window.calls, ordering: .relaxed)
@@ -155,7 +155,7 @@ public final class BreakerGate: Sendable {
         let now = time.now()
         let transition = machines.withLock { m -> BreakerTransition? in
             let transition = body(&m.live, now)
-            publish(m)
+            publish(&m)
             return transition
         }
         if let transition { onTransition(transition) }
