@@ -1,5 +1,5 @@
 /// What the operation of a call may want to know.
-public struct CallContext: Sendable {
+public struct CallContext: Sendable, Hashable {
     /// The traffic-split variant the call was routed to, if the pipeline splits traffic.
     public var variant: String?
     /// The attempt number (1 for the first).

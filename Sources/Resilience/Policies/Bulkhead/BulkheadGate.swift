@@ -122,6 +122,21 @@ public final class BulkheadGate: Sendable {
         continuation?.resume(throwing: error)
     }
 
+    /// Whether the call holding `ticket` still waits in the queue (`false` once a permit reached it).
+    public func isWaiting(_ ticket: UInt64) -> Bool {
+        state.withLock { $0.core.queuedContains(ticket) }
+    }
+
+    /// Takes the call holding `ticket` out of the queue; `false` if a permit reached it first
+    /// (it then holds the permit and must release it).
+    public func leave(_ ticket: UInt64) -> Bool {
+        state.withLock { s in
+            let left = s.core.leave(ticket)
+            publish(&s)
+            return left
+        }
+    }
+
     /// Returns a permit; the next waiter, if any may start, gets it.
     @inline(__always)
     func release() {
