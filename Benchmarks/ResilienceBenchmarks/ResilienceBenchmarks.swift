@@ -19,7 +19,7 @@ private func makePipeline(_ name: String, @PolicyBuilder _ policies: () -> [Pipe
 
 private func happyPath(_ name: String) -> Pipeline {
     makePipeline(name) {
-        RateLimit(rate: 1e9, algorithm: .tokenBucket(burst: 1e9))
+        RateLimit(rate: 1e7, algorithm: .tokenBucket(burst: 1e7))
         Retry(maxAttempts: 3, budgetRatio: 0.2)
         CircuitBreaker(failureRate: 0.5, minimumCalls: 20)
         Bulkhead(maxConcurrent: 1000)
@@ -36,6 +36,7 @@ private let shadowed: Pipeline = {
     do { try registry.apply(operations) } catch { fatalError("shadows: \(error)") }
     return pipeline
 }()
+private let empty = makePipeline("empty") {}
 private let enforced = makePipeline("enforced") { Timeout(.seconds(10)) }
 private let cooperative = makePipeline("cooperative") { Timeout(.seconds(10), mode: .cooperative) }
 private let windows = OutcomeWindows()
@@ -61,6 +62,19 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("clock: ContinuousClock.now") { benchmark in
         for _ in benchmark.scaledIterations { blackHole(ContinuousClock.now) }
+    }
+
+    Benchmark("pipeline: no policies (execute + record)") { benchmark in
+        for i in benchmark.scaledIterations {
+            blackHole(try await empty.execute { try await rawOperation(i) })
+        }
+    }
+
+    Benchmark("task-local: withValue around the call") { benchmark in
+        let deadline = Deadline(instant: 1, source: time)
+        for i in benchmark.scaledIterations {
+            blackHole(try await Deadline.$current.withValue(deadline) { try await rawOperation(i) })
+        }
     }
 
     // MARK: - Knobs and recording

@@ -155,3 +155,37 @@ import Testing
         #expect(pipeline.knobs.liveValue(slot) == 1)
     }
 }
+
+@Suite struct RegistryExtrasTests {
+    @Test func textValuesAreParsedByKnobKind() throws {
+        let registry = ParameterRegistry()
+        _ = try Pipeline("api", registry: registry, time: ClockTimeSource(ManualClock())) {
+            Timeout(.seconds(1))
+            Retry(maxAttempts: 3)
+        }
+        try registry.set("api.timeout.duration", parsing: "250ms")
+        #expect(try registry.value("api.timeout.duration") == 0.25)
+        try registry.setShadow("api.timeout.duration", parsing: "2s")
+        #expect(try registry.parameter("api.timeout.duration").shadow == 2)
+        try registry.set("api.retry.max_attempts", parsing: "5")
+        #expect(try registry.value("api.retry.max_attempts") == 5)
+        #expect(throws: KnobError.self) { try registry.set("api.retry.max_attempts", parsing: "five") }
+        #expect(throws: KnobError.self) { try registry.set("api.timeout.duration", parsing: "-1s") }
+    }
+
+    @Test func registryStreamsEveryAppliedChange() async throws {
+        let registry = ParameterRegistry()
+        let pipeline = try Pipeline("api", registry: registry, time: ClockTimeSource(ManualClock())) { Retry(maxAttempts: 3) }
+        let changes = registry.changes()
+        try registry.apply([.set("api.retry.max_attempts", 2), .setShadow("api.retry.base_delay", 0.5)])
+        #expect(throws: KnobError.self) { try registry.set("api.retry.max_attempts", 0) }
+        try pipeline.knob("max_attempts", as: Int.self)?.set(4)
+        var seen: [String] = []
+        for await change in changes {
+            seen.append("\(change.knob) \(change.action.rawValue) \(change.value)")
+            if seen.count == 3 { break }
+        }
+        #expect(seen == ["api.retry.max_attempts set 2.0", "api.retry.base_delay set_shadow 0.1",
+                         "api.retry.max_attempts set 4.0"])
+    }
+}

@@ -160,3 +160,36 @@ final class OrderLog: Sendable {
     func append(_ value: String) { storage.withLock { $0.append(value) } }
     var values: [String] { storage.withLock { $0 } }
 }
+
+@Suite struct NestedEngineTests {
+    /// Pipelines with an enforced timeout run their stages in child tasks; the
+    /// breaker, bulkhead and retry must behave exactly as in the flat engine.
+    @Test func enforcedTimeoutPipelineRetriesRecordsAndReleases() async throws {
+        let events = EventStream(capacity: 64)
+        let (pipeline, _, _) = try manualPipeline(events: events) {
+            Timeout(.seconds(10))
+            Retry(maxAttempts: 3, backoff: .constant, baseDelay: .zero, jitter: .none, budgetRatio: nil)
+            CircuitBreaker(minimumCalls: 100, window: .count(100))
+            Bulkhead(maxConcurrent: 2)
+        }
+        #expect(pipeline.hasEnforcedTimeout)
+        let attempts = Counter()
+        await #expect(throws: BackendError.self) {
+            _ = try await pipeline.execute { () async throws -> Int in
+                attempts.increment()
+                throw BackendError()
+            }
+        }
+        #expect(attempts.current == 3)
+        #expect(pipeline.breaker?.windowCounts.calls == 3)
+        #expect(pipeline.breaker?.windowCounts.failures == 3)
+        #expect(pipeline.bulkhead?.inUse == 0)
+        #expect(try await pipeline.execute { context in context.attempt } == 1)
+        let stats = pipeline.windows.stats(.tenSeconds, now: pipeline.time.now())
+        #expect(stats.calls == 2 && stats.failures == 1 && stats.successes == 1)
+        events.finish()
+        var exhausted = 0
+        for await event in events.events where event.kind == .retryExhausted(attempts: 3) { exhausted += 1 }
+        #expect(exhausted == 1)
+    }
+}

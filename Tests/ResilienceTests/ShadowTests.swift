@@ -11,26 +11,32 @@ import Testing
         (true, 500, 500, 200, nil),
     ])
     func timeoutShadowJudgesOnlyWhatItCanKnow(liveTimedOut: Bool, latency: Int64, live: Int64, shadow: Int64, expected: Outcome?) {
-        #expect(TimeoutRunner.judgeShadow(liveTimedOut: liveTimedOut, latency: latency * millisecond,
+        #expect(ShadowJudge.timeout(liveTimedOut: liveTimedOut, latency: latency * millisecond,
                                           live: live * millisecond, shadow: shadow * millisecond) == expected)
     }
 
     @Test func retryShadowJudgement() {
         // Live succeeded on attempt 3; a shadow allowing 2 would have failed with attempt 2's outcome.
-        #expect(RetryRunner.judgeShadow(attempts: 3, succeeded: true, ranOut: false, liveMax: 3, shadowMax: 2,
+        #expect(ShadowJudge.retry(attempts: 3, succeeded: true, ranOut: false, liveMax: 3, shadowMax: 2,
                                         outcomeAtShadowLimit: .timeout) == .timeout)
         // Live ran out at 3; a shadow allowing 5 might have succeeded: unknown.
-        #expect(RetryRunner.judgeShadow(attempts: 3, succeeded: false, ranOut: true, liveMax: 3, shadowMax: 5,
+        #expect(ShadowJudge.retry(attempts: 3, succeeded: false, ranOut: true, liveMax: 3, shadowMax: 5,
                                         outcomeAtShadowLimit: nil) == .unknown)
-        #expect(RetryRunner.judgeShadow(attempts: 1, succeeded: true, ranOut: false, liveMax: 3, shadowMax: 5,
+        #expect(ShadowJudge.retry(attempts: 1, succeeded: true, ranOut: false, liveMax: 3, shadowMax: 5,
                                         outcomeAtShadowLimit: nil) == nil)
     }
 
+    @Test func admissionShadowJudgement() {
+        #expect(ShadowJudge.admission(liveAdmitted: true, shadowAdmitted: false, rejection: .rejectedByBreaker) == .rejectedByBreaker)
+        #expect(ShadowJudge.admission(liveAdmitted: false, shadowAdmitted: true, rejection: .rejectedByBreaker) == .unknown)
+        #expect(ShadowJudge.admission(liveAdmitted: true, shadowAdmitted: true, rejection: .rejectedByRateLimiter) == nil)
+    }
+
     @Test func bulkheadShadowJudgement() {
-        #expect(BulkheadGate.judgeShadow(liveAdmitted: true, inUseBefore: 5, queuedBefore: 0, shadowCapacity: 4, shadowQueue: 0) == .rejectedByBulkhead)
-        #expect(BulkheadGate.judgeShadow(liveAdmitted: true, inUseBefore: 5, queuedBefore: 0, shadowCapacity: 4, shadowQueue: 3) == .unknown)
-        #expect(BulkheadGate.judgeShadow(liveAdmitted: true, inUseBefore: 2, queuedBefore: 0, shadowCapacity: 4, shadowQueue: 0) == nil)
-        #expect(BulkheadGate.judgeShadow(liveAdmitted: false, inUseBefore: 4, queuedBefore: 0, shadowCapacity: 8, shadowQueue: 0) == .unknown)
+        #expect(ShadowJudge.bulkhead(liveAdmitted: true, inUseBefore: 5, queuedBefore: 0, shadowCapacity: 4, shadowQueue: 0) == .rejectedByBulkhead)
+        #expect(ShadowJudge.bulkhead(liveAdmitted: true, inUseBefore: 5, queuedBefore: 0, shadowCapacity: 4, shadowQueue: 3) == .unknown)
+        #expect(ShadowJudge.bulkhead(liveAdmitted: true, inUseBefore: 2, queuedBefore: 0, shadowCapacity: 4, shadowQueue: 0) == nil)
+        #expect(ShadowJudge.bulkhead(liveAdmitted: false, inUseBefore: 4, queuedBefore: 0, shadowCapacity: 8, shadowQueue: 0) == .unknown)
     }
 
     /// Runs the same seeded workload and returns every live result and the live windows.

@@ -2,42 +2,47 @@ import Synchronization
 
 /// The knobs of one pipeline: lock-free consistent reads, serialized atomic writes.
 ///
-/// Values live in two copies, each guarded by its own sequence number (a
-/// double-buffered seqlock). A writer fills the copy readers are not using and
-/// then flips `current`, so a reader never waits for a writer, even one that
-/// was preempted mid-write: it retries only if two whole batches land during
-/// its few nanoseconds of reading.
+/// The current configuration is an immutable ``KnobSnapshot`` behind an atomic
+/// reference. A reader loads and retains it: no lock, no copying of values,
+/// never waiting for a writer. A writer (serialized by the registry's gate)
+/// builds a new snapshot and publishes it with one atomic store. The snapshot
+/// it replaces is kept alive for a grace period (at least one second and 64
+/// newer snapshots) before it is released, so a reader that loaded the old
+/// reference just before the swap can still retain it safely; after the
+/// retain, the call owns its snapshot for as long as it runs.
 public final class KnobTable: @unchecked Sendable {
-    // @unchecked: the raw atomic buffers are only touched through atomic
-    // operations; writer-side state is behind `writer` and the shared gate.
+    // @unchecked: `current` holds a +1 reference managed by hand (released by
+    // the writer after the grace period, or in deinit); writer-side state is
+    // behind `writer` and the shared gate.
 
-    /// Largest number of knobs one table (one pipeline) holds.
+    /// Largest number of knobs one table (one pipeline) holds (shadow mask bits).
     public static let capacity = 32
 
     /// The knobs, by slot.
     public let descriptors: [KnobDescriptor]
     private let validators: [(@Sendable (Double) -> String?)?]
-    private let count: Int
 
-    // Per copy: `capacity` live values, `capacity` shadow values, mask, version.
-    private static let stride = 2 * capacity + 2
-    private let data: UnsafeMutablePointer<Atomic<UInt64>>
-    private let sequences: UnsafeMutablePointer<Atomic<UInt64>>
-    private let current = Atomic<Int>(0)
+    private let current: Atomic<Unmanaged<KnobSnapshot>>
 
     let gate: WriteGate
+
+    private struct Retired {
+        var snapshot: KnobSnapshot
+        var retiredAt: ContinuousClock.Instant
+    }
 
     private struct WriterState {
         var live: [Double]
         var shadow: [Double?]
         var versions: [UInt64]
         var tableVersion: UInt64 = 0
+        var retired: [Retired] = []
         var listeners: [@Sendable ([KnobChange]) -> Void] = []
         var streams: [UInt64: AsyncStream<KnobChange>.Continuation] = [:]
         var nextStream: UInt64 = 0
     }
 
-    private let writer: Mutex<WriterState>
+    private let writer: Locked<WriterState>
 
     /// Makes a table; each descriptor's default must pass its own checks.
     init(
@@ -53,63 +58,29 @@ public final class KnobTable: @unchecked Sendable {
         for descriptor in descriptors { _ = try descriptor.validate(descriptor.defaultValue) }
         self.descriptors = descriptors
         self.validators = validators ?? Array(repeating: nil, count: descriptors.count)
-        self.count = descriptors.count
         self.gate = gate
-        data = .allocate(capacity: 2 * Self.stride)
-        for i in 0..<(2 * Self.stride) { (data + i).initialize(to: Atomic(0)) }
-        sequences = .allocate(capacity: 2)
-        sequences.initialize(to: Atomic(0))
-        (sequences + 1).initialize(to: Atomic(0))
         let defaults = descriptors.map(\.defaultValue)
-        writer = Mutex(WriterState(
-            live: defaults,
-            shadow: Array(repeating: nil, count: descriptors.count),
-            versions: Array(repeating: 0, count: descriptors.count)))
-        for copy in 0..<2 { fill(copy: copy, live: defaults, shadow: Array(repeating: nil, count: count), version: 0) }
+        let empty = [Double?](repeating: nil, count: descriptors.count)
+        current = Atomic(Unmanaged.passRetained(KnobSnapshot(live: defaults, shadow: empty, version: 0)))
+        writer = Locked(WriterState(live: defaults, shadow: empty, versions: Array(repeating: 0, count: descriptors.count)))
     }
 
     deinit {
-        data.deinitialize(count: 2 * Self.stride)
-        data.deallocate()
-        sequences.deinitialize(count: 2)
-        sequences.deallocate()
+        current.load(ordering: .acquiring).release()
     }
 
     // MARK: - Reading
 
-    /// Reads every knob as one consistent snapshot, without a lock.
+    /// The current configuration: one atomic load and a retain, no lock.
     @inline(__always)
     public func read() -> KnobSnapshot {
-        while true {
-            let copy = current.load(ordering: .acquiring)
-            let sequence = sequences[copy].load(ordering: .acquiring)
-            if sequence & 1 == 0 {
-                let base = data + copy * Self.stride
-                var live = SIMD32<Double>()
-                var shadow = SIMD32<Double>()
-                for i in 0..<count {
-                    live[i] = Double(bitPattern: base[i].load(ordering: .relaxed))
-                }
-                let mask = UInt32(truncatingIfNeeded: base[2 * Self.capacity].load(ordering: .relaxed))
-                if mask != 0 {
-                    for i in 0..<count {
-                        shadow[i] = Double(bitPattern: base[Self.capacity + i].load(ordering: .relaxed))
-                    }
-                }
-                let version = base[2 * Self.capacity + 1].load(ordering: .relaxed)
-                atomicMemoryFence(ordering: .acquiring)
-                if sequences[copy].load(ordering: .relaxed) == sequence {
-                    return KnobSnapshot(live: live, shadow: shadow, shadowMask: mask, version: version)
-                }
-            }
-        }
+        current.load(ordering: .acquiring).takeUnretainedValue()
     }
 
-    /// The live value of one slot (a single atomic load).
+    /// The live value of one slot.
     @inline(__always)
     public func liveValue(_ index: Int) -> Double {
-        let copy = current.load(ordering: .acquiring)
-        return Double(bitPattern: data[copy * Self.stride + index].load(ordering: .relaxed))
+        read().value(index)
     }
 
     /// The index of the knob with this full name.
@@ -204,9 +175,7 @@ public final class KnobTable: @unchecked Sendable {
             state.live = live
             state.shadow = shadow
             state.tableVersion += 1
-            let next = 1 - current.load(ordering: .relaxed)
-            fill(copy: next, live: live, shadow: shadow, version: state.tableVersion)
-            current.store(next, ordering: .releasing)
+            publish(KnobSnapshot(live: live, shadow: shadow, version: state.tableVersion), retired: &state.retired)
             return changes
         }
     }
@@ -228,22 +197,17 @@ public final class KnobTable: @unchecked Sendable {
         announce(changes)
     }
 
-    private func fill(copy: Int, live: [Double], shadow: [Double?], version: UInt64) {
-        let sequence = sequences[copy].load(ordering: .relaxed)
-        sequences[copy].store(sequence &+ 1, ordering: .relaxed)
-        atomicMemoryFence(ordering: .releasing)
-        let base = data + copy * Self.stride
-        var mask: UInt64 = 0
-        for i in 0..<count {
-            base[i].store(live[i].bitPattern, ordering: .relaxed)
-            if let value = shadow[i] {
-                mask |= 1 << UInt64(i)
-                base[Self.capacity + i].store(value.bitPattern, ordering: .relaxed)
-            }
+    private func publish(_ snapshot: KnobSnapshot, retired: inout [Retired]) {
+        let old = current.exchange(Unmanaged.passRetained(snapshot), ordering: .acquiringAndReleasing)
+        let now = ContinuousClock.now
+        retired.append(Retired(snapshot: old.takeRetainedValue(), retiredAt: now))
+        // Release snapshots replaced long enough ago that no reader can be between
+        // its load and its retain of them.
+        let keep = 64
+        if retired.count > keep {
+            let stale = retired.prefix(retired.count - keep).prefix { now - $0.retiredAt > .seconds(1) }.count
+            if stale > 0 { retired.removeFirst(stale) }
         }
-        base[2 * Self.capacity].store(mask, ordering: .relaxed)
-        base[2 * Self.capacity + 1].store(version, ordering: .relaxed)
-        sequences[copy].store(sequence &+ 2, ordering: .releasing)
     }
 
     // MARK: - Observing
@@ -271,7 +235,7 @@ public final class KnobTable: @unchecked Sendable {
 /// Serializes writers across the tables of one registry so a batch spanning
 /// pipelines is validated and applied as one step.
 final class WriteGate: Sendable {
-    let lock = Mutex<Void>(())
+    let lock = Locked<Void>(())
 }
 
 /// A knob's metadata and current values, as the control plane and the observer read them.

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Finds every knob by its name `<pipeline>.<policy>.<knob>` and changes knobs
 /// by name, one at a time or in atomic batches.
 ///
@@ -26,7 +24,7 @@ public final class ParameterRegistry: Sendable {
         var nextStream: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     let gate = WriteGate()
 
     /// A registry shared by pipelines made without an explicit one.
@@ -132,6 +130,27 @@ public final class ParameterRegistry: Sendable {
 
     /// Sets a knob's live value.
     public func set(_ name: String, _ value: Double) throws(KnobError) { try apply([.set(name, value)]) }
+
+    /// Sets a knob's live value from text: a number, or for duration knobs a
+    /// duration such as `"250ms"` (see ``DurationParser``).
+    public func set(_ name: String, parsing text: String) throws(KnobError) {
+        try apply([.set(name, try number(for: name, from: text))])
+    }
+
+    /// Sets a knob's shadow value from text, as ``set(_:parsing:)`` reads it.
+    public func setShadow(_ name: String, parsing text: String) throws(KnobError) {
+        try apply([.setShadow(name, try number(for: name, from: text))])
+    }
+
+    /// The number `text` stands for as a value of knob `name`.
+    public func number(for name: String, from text: String) throws(KnobError) -> Double {
+        let info = try parameter(name)
+        if info.descriptor.kind == .duration { return try DurationParser.seconds(from: text, knob: name) }
+        guard let value = Double(text.filter { !$0.isWhitespace }) else {
+            throw KnobError(.invalidDuration, knob: name, "\(name): \"\(text)\" is not a number")
+        }
+        return value
+    }
 
     /// Sets a knob's shadow value.
     public func setShadow(_ name: String, _ value: Double) throws(KnobError) { try apply([.setShadow(name, value)]) }

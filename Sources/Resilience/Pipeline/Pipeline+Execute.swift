@@ -28,27 +28,37 @@ extension Pipeline {
         try await fallback.execute { try await executeCall(key: key, operation) }
     }
 
-    @usableFromInline
+    @inlinable
     func executeCall<T: Sendable>(key: String?, _ operation: @Sendable (CallContext) async throws -> T) async throws -> T {
+        if !hasEnforcedTimeout { return try await executeFlat(key: key, operation) }
+        return try await executeNested(key: key, operation)
+    }
+
+    @usableFromInline
+    func executeNested<T: Sendable>(key: String?, _ operation: @Sendable (CallContext) async throws -> T) async throws -> T {
         let start = time.now()
-        var call = CallState(snapshot: knobs.read(), key: key, start: start)
+        let snapshot = knobs.read()  // owned here for the whole call; CallState refers to it unowned
+        var call = CallState(snapshot: snapshot, key: key, start: start)
         do {
             let value = try await run(0, &call, operation)
             finish(&call, .success)
+            withExtendedLifetime(snapshot) {}
             return value
         } catch {
             finish(&call, Self.outcome(of: error))
+            withExtendedLifetime(snapshot) {}
             throw error
         }
     }
 
     /// The outcome windows record for an error.
+    @usableFromInline
     static func outcome(of error: any Error) -> Outcome {
         if let error = error as? ResilienceError { return error.outcome }
         return .failure
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func endTime(_ call: inout CallState) -> Int64 {
         if let end = call.attemptEnd { return end }
         let end = time.now()
@@ -56,7 +66,8 @@ extension Pipeline {
         return end
     }
 
-    private func finish(_ call: inout CallState, _ outcome: Outcome) {
+    @usableFromInline
+    func finish(_ call: inout CallState, _ outcome: Outcome) {
         let end = endTime(&call)
         let latency = end - call.start
         windows.record(outcome, latency: latency, now: end)
@@ -70,118 +81,142 @@ extension Pipeline {
 
     // MARK: - Stages
 
+    /// Runs the stages from `index` on: the synchronous ones (breaker, bulkhead, rate
+    /// limiter, split) are admitted in order in this one frame, then the next wrapping
+    /// stage (retry, timeout) or the operation runs, then the admitted stages are
+    /// settled in reverse order. Keeping the synchronous stages in one frame keeps the
+    /// number of async frames per call small.
     func run<T: Sendable>(
         _ index: Int, _ call: inout CallState, _ operation: @Sendable (CallContext) async throws -> T
     ) async throws -> T {
-        if index == stages.count {
-            let variant = call.variant >= 0 ? variantWindows[call.variant].name : nil
-            return try await operation(CallContext(variant: variant, attempt: call.attempt))
-        }
-        switch stages[index] {
-        case .timeout(let runner):
-            return try await runTimeout(runner, index, &call, operation)
-        case .retry(let runner):
-            return try await runRetry(runner, index, &call, operation)
-        case .breaker(let gate):
-            return try await runBreaker(gate, index, &call, operation)
-        case .bulkhead(let gate):
-            return try await runBulkhead(gate, index, &call, operation)
-        case .rateLimit(let gate):
-            return try await runRateLimit(gate, index, &call, operation)
-        case .split(let router):
-            call.variant = router.choose(key: call.key, snapshot: call.snapshot)
-            return try await run(index + 1, &call, operation)
-        }
-    }
-
-    private func runBreaker<T: Sendable>(
-        _ gate: BreakerGate, _ index: Int, _ call: inout CallState, _ operation: @Sendable (CallContext) async throws -> T
-    ) async throws -> T {
-        let started = call.attemptStart
-        let (live, shadow) = gate.decide(now: started, snapshot: call.snapshot)
-        var shadowTrial: Bool?
-        if let shadow {
-            switch (live, shadow) {
-            case (.permitted, .rejected): call.judgeShadow(.rejectedByBreaker, latency: 0)
-            case (.rejected, .permitted): call.judgeShadow(.unknown)
-            case (.permitted, .permitted(let trial)): shadowTrial = trial
-            case (.rejected, .rejected): break
+        var next = index
+        do {
+            admission: while next < stages.count {
+                switch stages[next] {
+                case .breaker(let gate): try admitBreaker(gate.object, &call)
+                case .bulkhead(let gate):
+                    if let wait = try admitBulkhead(gate.object, &call) {
+                        // Queued: wait here, in this frame (the fast path never suspends).
+                        try await waitInQueue(gate.object, wait, &call)
+                    }
+                case .rateLimit(let gate): try admitRateLimit(gate.object, &call)
+                case .split(let router): call.variant = router.object.choose(key: call.key, snapshot: call.snapshot)
+                case .timeout, .retry: break admission
+                }
+                next += 1
             }
-        }
-        let trial: Bool
-        switch live {
-        case .permitted(let isTrial):
-            trial = isTrial
-        case .rejected(let after):
-            throw ResilienceError(.circuitOpen, pipeline: name, "\(name): circuit breaker is open",
-                                  retryAfter: after == .max ? nil : .nanoseconds(after))
+        } catch {
+            settle(index..<next, &call, error: error)
+            throw error
         }
         do {
-            let value = try await run(index + 1, &call, operation)
-            let end = endTime(&call)
-            gate.record(failure: false, latency: end - started, trial: trial, shadowTrial: shadowTrial, now: end, snapshot: call.snapshot)
+            // The admission loop stops at the end or at a wrapping stage.
+            let value: T
+            if next < stages.count, case .retry(let runner) = stages[next] {
+                value = try await runRetry(runner.object, next, &call, operation)
+            } else if next < stages.count, case .timeout(let runner) = stages[next] {
+                value = try await runTimeout(runner.object, next, &call, operation)
+            } else {
+                let variant = call.variant >= 0 ? variantWindows[call.variant].name : nil
+                value = try await operation(CallContext(variant: variant, attempt: call.attempt))
+            }
+            settle(index..<next, &call, error: nil)
             return value
         } catch {
-            // Cancellation and other policies' refusals say nothing about the dependency.
-            let counts = !(error is CancellationError) && !((error as? ResilienceError)?.isRejection ?? false)
-            let end = endTime(&call)
-            if counts {
-                gate.record(failure: true, latency: end - started, trial: trial, shadowTrial: shadowTrial, now: end, snapshot: call.snapshot)
-            } else {
-                gate.releaseTrial(trial: trial, shadowTrial: shadowTrial)
-            }
+            settle(index..<next, &call, error: error)
             throw error
         }
     }
 
-    private func runBulkhead<T: Sendable>(
-        _ gate: BulkheadGate, _ index: Int, _ call: inout CallState, _ operation: @Sendable (CallContext) async throws -> T
-    ) async throws -> T {
+    /// Settles the synchronous stages `range` admitted, innermost first.
+    private func settle(_ range: Range<Int>, _ call: inout CallState, error: (any Error)?) {
+        var index = range.upperBound
+        while index > range.lowerBound {
+            index -= 1
+            switch stages[index] {
+            case .breaker(let gate): settleBreaker(gate.object, &call, error: error)
+            case .bulkhead(let gate): gate.object.release()
+            case .rateLimit, .split, .timeout, .retry: break
+            }
+        }
+    }
+
+    func admitBreaker(_ gate: BreakerGate, _ call: inout CallState) throws {
+        let started = call.attemptStart
+        let (live, shadow) = gate.decide(now: started, snapshot: call.snapshot)
+        var shadowTrial: Bool?
+        if let shadow {
+            let verdict = ShadowJudge.admission(liveAdmitted: live.isPermitted, shadowAdmitted: shadow.isPermitted,
+                                                rejection: .rejectedByBreaker)
+            call.judgeShadow(verdict, latency: verdict == .rejectedByBreaker ? 0 : nil)
+            if case .permitted(let trial) = shadow, live.isPermitted { shadowTrial = trial }
+        }
+        switch live {
+        case .permitted(let trial):
+            call.breakerTrial = trial
+            call.breakerShadowTrial = shadowTrial
+            call.breakerStarted = started
+        case .rejected(let after):
+            throw ResilienceError(.circuitOpen, pipeline: name, "\(name): circuit breaker is open",
+                                  retryAfter: after == .max ? nil : .nanoseconds(after))
+        }
+    }
+
+    func settleBreaker(_ gate: BreakerGate, _ call: inout CallState, error: (any Error)?) {
+        // Cancellation and other policies' refusals say nothing about the dependency.
+        let counts = error.map { !($0 is CancellationError) && !(($0 as? ResilienceError)?.isRejection ?? false) } ?? true
+        if counts {
+            let end = endTime(&call)
+            gate.record(failure: error != nil, latency: end - call.breakerStarted, trial: call.breakerTrial,
+                        shadowTrial: call.breakerShadowTrial, now: end, snapshot: call.snapshot)
+        } else {
+            gate.releaseTrial(trial: call.breakerTrial, shadowTrial: call.breakerShadowTrial)
+        }
+    }
+
+    /// Takes a permit, or returns the queue ticket to wait with; throws when the bulkhead is full.
+    func admitBulkhead(_ gate: BulkheadGate, _ call: inout CallState) throws -> UInt64? {
         let (admission, id, inUse, queued) = gate.tryAcquire()
         let snapshot = call.snapshot
         if snapshot.shadowMask & (0b11 << UInt32(gate.slots.capacity)) != 0 {
-            call.judgeShadow(BulkheadGate.judgeShadow(
+            call.judgeShadow(ShadowJudge.bulkhead(
                 liveAdmitted: admission != .rejected, inUseBefore: inUse, queuedBefore: queued,
                 shadowCapacity: Int(snapshot.effectiveShadow(gate.slots.capacity)),
                 shadowQueue: Int(snapshot.effectiveShadow(gate.slots.queued))), latency: 0)
         }
         switch admission {
+        case .acquired:
+            return nil
+        case .queued:
+            return id
         case .rejected:
             events?.emit(PolicyEvent(pipeline: name, kind: .bulkheadRejected(queueTimedOut: false), time: call.attemptStart))
             throw ResilienceError(.bulkheadFull, pipeline: name, "\(name): bulkhead is full (\(inUse) in use, \(queued) queued)")
-        case .queued:
-            let timeout = snapshot.value(gate.slots.timeout)
-            let deadline = timeout > 0 ? call.attemptStart + nanos(fromSeconds: timeout) : nil
-            do {
-                try await gate.wait(id: id, timeoutAt: deadline, time: time)
-            } catch {
-                if let error = error as? ResilienceError, error.code == .bulkheadQueueTimeout {
-                    events?.emit(PolicyEvent(pipeline: name, kind: .bulkheadRejected(queueTimedOut: true), time: time.now()))
-                }
-                throw error
-            }
-        case .acquired:
-            break
         }
+    }
+
+    @usableFromInline
+    func waitInQueue(_ gate: BulkheadGate, _ id: UInt64, _ call: inout CallState) async throws {
+        let timeout = call.snapshot.value(gate.slots.timeout)
+        let deadline = timeout > 0 ? call.attemptStart + nanos(fromSeconds: timeout) : nil
         do {
-            let value = try await run(index + 1, &call, operation)
-            gate.release()
-            return value
+            try await gate.wait(id: id, timeoutAt: deadline, time: time)
         } catch {
-            gate.release()
+            if let error = error as? ResilienceError, error.code == .bulkheadQueueTimeout {
+                events?.emit(PolicyEvent(pipeline: name, kind: .bulkheadRejected(queueTimedOut: true), time: time.now()))
+            }
             throw error
         }
     }
 
-    private func runRateLimit<T: Sendable>(
-        _ gate: RateLimitGate, _ index: Int, _ call: inout CallState, _ operation: @Sendable (CallContext) async throws -> T
-    ) async throws -> T {
+    func admitRateLimit(_ gate: RateLimitGate, _ call: inout CallState) throws {
         let now = call.attemptStart
         let decision = gate.limiter.acquire(1, now: now, limits: gate.limits(call.snapshot, shadow: false))
         if gate.isShadowed(call.snapshot) {
             let shadow = gate.shadowLimiter.acquire(1, now: now, limits: gate.limits(call.snapshot, shadow: true))
-            if decision.allowed && !shadow.allowed { call.judgeShadow(.rejectedByRateLimiter, latency: 0) }
-            if !decision.allowed && shadow.allowed { call.judgeShadow(.unknown) }
+            let verdict = ShadowJudge.admission(liveAdmitted: decision.allowed, shadowAdmitted: shadow.allowed,
+                                                rejection: .rejectedByRateLimiter)
+            call.judgeShadow(verdict, latency: verdict == .rejectedByRateLimiter ? 0 : nil)
         }
         guard decision.allowed else {
             let after = seconds(fromNanos: decision.retryAfter)
@@ -189,7 +224,6 @@ extension Pipeline {
             throw ResilienceError(.rateLimited, pipeline: name, "\(name): rate limit reached",
                                   retryAfter: decision.retryAfter == .max ? nil : .nanoseconds(decision.retryAfter))
         }
-        return try await run(index + 1, &call, operation)
     }
 
     private func runRetry<T: Sendable>(
@@ -210,7 +244,7 @@ extension Pipeline {
             do {
                 let value = try await run(index + 1, &call, operation)
                 if shadowed {
-                    call.judgeShadow(RetryRunner.judgeShadow(
+                    call.judgeShadow(ShadowJudge.retry(
                         attempts: attempt, succeeded: true, ranOut: false, liveMax: settings.maxAttempts,
                         shadowMax: shadowMax, outcomeAtShadowLimit: outcomeAtShadowLimit))
                 }
@@ -221,7 +255,7 @@ extension Pipeline {
                 let ranOut = retryable && attempt >= settings.maxAttempts
                 if !retryable || ranOut {
                     if shadowed {
-                        call.judgeShadow(RetryRunner.judgeShadow(
+                        call.judgeShadow(ShadowJudge.retry(
                             attempts: attempt, succeeded: false, ranOut: ranOut, liveMax: settings.maxAttempts,
                             shadowMax: shadowMax, outcomeAtShadowLimit: outcomeAtShadowLimit))
                     }
@@ -254,60 +288,43 @@ extension Pipeline {
         let started = call.attemptStart
         let deadline = started &+ duration
         let shadowDuration = snapshot.shadowValue(runner.durationSlot).map(nanos(fromSeconds:))
-        switch runner.mode {
-        case .cooperative:
-            let effective = min(deadline, Deadline.current?.instant ?? .max)
-            let value = try await Deadline.$current.withValue(Deadline(instant: effective, source: time)) {
-                try await run(index + 1, &call, operation)
-            }
-            let end = endTime(&call)
-            if end > deadline {
-                if let shadowDuration {
-                    call.judgeShadow(TimeoutRunner.judgeShadow(liveTimedOut: true, latency: end - started, live: duration, shadow: shadowDuration))
+        // Only pipelines with an enforced timeout use this engine (cooperative timeouts run in
+        // the flat engine), and a pipeline has one timeout policy at most: this races the rest
+        // of the pipeline in a child task against a timer child.
+        let outer = call
+        let race = try await withoutActuallyEscaping(operation) { escapable in
+            try await withThrowingTaskGroup(of: TimeoutRace<T>.self) { group in
+                group.addTask {
+                    var inner = outer
+                    let value = try await self.run(index + 1, &inner, escapable)
+                    return .finished(value, inner)
                 }
-                events?.emit(PolicyEvent(pipeline: name, kind: .timeout(after: seconds(fromNanos: duration)), time: end))
-                throw ResilienceError(.timedOut, pipeline: name, "\(name): timed out after \(seconds(fromNanos: duration)) s")
+                group.addTask {
+                    try await self.time.sleep(until: deadline)
+                    return .timedOut
+                }
+                // Two children were added, so `next()` returns one of them.
+                guard let first = try await group.next() else { throw CancellationError() }
+                group.cancelAll()
+                return first
             }
+        }
+        switch race {
+        case .finished(let value, let inner):
+            call = inner
             if let shadowDuration {
-                call.judgeShadow(TimeoutRunner.judgeShadow(liveTimedOut: false, latency: end - started, live: duration, shadow: shadowDuration),
+                let end = endTime(&call)
+                call.judgeShadow(ShadowJudge.timeout(liveTimedOut: false, latency: end - started, live: duration, shadow: shadowDuration),
                                  latency: min(end - started, shadowDuration))
             }
             return value
-        case .enforced:
-            let outer = call
-            let race = try await withoutActuallyEscaping(operation) { escapable in
-                try await withThrowingTaskGroup(of: TimeoutRace<T>.self) { group in
-                    group.addTask {
-                        var inner = outer
-                        let value = try await self.run(index + 1, &inner, escapable)
-                        return .finished(value, inner)
-                    }
-                    group.addTask {
-                        try await self.time.sleep(until: deadline)
-                        return .timedOut
-                    }
-                    let first = try await group.next()!
-                    group.cancelAll()
-                    return first
-                }
+        case .timedOut:
+            let end = endTime(&call)
+            if let shadowDuration {
+                call.judgeShadow(ShadowJudge.timeout(liveTimedOut: true, latency: end - started, live: duration, shadow: shadowDuration))
             }
-            switch race {
-            case .finished(let value, let inner):
-                call = inner
-                if let shadowDuration {
-                    let end = endTime(&call)
-                    call.judgeShadow(TimeoutRunner.judgeShadow(liveTimedOut: false, latency: end - started, live: duration, shadow: shadowDuration),
-                                     latency: min(end - started, shadowDuration))
-                }
-                return value
-            case .timedOut:
-                let end = endTime(&call)
-                if let shadowDuration {
-                    call.judgeShadow(TimeoutRunner.judgeShadow(liveTimedOut: true, latency: end - started, live: duration, shadow: shadowDuration))
-                }
-                events?.emit(PolicyEvent(pipeline: name, kind: .timeout(after: seconds(fromNanos: duration)), time: end))
-                throw ResilienceError(.timedOut, pipeline: name, "\(name): timed out after \(seconds(fromNanos: duration)) s")
-            }
+            events?.emit(PolicyEvent(pipeline: name, kind: .timeout(after: seconds(fromNanos: duration)), time: end))
+            throw ResilienceError(.timedOut, pipeline: name, "\(name): timed out after \(seconds(fromNanos: duration)) s")
         }
     }
 }

@@ -37,6 +37,10 @@ public final class Pipeline: Sendable {
     public let components: [PipelineComponent]
 
     let stages: [Stage]
+    /// Whether a timeout in enforced mode needs the nested engine (a child task per call).
+    @usableFromInline let hasEnforcedTimeout: Bool
+    /// Keeps the objects `stages` refers to (without refcounting) alive.
+    let stageOwners: [AnyObject & Sendable]
     let random: SharedRandom
 
     /// The circuit breaker, if the pipeline has one (to observe or operate it).
@@ -77,6 +81,7 @@ public final class Pipeline: Sendable {
 
         var descriptors: [KnobDescriptor] = []
         var stages: [Stage] = []
+        var owners: [AnyObject & Sendable] = []
         var breaker: BreakerGate?
         var bulkhead: BulkheadGate?
         var rateLimiter: RateLimitGate?
@@ -87,26 +92,35 @@ public final class Pipeline: Sendable {
             descriptors += component.knobs(pipeline: name)
             switch component.spec {
             case .timeout(let spec):
-                stages.append(.timeout(TimeoutRunner(mode: spec.mode, durationSlot: first)))
+                let runner = TimeoutRunner(mode: spec.mode, durationSlot: first)
+                owners.append(runner)
+                stages.append(.timeout(Unowned(runner)))
             case .retry(let spec):
-                stages.append(.retry(RetryRunner(spec: spec, firstSlot: first)))
+                let runner = RetryRunner(spec: spec, firstSlot: first)
+                owners.append(runner)
+                stages.append(.retry(Unowned(runner)))
             case .breaker(let spec):
                 let gate = BreakerGate(spec: spec, firstSlot: first, time: time) { transition in
                     eventSink?.emit(PolicyEvent(pipeline: name, kind: .breakerTransition(from: transition.from, to: transition.to),
                                                 time: transition.at))
                 }
                 breaker = breaker ?? gate
-                stages.append(.breaker(gate))
+                owners.append(gate)
+                stages.append(.breaker(Unowned(gate)))
             case .bulkhead(let spec):
                 let gate = BulkheadGate(spec: spec, firstSlot: first, pipeline: name)
                 bulkhead = bulkhead ?? gate
-                stages.append(.bulkhead(gate))
+                owners.append(gate)
+                stages.append(.bulkhead(Unowned(gate)))
             case .rateLimit(let spec):
                 let gate = RateLimitGate(spec: spec, firstSlot: first)
                 rateLimiter = rateLimiter ?? gate
-                stages.append(.rateLimit(gate))
+                owners.append(gate)
+                stages.append(.rateLimit(Unowned(gate)))
             case .split(let spec):
-                stages.append(.split(SplitRouter(spec: spec, firstSlot: first, seed: seed ^ 0x5EED)))
+                let router = SplitRouter(spec: spec, firstSlot: first, seed: seed ^ 0x5EED)
+                owners.append(router)
+                stages.append(.split(Unowned(router)))
                 variants = spec.variants.map { ($0.name, OutcomeWindows()) }
             }
         }
@@ -117,6 +131,11 @@ public final class Pipeline: Sendable {
         }
         knobs = try KnobTable(descriptors: descriptors, gate: registry.gate)
         self.stages = stages
+        self.stageOwners = owners
+        hasEnforcedTimeout = components.contains { component in
+            if case .timeout(let spec) = component.spec { return spec.mode == .enforced }
+            return false
+        }
         self.breaker = breaker
         self.bulkhead = bulkhead
         self.rateLimiter = rateLimiter
@@ -126,7 +145,8 @@ public final class Pipeline: Sendable {
         try registry.register(self)
         let table = knobs
         for stage in stages {
-            guard case .bulkhead(let gate) = stage else { continue }
+            guard case .bulkhead(let reference) = stage else { continue }
+            let gate = reference.object
             let names = Set(table.descriptors[gate.slots.capacity...gate.slots.timeout].map(\.name))
             table.onChange { changes in
                 guard changes.contains(where: { names.contains($0.knob) }) else { return }

@@ -29,7 +29,7 @@ public final class OutcomeWindows: @unchecked Sendable {
 
     private let counters: UnsafeMutablePointer<Atomic<UInt64>>
     private let histogram: UnsafeMutablePointer<Atomic<UInt32>>
-    private let rotation = Mutex<Void>(())
+    private let rotation = Locked<Void>(())
 
     /// Makes empty windows.
     public init() {

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A clock that only moves when a test or simulator calls ``advance(by:)``.
 ///
 /// Sleepers are resumed deterministically: in order of their deadline, then in
@@ -43,7 +41,7 @@ public final class ManualClock: Clock, Sendable {
         var countWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Makes a clock at offset zero.
     public init() {}

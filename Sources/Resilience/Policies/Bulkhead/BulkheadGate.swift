@@ -13,7 +13,7 @@ public final class BulkheadGate: Sendable {
         var nextID: UInt64 = 0
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let publishedInUse = Atomic<Int>(0)
     private let publishedQueued = Atomic<Int>(0)
     private let publishedCapacity = Atomic<Int>(0)
@@ -21,7 +21,7 @@ public final class BulkheadGate: Sendable {
     let pipeline: String
 
     init(spec: Bulkhead, firstSlot: Int, pipeline: String) {
-        state = Mutex(State(core: BulkheadCore(capacity: spec.maxConcurrent, maxQueued: spec.maxQueued)))
+        state = Locked(State(core: BulkheadCore(capacity: spec.maxConcurrent, maxQueued: spec.maxQueued)))
         slots = (firstSlot, firstSlot + 1, firstSlot + 2)
         self.pipeline = pipeline
         publishedCapacity.store(spec.maxConcurrent, ordering: .relaxed)
@@ -34,7 +34,7 @@ public final class BulkheadGate: Sendable {
     /// Current capacity (lock-free).
     public var capacity: Int { publishedCapacity.load(ordering: .relaxed) }
 
-    private func publish(_ s: borrowing State) {
+    private func publish(_ s: inout State) {
         publishedInUse.store(s.core.inUse, ordering: .relaxed)
         publishedQueued.store(s.core.queued, ordering: .relaxed)
         publishedCapacity.store(s.core.capacity, ordering: .relaxed)
@@ -44,22 +44,10 @@ public final class BulkheadGate: Sendable {
     func resize(capacity: Int, maxQueued: Int) {
         let started = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
             let ids = s.core.resize(capacity: capacity, maxQueued: maxQueued)
-            publish(s)
+            publish(&s)
             return ids.compactMap { s.continuations.removeValue(forKey: $0) }
         }
         for continuation in started { continuation.resume() }
-    }
-
-    /// What a shadow capacity would have done to a call, given the counts it found
-    /// (the synchronous core of shadow bulkhead).
-    static func judgeShadow(liveAdmitted: Bool, inUseBefore: Int, queuedBefore: Int,
-                            shadowCapacity: Int, shadowQueue: Int) -> Outcome? {
-        let shadowWouldStart = inUseBefore < shadowCapacity && queuedBefore == 0
-        if liveAdmitted {
-            if shadowWouldStart { return nil }
-            return queuedBefore >= shadowQueue ? .rejectedByBulkhead : .unknown
-        }
-        return shadowWouldStart || queuedBefore < shadowQueue ? .unknown : nil
     }
 
     /// Fast path: takes a permit when one is free and nobody waits.
@@ -72,7 +60,7 @@ public final class BulkheadGate: Sendable {
             s.nextID &+= 1
             let id = s.nextID
             let admission = s.core.acquire(id)
-            publish(s)
+            publish(&s)
             return (admission, id, inUse, queued)
         }
     }
@@ -126,7 +114,7 @@ public final class BulkheadGate: Sendable {
     private func abandon(_ id: UInt64, because error: any Error) {
         let continuation = state.withLock { s -> CheckedContinuation<Void, any Error>? in
             guard s.core.leave(id) else { return nil }
-            publish(s)
+            publish(&s)
             if let continuation = s.continuations.removeValue(forKey: id) { return continuation }
             s.abandoned[id] = error  // not suspended yet: `suspend` will throw it
             return nil
@@ -134,12 +122,27 @@ public final class BulkheadGate: Sendable {
         continuation?.resume(throwing: error)
     }
 
+    /// Whether the call holding `ticket` still waits in the queue (`false` once a permit reached it).
+    public func isWaiting(_ ticket: UInt64) -> Bool {
+        state.withLock { $0.core.queuedContains(ticket) }
+    }
+
+    /// Takes the call holding `ticket` out of the queue; `false` if a permit reached it first
+    /// (it then holds the permit and must release it).
+    public func leave(_ ticket: UInt64) -> Bool {
+        state.withLock { s in
+            let left = s.core.leave(ticket)
+            publish(&s)
+            return left
+        }
+    }
+
     /// Returns a permit; the next waiter, if any may start, gets it.
     @inline(__always)
     func release() {
         let next = state.withLock { s -> CheckedContinuation<Void, any Error>? in
             let waiter = s.core.release()
-            publish(s)
+            publish(&s)
             guard let waiter else { return nil }
             return s.continuations.removeValue(forKey: waiter)
         }

@@ -9,11 +9,13 @@ public final class BreakerGate: Sendable {
         var shadow: CircuitBreakerCore?
     }
 
-    private let machines: Mutex<Machines>
+    private let machines: Locked<Machines>
     private let publishedState = Atomic<UInt8>(0)
     private let publishedCalls = Atomic<Int>(0)
     private let publishedFailures = Atomic<Int>(0)
     private let publishedShadowState = Atomic<UInt8>(255)
+    // True while the live machine is closed in normal mode and no shadow machine exists.
+    private let fastPermit = Atomic<Bool>(false)
     let firstSlot: Int
     let time: any TimeSource
     let onTransition: @Sendable (BreakerTransition) -> Void
@@ -21,7 +23,8 @@ public final class BreakerGate: Sendable {
     init(spec: CircuitBreaker, firstSlot: Int, time: any TimeSource, onTransition: @escaping @Sendable (BreakerTransition) -> Void) {
         var core = CircuitBreakerCore(window: spec.window)
         core.setMetricsOnly(spec.metricsOnly)
-        machines = Mutex(Machines(live: core, shadow: nil))
+        machines = Locked(Machines(live: core, shadow: nil))
+        fastPermit.store(core.mode == .normal, ordering: .relaxed)
         self.firstSlot = firstSlot
         self.time = time
         self.onTransition = onTransition
@@ -49,6 +52,11 @@ public final class BreakerGate: Sendable {
     @inline(__always)
     func decide(now: Int64, snapshot: KnobSnapshot) -> (live: BreakerDecision, shadow: BreakerDecision?) {
         let shadowed = isShadowed(snapshot)
+        // Closed, in normal mode, without a shadow machine to feed: nothing to decide under the lock.
+        // (A call racing with the opening transition may still pass, as with any breaker.)
+        if !shadowed && fastPermit.load(ordering: .acquiring) {
+            return (.permitted(trial: false), nil)
+        }
         let live = settings(snapshot, shadow: false)
         let (decision, shadowDecision, transition) = machines.withLock { m -> (BreakerDecision, BreakerDecision?, BreakerTransition?) in
             let (decision, transition) = m.live.decide(now: now, settings: live)
@@ -59,7 +67,7 @@ public final class BreakerGate: Sendable {
             } else if m.shadow != nil {
                 m.shadow = nil
             }
-            if transition != nil { publish(m) }
+            publish(&m)
             return (decision, shadowDecision, transition)
         }
         if let transition { onTransition(transition) }
@@ -76,7 +84,7 @@ public final class BreakerGate: Sendable {
                 _ = m.shadow!.record(failure: failure, latency: latency, trial: shadowTrial, now: now,
                                      settings: settings(snapshot, shadow: true))
             }
-            publish(m)
+            publish(&m)
             return transition
         }
         if let transition { onTransition(transition) }
@@ -90,7 +98,8 @@ public final class BreakerGate: Sendable {
         }
     }
 
-    private func publish(_ m: borrowing Machines) {
+    private func publish(_ m: inout Machines) {
+        fastPermit.store(m.live.state == .closed && m.live.mode == .normal && m.shadow == nil, ordering: .releasing)
         publishedState.store(Self.code(m.live.state), ordering: .relaxed)
         publishedCalls.store(m.live.window.calls, ordering: .relaxed)
         publishedFailures.store(m.live.window.failures, ordering: .relaxed)
@@ -146,7 +155,7 @@ public final class BreakerGate: Sendable {
         let now = time.now()
         let transition = machines.withLock { m -> BreakerTransition? in
             let transition = body(&m.live, now)
-            publish(m)
+            publish(&m)
             return transition
         }
         if let transition { onTransition(transition) }

@@ -1,8 +1,6 @@
-import Synchronization
-
 /// A process-local token bucket (``TokenBucketCore`` behind a short lock).
 public final class TokenBucketLimiter: RateLimiter {
-    private let core = Mutex(TokenBucketCore())
+    private let core = Locked(TokenBucketCore())
 
     /// Makes a bucket that starts full.
     public init() {}
@@ -20,7 +18,7 @@ public final class TokenBucketLimiter: RateLimiter {
 
 /// A process-local sliding-window limiter (``SlidingWindowCore`` behind a short lock).
 public final class SlidingWindowLimiter: RateLimiter {
-    private let core = Mutex(SlidingWindowCore())
+    private let core = Locked(SlidingWindowCore())
 
     /// Makes an empty limiter.
     public init() {}

@@ -27,20 +27,4 @@ final class RetryRunner: Sendable {
     func isShadowed(_ snapshot: KnobSnapshot) -> Bool {
         snapshot.shadowMask & (1 << UInt32(slots.maxAttempts)) != 0
     }
-
-    /// The shadow outcome, given what live did (the synchronous core of shadow retry).
-    ///
-    /// - Parameters:
-    ///   - attempts: attempts live made.
-    ///   - succeeded: whether live's last attempt succeeded.
-    ///   - ranOut: whether live stopped only because it reached its own `max_attempts`.
-    ///   - outcomeAtShadowLimit: outcome of attempt number `shadowMax`, if live made it.
-    static func judgeShadow(attempts: Int, succeeded: Bool, ranOut: Bool, liveMax: Int, shadowMax: Int,
-                            outcomeAtShadowLimit: Outcome?) -> Outcome? {
-        if attempts > shadowMax {
-            return outcomeAtShadowLimit ?? .failure  // the shadow would have stopped earlier, failing
-        }
-        if !succeeded && ranOut && shadowMax > liveMax { return .unknown }
-        return nil
-    }
 }
