@@ -292,12 +292,19 @@ extension Pipeline {
         // the flat engine), and a pipeline has one timeout policy at most: this races the rest
         // of the pipeline in a child task against a timer child.
         let outer = call
+        let innermost = index + 1 == stages.count
+        let context = CallContext(variant: call.variant >= 0 ? variantWindows[call.variant].name : nil, attempt: call.attempt)
         let race = try await withoutActuallyEscaping(operation) { escapable in
             try await withThrowingTaskGroup(of: TimeoutRace<T>.self) { group in
-                group.addTask {
-                    var inner = outer
-                    let value = try await self.run(index + 1, &inner, escapable)
-                    return .finished(value, inner)
+                if innermost {
+                    // Nothing inside the timeout: the child runs only the operation (a smaller child task).
+                    group.addTask { .finished(try await escapable(context), nil) }
+                } else {
+                    group.addTask {
+                        var inner = outer
+                        let value = try await self.run(index + 1, &inner, escapable)
+                        return .finished(value, inner)
+                    }
                 }
                 group.addTask {
                     try await self.time.sleep(until: deadline)
@@ -311,7 +318,7 @@ extension Pipeline {
         }
         switch race {
         case .finished(let value, let inner):
-            call = inner
+            if let inner { call = inner }
             if let shadowDuration {
                 let end = endTime(&call)
                 call.judgeShadow(ShadowJudge.timeout(liveTimedOut: false, latency: end - started, live: duration, shadow: shadowDuration),

@@ -148,7 +148,7 @@ public final class Pipeline: Sendable {
             guard case .bulkhead(let reference) = stage else { continue }
             let gate = reference.object
             let names = Set(table.descriptors[gate.slots.capacity...gate.slots.timeout].map(\.name))
-            table.onChange { changes in
+            table.onChange { [unowned table] changes in
                 guard changes.contains(where: { names.contains($0.knob) }) else { return }
                 gate.resize(capacity: Int(table.liveValue(gate.slots.capacity)),
                             maxQueued: Int(table.liveValue(gate.slots.queued)))

@@ -11,6 +11,7 @@ final class TimeoutRunner: Sendable {
 
 /// The result of racing an operation against a timer in a task group.
 enum TimeoutRace<T: Sendable>: Sendable {
-    case finished(T, CallState)
+    /// The value, and the call state as the stages inside the timeout left it (`nil` when there are none).
+    case finished(T, CallState?)
     case timedOut
 }
