@@ -105,6 +105,8 @@ public final class Sentinel: Service, Sendable {
             }
             let round = await engine.tick()
             if !round.evaluated.isEmpty {
+                // The file sink syncs on its next write; flushing per round bounds what a power loss can take.
+                plane.audit.flush()
                 metrics.report(Observer(registry: plane.registry).snapshot())
             }
         }
