@@ -142,7 +142,7 @@ import Testing
         let sandbox = try LuaSandbox()
         _ = try sandbox.load(Self.fiveKilobyteScript, chunkName: "=five")
         sandbox.collectGarbage()
-        // Measured: about 100 KiB (the allocator counts every byte of the state).
+        // Measured: about 33 KiB (the allocator counts every byte of the state).
         #expect(sandbox.memoryInUse <= 512 * 1024, "memory in use: \(sandbox.memoryInUse)")
         #expect(sandbox.peakMemory <= 512 * 1024, "peak: \(sandbox.peakMemory)")
     }
