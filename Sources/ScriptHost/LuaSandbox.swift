@@ -270,6 +270,27 @@ public final class LuaSandbox {
         return StackReader.typeName(state, -1)
     }
 
+    /// The string keys of the table a reference holds (raw, sorted); empty
+    /// for a non-table.
+    public func fieldNames(of reference: LuaReference) throws(ScriptError) -> [String] {
+        try check(reference)
+        guard lua_checkstack(state, 3) != 0 else { throw ScriptError(code: .memory, message: "out of stack space") }
+        let top = lua_gettop(state)
+        defer { lua_settop(state, top) }
+        lua_rawgeti(state, CLUA_REGISTRYINDEX, lua_Integer(reference.id))
+        guard lua_type(state, -1) == CLUA_TTABLE else { return [] }
+        let table = lua_gettop(state)
+        var names: [String] = []
+        lua_pushnil(state)
+        while lua_next(state, table) != 0 {
+            if lua_type(state, -2) == CLUA_TSTRING, case .string(let name) = StackReader.string(state, -2) {
+                names.append(name)
+            }
+            lua_settop(state, -2)
+        }
+        return names.sorted()
+    }
+
     /// The Lua type name of `reference[field]` (`nil` when the reference is
     /// not a table): check for `function` before calling a field.
     public func typeName(of reference: LuaReference, field: String) throws(ScriptError) -> String {

@@ -23,7 +23,7 @@ struct CheckCommand: AsyncParsableCommand {
 
             Example:
               sentinel check policies/
-              sentinel check policies/retry_tuning.lua examples/recipes/canary/canary.lua
+              sentinel check policies/retry_tuning.lua policies/breaker_guard.lua
             """
     )
 
@@ -68,6 +68,7 @@ struct CheckCommand: AsyncParsableCommand {
         let plane = ControlPlane(registry: registry)
         var failed = problems.count
         for problem in problems { print(problem) }
+        var names: [String: String] = [:]
         for file in files.sorted(by: { $0.path < $1.path }) {
             // One engine per file: scripts are checked independently (two files
             // may use the same name), each against its own sample state.
@@ -79,6 +80,19 @@ struct CheckCommand: AsyncParsableCommand {
             }
             switch await engine.load(path: file.path, source: source) {
             case .success(let name):
+                if let other = names[name] {
+                    print("\(file.path): a script named '\(name)' is already loaded from \(other); `run` would refuse this one")
+                    failed += 1
+                    continue
+                }
+                names[name] = file.path
+                let warnings = await engine.checkCommands(path: file.path)
+                let errors = warnings.filter { !$0.hasPrefix("warning:") }
+                for warning in warnings { print("\(file.path): \(warning)") }
+                if !errors.isEmpty {
+                    failed += 1
+                    continue
+                }
                 let status = await engine.status(of: name)
                 let interval = status.map { " every \(format($0.interval))" } ?? ""
                 let dry = status?.dryRun == true ? " (dry run)" : ""

@@ -47,7 +47,7 @@ struct RunCommand: AsyncParsableCommand {
     func validate() throws {
         var info = stat()
         guard stat(policies, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw ValidationError("--policies \(policies): no such folder")
+            throw ValidationError("--policies \(policies): not a folder (give the folder that holds the *.lua scripts)")
         }
         if let config, stat(config, &info) != 0 {
             throw ValidationError("--config \(config): no such file")
@@ -72,7 +72,7 @@ struct RunCommand: AsyncParsableCommand {
                 let text = try readText(config)
                 configuration = try ControlPlaneConfiguration(yaml: text, file: config)
             } catch {
-                print("\(error)")
+                printError("\(error)")
                 throw ExitCode.usage
             }
         }
@@ -81,7 +81,7 @@ struct RunCommand: AsyncParsableCommand {
             do {
                 sinks.append(try AuditFileSink(AuditFileSink.Configuration(path: auditLog)))
             } catch {
-                print("--audit-log \(auditLog): \(error)")
+                printError("--audit-log \(auditLog): \(error)")
                 throw ExitCode.usage
             }
         }
@@ -90,7 +90,7 @@ struct RunCommand: AsyncParsableCommand {
             do {
                 alertSink = try JSONLinesAlertSink(path: alertLog)
             } catch {
-                print("--alert-log \(alertLog): \(error)")
+                printError("--alert-log \(alertLog): \(error)")
                 throw ExitCode.usage
             }
         }
@@ -106,6 +106,11 @@ struct RunCommand: AsyncParsableCommand {
         logger.info("sentinel running: policies \(policies)")
         try await group.run()
         plane.audit.close()
+    }
+
+    private func printError(_ message: String) {
+        let line = message + "\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
     }
 
     private func readText(_ path: String) throws -> String {

@@ -11,7 +11,7 @@ struct SentinelCommand: AsyncParsableCommand {
         commandName: "sentinel",
         abstract: "Self-tuning resilience: check and run Lua meta-policy scripts.",
         discussion: """
-            Exit codes: 0 success, 1 a script (or expectation) failed, 2 usage errors and missing paths.
+            Exit codes: 0 success, 1 a script failed its check, 2 usage errors and missing paths.
             """,
         subcommands: [CheckCommand.self, RunCommand.self]
     )
@@ -36,11 +36,6 @@ struct SentinelCommand: AsyncParsableCommand {
             exit(withError: error)
         }
     }
-}
-
-/// Exit with a code and no further message (the command printed its own).
-struct Exit: Error {
-    let code: Int32
 }
 
 extension ExitCode {

@@ -37,7 +37,7 @@ import Testing
         let entry = try #require(fixture.plane.audit.last)
         #expect(entry.actor == "script:shed-retries")
         #expect(entry.reason == "calm test")
-        #expect(entry.evidence == ["ticks": 2])  // the dry evaluation at load was tick 1
+        #expect(entry.evidence == ["ticks": 1])  // the validation run at load does not count
         let audit = fixture.plane.audit.entries.map(\.action)
         #expect(audit.contains("script.load"))
     }
@@ -109,8 +109,7 @@ import Testing
         let engine = engine(fixture, failureLimit: 3)
         let source = """
             return { name = "flaky", interval = "1s", evaluate = function(state, memory)
-              memory.n = (memory.n or 0) + 1
-              if memory.n > 1 then
+              if sentinel.now() > 0 then  -- passes the validation run at load, fails on every tick
                 sentinel.set("checkout.retry.max_attempts", 1)
                 error("boom")
               end
@@ -206,11 +205,11 @@ import Testing
               if #memory.log == 5 then sentinel.set("checkout.retry.max_attempts", #memory.log) end
             end }
             """)
-        for _ in 1...4 {
+        for _ in 1...5 {
             fixture.advance(.seconds(1))
             await engine.tick()
         }
-        // Load's dry evaluation was tick 1: "-C", then "-- HC --"... five evaluations in all.
+        // Five evaluations (the validation run at load does not count).
         #expect(try fixture.value("checkout.retry.max_attempts") == 5)
     }
 

@@ -36,7 +36,7 @@ expect "the good one still passes" 1 1 "$out" "^ok .*anomaly_alerts.lua"
 out=$("$bin" check "$work/bad/anomaly_alerts.lua" 2>&1); expect "check one file" 0 $? "$out"
 out=$("$bin" check --help 2>&1); expect "check --help explains itself" 0 $? "$out" "Example"
 out=$("$bin" run --help 2>&1); expect "run --help explains itself" 0 $? "$out" "Example"
-out=$("$bin" run --policies "$work/missing" 2>&1); expect "run with a missing folder" 2 $? "$out" "no such folder"
+out=$("$bin" run --policies "$work/missing" 2>&1); expect "run with a missing folder" 2 $? "$out" "not a folder"
 printf 'gaurds: []\n' > "$work/bad.yaml"
 out=$("$bin" run --policies policies --config "$work/bad.yaml" 2>&1); expect "run with a bad config" 2 $? "$out" "bad.yaml:1: gaurds: unknown field"
 

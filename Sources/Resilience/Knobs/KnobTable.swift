@@ -88,8 +88,17 @@ public final class KnobTable: @unchecked Sendable {
         descriptors.firstIndex { $0.name == name }
     }
 
-    /// Live value, shadow value and version of every knob, read under the writer lock
+    /// Live value, shadow value and version of one knob, read under the writer lock
     /// (control-plane use; the request path uses ``read()``).
+    public func entry(_ index: Int) -> ParameterInfo {
+        writer.withLock { state in
+            ParameterInfo(
+                descriptor: descriptors[index], value: state.live[index], shadow: state.shadow[index],
+                version: state.versions[index])
+        }
+    }
+
+    /// Live value, shadow value and version of every knob (see ``entry(_:)`` for one).
     public func entries() -> [ParameterInfo] {
         writer.withLock { state in
             descriptors.indices.map { i in
@@ -248,6 +257,14 @@ public struct ParameterInfo: Sendable, Hashable {
     public var shadow: Double?
     /// The knob's version: +1 per change.
     public var version: UInt64
+
+    /// Metadata and values as read from a table and a snapshot.
+    public init(descriptor: KnobDescriptor, value: Double, shadow: Double?, version: UInt64) {
+        self.descriptor = descriptor
+        self.value = value
+        self.shadow = shadow
+        self.version = version
+    }
 
     /// The knob's full name.
     public var name: String { descriptor.name }

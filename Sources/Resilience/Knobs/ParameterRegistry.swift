@@ -90,7 +90,7 @@ public final class ParameterRegistry: Sendable {
     /// One knob's metadata and values.
     public func parameter(_ name: String) throws(KnobError) -> ParameterInfo {
         let entry = try lookup(name)
-        return entry.table.entries()[entry.index]
+        return entry.table.entry(entry.index)
     }
 
     /// The live value of a knob.
@@ -119,11 +119,24 @@ public final class ParameterRegistry: Sendable {
     /// Whether `name` has the form `<pipeline>.<policy>.<knob>` (three non-empty
     /// parts of letters, digits, `_` and `-`).
     public static func isWellFormed(_ name: String) -> Bool {
-        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return false }
-        return parts.allSatisfy { part in
-            !part.isEmpty && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
+        // Bytes, not Characters: this runs on every command, and grapheme
+        // breaking would cost more than the rest of the check.
+        var parts = 1
+        var partLength = 0
+        for byte in name.utf8 {
+            switch byte {
+            case UInt8(ascii: "."):
+                guard partLength > 0 else { return false }
+                parts += 1
+                partLength = 0
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                partLength += 1
+            default:
+                return false
+            }
         }
+        return parts == 3 && partLength > 0
     }
 
     // MARK: - Changing

@@ -49,3 +49,11 @@ extension Command {
         _ = try target(arguments)
     }
 }
+
+extension Command {
+    /// Checks the shape of a `value` argument without a registry (for `sentinel check`).
+    func proposedValueShape(_ arguments: CommandArguments) throws(CommandError) -> Double? {
+        guard arguments["value"] != nil else { return nil }
+        return try arguments.numberOrDuration("value")
+    }
+}

@@ -160,15 +160,20 @@ public final class ControlPlane: Sendable {
         if context.dryRun && !command.isQuery {
             return finish(name, target, arguments, context, outcome: .dryRun, result: nil)
         }
-        let reservation = reserve(command, target: target)
+        let reservation: Reservation?
+        switch reserve(command, target: target) {
+        case .success(let held): reservation = held
+        case .failure(let refusal): return finish(name, target, arguments, context, error: refusal, query: command.isQuery)
+        }
         do {
             let result = try await apply(command, arguments, context)
             return finish(name, target, arguments, context, outcome: .applied, result: result, query: command.isQuery)
         } catch {
             release(reservation)
+            // A command that refuses its arguments while applying says so with a
+            // CommandError (audited with its own outcome); anything else failed.
             let failure = error as? CommandError ?? CommandError(.failed, "\(name) failed: \(error)")
-            let reported = failure.code == .failed ? failure : CommandError(.failed, failure.message)
-            return finish(name, target, arguments, context, error: reported, query: command.isQuery)
+            return finish(name, target, arguments, context, error: failure, query: command.isQuery)
         }
     }
 
@@ -215,12 +220,9 @@ public final class ControlPlane: Sendable {
         do {
             guard let proposed = try command.proposedValue(arguments, in: self) else { return nil }
             let current = try registry.value(parameter)
-            let now = time.now()
-            let last = state.withLock { $0.lastChange[parameter] }
-            let since = last.map { Duration.nanoseconds(now - $0) }
             for guardRule in applicable {
                 if let refusal = guardRule.refusal(
-                    parameter: parameter, current: current, proposed: proposed, sinceLastChange: since)
+                    parameter: parameter, current: current, proposed: proposed, sinceLastChange: nil)
                 {
                     return CommandError(.guardRefused, refusal)
                 }
@@ -240,14 +242,25 @@ public final class ControlPlane: Sendable {
         var previous: Int64?
     }
 
-    /// Records the change time before applying, so two concurrent changes of
-    /// one knob cannot both pass the interval guard; undone if applying fails.
-    private func reserve(_ command: any Command, target: String?) -> Reservation? {
-        guard command.changesParameter, let parameter = target else { return nil }
+    /// Checks the minimum-interval guards and records the change time in one
+    /// step under the lock, so two concurrent changes of one knob cannot both
+    /// pass; the record is undone if applying fails.
+    private func reserve(_ command: any Command, target: String?) -> Result<Reservation?, CommandError> {
+        guard command.changesParameter, let parameter = target else { return .success(nil) }
         let now = time.now()
-        return state.withLock { state in
+        return state.withLock { state -> Result<Reservation?, CommandError> in
+            if let last = state.lastChange[parameter] {
+                let since = Duration.nanoseconds(now - last)
+                for guardRule in state.guards.guards(for: parameter) {
+                    if let minInterval = guardRule.minInterval, since < minInterval {
+                        return .failure(CommandError(
+                            .guardRefused,
+                            "guard \(guardRule.pattern): \(parameter) changed \(since.secondsText) ago, min_interval is \(minInterval.secondsText)"))
+                    }
+                }
+            }
             let previous = state.lastChange.updateValue(now, forKey: parameter)
-            return Reservation(parameter: parameter, previous: previous)
+            return .success(Reservation(parameter: parameter, previous: previous))
         }
     }
 

@@ -47,6 +47,11 @@ struct ScriptDefinition: Sendable, Hashable {
         guard type == "function" else {
             throw fail("field 'evaluate' must be a function, got \(type)")
         }
+        if let names = try? sandbox.fieldNames(of: result) {
+            for field in names where !fields.contains(field) {
+                throw fail("unknown field '\(field)' (expected \(fields.sorted().joined(separator: ", ")))")
+            }
+        }
         var name = defaultName
         switch try field("name") {
         case .nil: break
@@ -102,11 +107,19 @@ public struct ScriptLoadError: Error, Sendable, Hashable, CustomStringConvertibl
     public var path: String?
     public var line: Int?
     public var message: String
+    /// The sandbox's error code, when the failure came from Lua.
+    public var code: ScriptError.Code?
 
-    public init(path: String? = nil, line: Int? = nil, message: String) {
+    public init(path: String? = nil, line: Int? = nil, message: String, code: ScriptError.Code? = nil) {
         self.path = path
         self.line = line
         self.message = message
+        self.code = code
+    }
+
+    /// A limit stopped the script part-way: its sandbox should be rebuilt.
+    public var hitLimit: Bool {
+        code == .instructionBudget || code == .deadline || code == .memory
     }
 
     public var description: String {

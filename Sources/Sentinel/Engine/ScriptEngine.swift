@@ -48,6 +48,33 @@ public actor ScriptEngine {
     private var slots: [String: Slot] = [:]
     private var namesByPath: [String: String] = [:]
     private var failedPaths: [String: ScriptLoadError] = [:]
+    private var lastDryRun: [String: [QueuedCommand]] = [:]
+
+    /// The commands the validation run of the script at `path` issued (for `sentinel check`).
+    func dryRunCommands(path: String) -> [QueuedCommand] { lastDryRun[path] ?? [] }
+
+    /// Problems `sentinel check` reports about what a script's validation run
+    /// issued: commands no control plane here knows (fine if your service
+    /// registers them) and arguments a built-in refuses.
+    public func checkCommands(path: String) -> [String] {
+        var problems: [String] = []
+        for command in lastDryRun[path] ?? [] {
+            guard let known = plane.command(named: command.name) else {
+                if !command.name.hasPrefix("script.") && !command.name.hasPrefix("trial.") {
+                    problems.append("warning: unknown command '\(command.name)' (not a built-in; fine if your service registers it)")
+                }
+                continue
+            }
+            let arguments = CommandArguments(command: command.name, values: command.arguments)
+            do {
+                _ = try known.target(arguments)
+                _ = try known.proposedValueShape(arguments)
+            } catch {
+                problems.append(error.message)
+            }
+        }
+        return problems
+    }
 
     public init(
         plane: ControlPlane, limits: ScriptLimits = .default, seed: Int64 = 0, failureLimit: Int = 5,
@@ -162,7 +189,8 @@ public actor ScriptEngine {
                 logger.warning("\(path): \(warning)")
             }
             let state = snapshot()
-            _ = try instance.evaluate(StateView(state, sample: sample), now: state.now, wallTime: plane.now)
+            let record = try instance.dryRun(StateView(state, sample: sample), now: state.now, wallTime: plane.now)
+            lastDryRun[path] = record.commands
         } catch {
             reportFailure(path: path, reload: previousName != nil, error)
             return .failure(error)
@@ -171,7 +199,7 @@ public actor ScriptEngine {
         let now = plane.time.now()
         if let previousName, var slot = slots[previousName] {
             let stagedCount = instance.definition.stagedEvaluations
-            if stagedCount > 0 && previousName == instance.name {
+            if stagedCount > 0 && previousName == instance.name && !slot.suspended && slot.consecutiveFailures == 0 {
                 slot.staged = (instance, stagedCount)
                 slots[previousName] = slot
                 audit("script.reload", target: instance.name, outcome: .dryRun, path: path,
@@ -183,7 +211,7 @@ public actor ScriptEngine {
             slot.staged = nil
             slot.consecutiveFailures = 0
             slot.suspended = false
-            slot.nextDue = min(slot.nextDue, now + instance.definition.interval.nanoseconds)
+            slot.nextDue = max(now, min(slot.nextDue, now + instance.definition.interval.nanoseconds))
             slots[instance.name] = slot
             namesByPath[path] = instance.name
             audit("script.reload", target: instance.name, outcome: .applied, path: path, reason: "new version loaded")
@@ -287,7 +315,8 @@ public actor ScriptEngine {
                 slot.failures += 1
                 slot.consecutiveFailures += 1
                 round.failed[name] = error
-                logger.error("\(error)")
+                logger.error("evaluate failed (\(slot.consecutiveFailures) of \(failureLimit) before suspension): \(error)")
+                if error.hitLimit { rebuild(&slot) }
                 if slot.consecutiveFailures >= failureLimit {
                     slot.suspended = true
                     let reason = "failed \(slot.consecutiveFailures) times in a row; suspended until it is reloaded or resumed (last error: \(error))"
@@ -300,10 +329,7 @@ public actor ScriptEngine {
             slots[name] = slot
         }
         for (name, definition, record) in plans {
-            for (index, line) in record.logs.enumerated() {
-                _ = index
-                log(line, script: name)
-            }
+            for line in record.logs { log(line, script: name) }
             round.alerts += record.alerts
             for (index, command) in record.commands.enumerated() {
                 let context = CommandContext(
@@ -315,6 +341,22 @@ public actor ScriptEngine {
         }
         for alert in round.alerts { await send(alert) }
         return round
+    }
+
+    /// After a limit the sandbox may hold half-updated state: build a fresh one
+    /// from the same source, keeping memory and the helpers' state.
+    private func rebuild(_ slot: inout Slot) {
+        let old = slot.active
+        do {
+            let fresh = try ScriptInstance(
+                path: old.path, source: old.source, digest: old.digest, limits: limits, seed: seed,
+                readParameter: { [plane, sample] name in sample ? 0 : try? plane.registry.value(name) })
+            if let warning = fresh.inherit(from: old) { logger.warning("\(old.path): \(warning)") }
+            slot.active = fresh
+            logger.info("\(old.name): sandbox rebuilt from its source after a limit")
+        } catch {
+            logger.error("\(old.name): could not rebuild the sandbox after a limit: \(error)")
+        }
     }
 
     private func stagedComparison(

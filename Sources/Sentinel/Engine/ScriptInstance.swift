@@ -5,6 +5,7 @@ import ScriptHost
 /// actor, which runs on the Lua thread.
 final class ScriptInstance {
     let path: String
+    let source: String
     let digest: UInt64
     let definition: ScriptDefinition
     let sandbox: LuaSandbox
@@ -19,6 +20,7 @@ final class ScriptInstance {
         readParameter: @escaping (String) -> Double?
     ) throws(ScriptLoadError) {
         self.path = path
+        self.source = source
         self.digest = digest
         let defaultName = Self.defaultName(path)
         do {
@@ -28,7 +30,7 @@ final class ScriptInstance {
             script = try sandbox.load(source, chunkName: "@" + path)
             memory = try sandbox.makeReference(.value(.table([:])))
         } catch {
-            throw ScriptLoadError(path: path, line: error.line, message: error.message)
+            throw ScriptLoadError(path: path, line: error.line, message: error.message, code: error.code)
         }
         do {
             definition = try ScriptDefinition.read(from: sandbox, result: script, defaultName: defaultName)
@@ -57,9 +59,31 @@ final class ScriptInstance {
         do {
             _ = try sandbox.call(script, field: "evaluate", arguments: [.view(state), .reference(memory)])
         } catch {
-            throw ScriptLoadError(path: error.chunkName ?? path, line: error.line, message: error.message)
+            throw ScriptLoadError(path: error.chunkName ?? path, line: error.line, message: error.message, code: error.code)
         }
         return api.record
+    }
+
+    /// Evaluates once to validate, then puts `memory` and the helpers' state
+    /// back as they were: a validation run must not count as an evaluation.
+    func dryRun(_ state: StateView, now: Double, wallTime: Double) throws(ScriptLoadError) -> EvaluationRecord {
+        let holds = api.holds
+        let cooldowns = api.cooldowns
+        let saved: LuaValue
+        do {
+            saved = try sandbox.value(of: memory)
+        } catch {
+            throw ScriptLoadError(path: path, message: "memory cannot be copied: \(error.message)")
+        }
+        defer {
+            api.holds = holds
+            api.cooldowns = cooldowns
+            if let restored = try? sandbox.makeReference(.value(saved)) {
+                sandbox.release(memory)
+                memory = restored
+            }
+        }
+        return try evaluate(state, now: now, wallTime: wallTime)
     }
 
     /// Carries `memory` and the helpers' state over from the version this one replaces.

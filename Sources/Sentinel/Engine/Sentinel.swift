@@ -2,6 +2,11 @@ import Logging
 import Resilience
 import ScriptHost
 import ServiceLifecycle
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The meta-policy service: watches folders of Lua scripts, evaluates each on
 /// its interval, applies their commands through the control plane, and on
@@ -51,6 +56,8 @@ public final class Sentinel: Service, Sendable {
     public let watcher: ScriptFolderWatcher
     let logger: Logger
     let metrics: StateMetricsReporter
+    /// Saved knobs that are not registered (yet): kept and written back, never dropped.
+    private let retained = Mutex<[String: PersistedParameter]>([:])
 
     public init(
         plane: ControlPlane, configuration: Configuration, logger: Logger = Logger(label: "sentinel"),
@@ -104,6 +111,10 @@ public final class Sentinel: Service, Sendable {
                 }
             }
             let round = await engine.tick()
+            if round.outcomes.contains(where: { $0.outcome.outcome == .applied }) {
+                // A crash must not lose what the automation decided.
+                saveState()
+            }
             if !round.evaluated.isEmpty {
                 // The file sink syncs on its next write; flushing per round bounds what a power loss can take.
                 plane.audit.flush()
@@ -119,10 +130,18 @@ public final class Sentinel: Service, Sendable {
                 logger.info("no state file at \(path) yet; starting from the configured defaults")
                 return
             }
-            for problem in plane.restore(state) { logger.warning("\(path): \(problem)") }
-            logger.info("restored \(state.parameters.count) knob values from \(path)")
+            let problems = plane.restore(state)
+            for problem in problems { logger.warning("\(path): \(problem)") }
+            let known = Set(plane.registry.parameters().map(\.name))
+            retained.withLock { retained in
+                retained = state.parameters.filter { !known.contains($0.key) }
+            }
+            logger.info("restored \(state.parameters.count - problems.count) of \(state.parameters.count) knob values from \(path)")
         } catch {
-            logger.error("\(error); starting from the configured defaults")
+            // Keep the unreadable file for inspection; the next save writes a new one.
+            let kept = path + ".unreadable"
+            let moved = rename(path, kept) == 0
+            logger.error("\(error); starting from the configured defaults\(moved ? " (the file is kept as \(kept))" : "")")
         }
     }
 
@@ -130,7 +149,11 @@ public final class Sentinel: Service, Sendable {
     public func saveState() {
         guard let path = configuration.stateFile else { return }
         do {
-            try StateFile(path: path).save(plane.persistedState())
+            var state = plane.persistedState()
+            for (name, parameter) in retained.withLock({ $0 }) where state.parameters[name] == nil {
+                state.parameters[name] = parameter
+            }
+            try StateFile(path: path).save(state)
         } catch {
             logger.error("could not save the state: \(error)")
         }

@@ -28,7 +28,7 @@ final class StateView: LuaTableSource {
         switch key {
         case "now": .value(.number(state.now))
         case "pipelines": .table(PipelinesView(state: state, sample: sample))
-        case "params": .table(ParametersView(state: state))
+        case "params": .table(ParametersView(state: state, sample: sample))
         case "trials": .table(LuaValueTable(wrapping: LuaValue(state.trials)))
         case "frozen": .value(.boolean(state.frozen))
         default: nil
@@ -53,7 +53,11 @@ final class PipelinesView: LuaTableSource {
         return sample ? .table(SamplePipelineView()) : nil
     }
 
-    func luaKeys() -> [LuaKey] { state.pipelineNames.sorted().map { .string($0) } }
+    func luaKeys() -> [LuaKey] {
+        // In `check`, loops over the pipelines run once, over a sample.
+        if sample && state.pipelineNames.isEmpty { return ["sample"] }
+        return state.pipelineNames.sorted().map { .string($0) }
+    }
 }
 
 /// One pipeline: `windows`, `shadow.windows`, `variants`, `breaker`, `bulkhead`.
@@ -143,11 +147,20 @@ final class WindowsView: LuaTableSource {
 /// `params[name]` → `{ value, shadow, min, max }`.
 final class ParametersView: LuaTableSource {
     let state: SystemState
+    let sample: Bool
 
-    init(state: SystemState) { self.state = state }
+    init(state: SystemState, sample: Bool = false) {
+        self.state = state
+        self.sample = sample
+    }
 
     func luaValue(for key: LuaKey) -> LuaViewValue? {
-        guard case .string(let name) = key, let info = state.parameter(name) else { return nil }
+        guard case .string(let name) = key else { return nil }
+        guard let info = state.parameter(name) else {
+            // In `check`, every well-formed knob exists with value 0 (as `sentinel.get` answers).
+            guard sample, ParameterRegistry.isWellFormed(name) else { return nil }
+            return .table(LuaValueTable(["value": 0, "min": 0, "max": .number(1e9)]))
+        }
         var fields: [LuaKey: LuaValue] = [
             "value": .number(info.value), "min": .number(info.minimum), "max": .number(info.maximum),
         ]

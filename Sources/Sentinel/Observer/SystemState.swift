@@ -39,7 +39,7 @@ public struct SystemState: Sendable {
     /// A knob's metadata and values, by full name (`checkout.retry.max_attempts`).
     public func parameter(_ name: String) -> ParameterInfo? {
         guard let dot = name.firstIndex(of: "."), let pipeline = pipelines[String(name[..<dot])] else { return nil }
-        return pipeline.parameters.first { $0.name == name }
+        return pipeline.parameter(name)
     }
 
     // MARK: - Queries
@@ -74,15 +74,32 @@ public struct PipelineState: Sendable {
     public var name: String { pipeline.name }
     public let breaker: BreakerState?
     public let bulkhead: BulkheadState?
-    /// Knob values as one consistent read.
-    public let parameters: [ParameterInfo]
+    /// The pipeline's knob values as one consistent read (an atomic load).
+    public let knobs: KnobSnapshot
 
     public init(pipeline: Pipeline, instant: Int64) {
         self.pipeline = pipeline
         self.instant = instant
         breaker = pipeline.breaker.map { BreakerState(state: $0.state, shadowState: $0.shadowState) }
         bulkhead = pipeline.bulkhead.map { BulkheadState(inUse: $0.inUse, queued: $0.queued, capacity: $0.capacity) }
-        parameters = pipeline.knobs.entries()
+        knobs = pipeline.knobs.read()
+    }
+
+    /// Every knob of the pipeline with its value at the snapshot (`version` is
+    /// the version of the pipeline's knob snapshot).
+    public var parameters: [ParameterInfo] {
+        pipeline.knobs.descriptors.indices.map(info)
+    }
+
+    /// One knob by full name, with its value at the snapshot.
+    public func parameter(_ name: String) -> ParameterInfo? {
+        pipeline.knobs.index(of: name).map(info)
+    }
+
+    private func info(_ index: Int) -> ParameterInfo {
+        ParameterInfo(
+            descriptor: pipeline.knobs.descriptors[index], value: knobs.value(index), shadow: knobs.shadowValue(index),
+            version: knobs.version)
     }
 
     /// Live statistics over a window.

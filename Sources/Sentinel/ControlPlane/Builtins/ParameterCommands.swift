@@ -40,10 +40,10 @@ struct ParamSetCommand: Command {
         let value = try arguments.numberOrDuration("value")
         do {
             try plane.registry.set(parameter, value)
+            return ["param": .string(parameter), "value": .double(try plane.registry.value(parameter))]
         } catch {
             throw CommandError.from(error)
         }
-        return try parameterInfo(arguments, plane).commandValue
     }
 }
 

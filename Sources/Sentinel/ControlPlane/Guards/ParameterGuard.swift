@@ -45,7 +45,7 @@ public struct ParameterGuard: Sendable, Hashable {
         if let maxStepDown, -step > maxStepDown {
             return "\(guardName): \(parameter) \(format(current)) → \(format(proposed)) is a step down of \(format(-step)), more than max_step_down \(format(maxStepDown))"
         }
-        if let minInterval, let sinceLastChange, sinceLastChange < minInterval, proposed != current {
+        if let minInterval, let sinceLastChange, sinceLastChange < minInterval {
             return "\(guardName): \(parameter) changed \(sinceLastChange.secondsText) ago, min_interval is \(minInterval.secondsText)"
         }
         return nil
