@@ -76,6 +76,12 @@ public final class ParameterRegistry: Sendable {
         state.withLock { state in state.order.compactMap { state.pipelines[$0] } }
     }
 
+    /// The pipeline names in registration order and the pipelines by name, as
+    /// one read (copy-on-write: O(1), for observers that snapshot often).
+    public var directory: (names: [String], pipelines: [String: Pipeline]) {
+        state.withLock { ($0.order, $0.pipelines) }
+    }
+
     /// The pipeline with this name.
     public func pipeline(named name: String) -> Pipeline? {
         state.withLock { $0.pipelines[name] }

@@ -49,7 +49,7 @@ final class PipelinesView: LuaTableSource {
 
     func luaValue(for key: LuaKey) -> LuaViewValue? {
         guard case .string(let name) = key else { return nil }
-        if let pipeline = state.pipelines[name] { return .table(PipelineView(pipeline)) }
+        if let pipeline = state.pipeline(name) { return .table(PipelineView(pipeline)) }
         return sample ? .table(SamplePipelineView()) : nil
     }
 
@@ -169,7 +169,7 @@ final class ParametersView: LuaTableSource {
     }
 
     func luaKeys() -> [LuaKey] {
-        state.pipelines.values.flatMap { $0.parameters.map { LuaKey.string($0.name) } }.sorted()
+        state.pipelineNames.compactMap(state.pipeline).flatMap { $0.parameters.map { LuaKey.string($0.name) } }.sorted()
     }
 }
 

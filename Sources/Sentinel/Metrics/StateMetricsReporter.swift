@@ -35,7 +35,7 @@ public final class StateMetricsReporter: Sendable {
     /// Records one snapshot.
     public func report(_ state: SystemState) {
         for name in state.pipelineNames {
-            guard let pipeline = state.pipelines[name] else { continue }
+            guard let pipeline = state.pipeline(name) else { continue }
             for window in StatisticsWindow.allCases {
                 let stats = pipeline.window(window)
                 let dimensions = [("pipeline", name), ("window", window.rawValue)]

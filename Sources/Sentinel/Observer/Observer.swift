@@ -10,10 +10,9 @@ public struct Observer: Sendable {
 
     /// A snapshot at the pipelines' current instant (or `instant`).
     public func snapshot(instant: Int64? = nil, frozen: Bool = false, trials: [String: CommandValue] = [:]) -> SystemState {
-        let pipelines = registry.pipelines
-        let now = instant ?? pipelines.first?.time.now() ?? 0
+        let directory = registry.directory
+        let now = instant ?? directory.names.first.flatMap { directory.pipelines[$0]?.time.now() } ?? 0
         return SystemState(
-            instant: now, pipelines: pipelines.map { PipelineState(pipeline: $0, instant: now) }, frozen: frozen,
-            trials: trials)
+            instant: now, names: directory.names, pipelines: directory.pipelines, frozen: frozen, trials: trials)
     }
 }

@@ -13,8 +13,8 @@ public struct SystemState: Sendable {
     public let instant: Int64
     /// `instant` in seconds: the `state.now` scripts see.
     public var now: Double { Double(instant) / 1e9 }
-    /// Pipelines by name.
-    public let pipelines: [String: PipelineState]
+    /// The pipelines, by name; read into a ``PipelineState`` when asked for.
+    private let directory: [String: Pipeline]
     /// Pipeline names in registration order.
     public let pipelineNames: [String]
     /// Automation is frozen by an operator.
@@ -22,23 +22,34 @@ public struct SystemState: Sendable {
     /// Shadow trials by name (filled by the trial module).
     public var trials: [String: CommandValue]
 
-    public init(instant: Int64, pipelines: [PipelineState], frozen: Bool = false, trials: [String: CommandValue] = [:]) {
+    /// A snapshot of `pipelines` (names in order) at `instant`. Taking it is
+    /// O(1): each pipeline's breaker, bulkhead and knob values are read when
+    /// the pipeline is first asked for, and its windows when they are read,
+    /// always at `instant`; a rule that reads 10 of 1,000 pipelines pays for 10.
+    public init(
+        instant: Int64, names: [String], pipelines: [String: Pipeline], frozen: Bool = false,
+        trials: [String: CommandValue] = [:]
+    ) {
         self.instant = instant
-        var byName: [String: PipelineState] = [:]
-        byName.reserveCapacity(pipelines.count)
-        for pipeline in pipelines { byName[pipeline.name] = pipeline }
-        self.pipelines = byName
-        pipelineNames = pipelines.map(\.name)
+        directory = pipelines
+        pipelineNames = names
         self.frozen = frozen
         self.trials = trials
     }
 
-    /// One pipeline.
-    public func pipeline(_ name: String) -> PipelineState? { pipelines[name] }
+    /// One pipeline, read now at the snapshot's instant.
+    public func pipeline(_ name: String) -> PipelineState? {
+        directory[name].map { PipelineState(pipeline: $0, instant: instant) }
+    }
+
+    /// Every pipeline by name (reads them all: prefer ``pipeline(_:)``).
+    public var pipelines: [String: PipelineState] {
+        directory.mapValues { PipelineState(pipeline: $0, instant: instant) }
+    }
 
     /// A knob's metadata and values, by full name (`checkout.retry.max_attempts`).
     public func parameter(_ name: String) -> ParameterInfo? {
-        guard let dot = name.firstIndex(of: "."), let pipeline = pipelines[String(name[..<dot])] else { return nil }
+        guard let dot = name.firstIndex(of: "."), let pipeline = pipeline(String(name[..<dot])) else { return nil }
         return pipeline.parameter(name)
     }
 
@@ -46,12 +57,12 @@ public struct SystemState: Sendable {
 
     /// The error rate of a pipeline over a window; 0 with no traffic or no such pipeline.
     public func errorRate(_ pipeline: String, _ window: StatisticsWindow) -> Double {
-        pipelines[pipeline]?.window(window).errorRate ?? 0
+        self.pipeline(pipeline)?.window(window).errorRate ?? 0
     }
 
     /// A latency percentile (`0.5`, `0.9`, `0.99`, `1` for the maximum) in seconds; 0 with no traffic.
     public func percentile(_ pipeline: String, _ window: StatisticsWindow, _ quantile: Double) -> Double {
-        guard let stats = pipelines[pipeline]?.window(window) else { return 0 }
+        guard let stats = self.pipeline(pipeline)?.window(window) else { return 0 }
         switch quantile {
         case ..<0.75: return stats.p50
         case ..<0.95: return stats.p90
@@ -62,7 +73,7 @@ public struct SystemState: Sendable {
 
     /// The breaker state of a pipeline, nil when it has no breaker.
     public func breakerState(_ pipeline: String) -> CircuitState? {
-        pipelines[pipeline]?.breaker?.state
+        self.pipeline(pipeline)?.breaker?.state
     }
 }
 
