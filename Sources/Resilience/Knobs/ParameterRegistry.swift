@@ -183,16 +183,23 @@ public final class ParameterRegistry: Sendable {
     /// Applies several changes as one step: every call made afterwards sees all
     /// of them, every call made before sees none; if any is refused, none is applied.
     public func apply(_ operations: [KnobOperation]) throws(KnobError) {
+        if operations.count == 1 {
+            // The common case (one command, one knob): no grouping by table.
+            let operation = operations[0]
+            let entry = try lookup(operation.knob)
+            let slots = [Self.slot(operation, entry.index)]
+            let changes = try gate.lock.withLock { (_: inout Void) throws(KnobError) -> [KnobChange] in
+                try entry.table.validate(slots)
+                return try entry.table.commit(slots)
+            }
+            entry.table.announce(changes)
+            return
+        }
         var groups: [ObjectIdentifier: (KnobTable, [KnobTable.SlotOperation])] = [:]
         var order: [ObjectIdentifier] = []
         for operation in operations {
             let entry = try lookup(operation.knob)
-            let slot: KnobTable.SlotOperation = switch operation {
-            case .set(_, let value): .set(entry.index, value)
-            case .setShadow(_, let value): .setShadow(entry.index, value)
-            case .clearShadow: .clearShadow(entry.index)
-            case .promote: .promote(entry.index)
-            }
+            let slot = Self.slot(operation, entry.index)
             let id = ObjectIdentifier(entry.table)
             if groups[id] == nil { order.append(id); groups[id] = (entry.table, []) }
             groups[id]!.1.append(slot)
@@ -207,6 +214,15 @@ public final class ParameterRegistry: Sendable {
             return changes
         }
         for (table, list) in changes { table.announce(list) }
+    }
+
+    private static func slot(_ operation: KnobOperation, _ index: Int) -> KnobTable.SlotOperation {
+        switch operation {
+        case .set(_, let value): .set(index, value)
+        case .setShadow(_, let value): .setShadow(index, value)
+        case .clearShadow: .clearShadow(index)
+        case .promote: .promote(index)
+        }
     }
 
     /// Every change to any registered knob, as applied (newest 1024 kept if the reader lags).

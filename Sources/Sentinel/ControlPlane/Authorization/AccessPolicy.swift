@@ -15,11 +15,26 @@ public struct AccessPolicy: Sendable, Hashable {
     /// Roles by name.
     public var roles: [String: Role]
     /// Identity patterns (`script:canary`, `operator:*`) to the roles they hold.
-    public var assignments: [String: [String]]
+    public var assignments: [String: [String]] {
+        didSet { compiled = Self.compile(assignments) }
+    }
+
+    /// The assignments with their patterns parsed once, not on every command.
+    private var compiled: [CompiledAssignment]
+
+    private struct CompiledAssignment: Sendable, Hashable {
+        var pattern: NamePattern
+        var roles: [String]
+    }
 
     public init(roles: [String: Role] = [:], assignments: [String: [String]] = [:]) {
         self.roles = roles
         self.assignments = assignments
+        compiled = Self.compile(assignments)
+    }
+
+    private static func compile(_ assignments: [String: [String]]) -> [CompiledAssignment] {
+        assignments.map { CompiledAssignment(pattern: NamePattern($0.key), roles: $0.value) }
     }
 
     /// True once any role is configured: from then on, only grants allow.
@@ -34,14 +49,17 @@ public struct AccessPolicy: Sendable, Hashable {
             }
             return nil
         }
-        let names = assignments.filter { NamePattern($0.key).matches(identity.auditName) }.flatMap(\.value)
-        for name in names.sorted() {
+        let identityName = identity.auditName
+        var names: [String] = []
+        for assignment in compiled where assignment.pattern.matches(identityName) { names += assignment.roles }
+        names.sort()
+        for name in names {
             guard let role = roles[name] else { continue }
             if role.grants.contains(where: { $0.allows(command: command, target: target) }) { return nil }
         }
         if names.isEmpty { return "\(identity) has no role that grants \(command)" }
         let onTarget = target.map { " on \($0)" } ?? ""
-        return "no role of \(identity) (\(names.sorted().joined(separator: ", "))) grants \(command)\(onTarget)"
+        return "no role of \(identity) (\(names.joined(separator: ", "))) grants \(command)\(onTarget)"
     }
 
     static let operatorOnly: [NamePattern] = ["automation.*", "script.resume"]
