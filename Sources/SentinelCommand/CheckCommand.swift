@@ -31,7 +31,6 @@ struct CheckCommand: AsyncParsableCommand {
     var paths: [String]
 
     func validate() throws {
-        if paths.isEmpty { throw ValidationError("give at least one script file or folder") }
         for path in paths {
             var info = stat()
             if stat(path, &info) != 0 {

@@ -1,5 +1,3 @@
-import Synchronization
-
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,15 +9,13 @@ import Glibc
 /// would starve request handling. The ``ScriptEngine`` actor runs here
 /// instead, so Lua never occupies a pool thread.
 public final class LuaThreadExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
-    // @unchecked: all mutable state is inside `queue` (a Mutex) or the pthread condition it guards.
-    private let queue = Mutex<[UnownedJob]>([])
+    // @unchecked: `queue` is only touched with `mutex` held.
+    private var queue: [UnownedJob] = []
     private let condition: UnsafeMutablePointer<pthread_cond_t>
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private let name: String
 
     /// Starts the thread. It lives as long as the process (executors are long-lived).
-    public init(name: String = "sentinel-lua") {
-        self.name = name
+    public init() {
         condition = .allocate(capacity: 1)
         mutex = .allocate(capacity: 1)
         pthread_cond_init(condition, nil)
@@ -38,7 +34,7 @@ public final class LuaThreadExecutor: SerialExecutor, TaskExecutor, @unchecked S
     public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
         pthread_mutex_lock(mutex)
-        queue.withLock { $0.append(unowned) }
+        queue.append(unowned)
         pthread_cond_signal(condition)
         pthread_mutex_unlock(mutex)
     }
@@ -50,17 +46,9 @@ public final class LuaThreadExecutor: SerialExecutor, TaskExecutor, @unchecked S
     private func loop() {
         while true {
             pthread_mutex_lock(mutex)
-            var jobs = queue.withLock { queue -> [UnownedJob] in
-                defer { queue.removeAll(keepingCapacity: true) }
-                return queue
-            }
-            while jobs.isEmpty {
-                pthread_cond_wait(condition, mutex)
-                jobs = queue.withLock { queue -> [UnownedJob] in
-                    defer { queue.removeAll(keepingCapacity: true) }
-                    return queue
-                }
-            }
+            while queue.isEmpty { pthread_cond_wait(condition, mutex) }
+            let jobs = queue
+            queue.removeAll(keepingCapacity: true)
             pthread_mutex_unlock(mutex)
             for job in jobs {
                 job.runSynchronously(
