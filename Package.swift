@@ -59,6 +59,15 @@ let package = Package(
             name: "ResilienceTests",
             dependencies: ["Resilience"]
         ),
+        // Shadow trials: judge shadow against live, promote atomically, watch, roll back.
+        .target(
+            name: "ShadowEval",
+            dependencies: ["Resilience"]
+        ),
+        .testTarget(
+            name: "ShadowEvalTests",
+            dependencies: ["ShadowEval", "Resilience"]
+        ),
         // Observer, control plane, audit, persistence, and the meta-policy engine.
         .target(
             name: "Sentinel",
