@@ -6,6 +6,7 @@
 /// ``TrialCoordinator``, in order, while the coordinator holds its lock: an
 /// implementation must be quick and must not call back into the coordinator.
 public protocol TrialEventSink: AnyObject, Sendable {
-    /// Records one event; `trial` is the trial's state after the event.
+    /// Records one event; `trial` is the trial's state after the whole step
+    /// that produced it (the event's own status is ``TrialEvent/status``).
     func record(_ event: TrialEvent, trial: ShadowTrial)
 }

@@ -29,8 +29,10 @@ public struct TrialJudge: Sendable, Hashable {
             "min_samples": .number(Double(minSamples)),
             "confidence": .number(criteria.confidence),
         ]
-        if candidate.calls < minSamples || reference.calls < minSamples {
-            let reason = "too few samples: candidate \(candidate.calls), reference \(reference.calls), need \(minSamples)"
+        // At least one judged call on each side, whatever minSamples says: no rate of nothing.
+        let needed = Swift.max(1, minSamples)
+        if candidate.calls < needed || reference.calls < needed {
+            let reason = "too few samples: candidate \(candidate.calls), reference \(reference.calls), need \(needed)"
             evidence["reason"] = .string(reason)
             return .inconclusive(reason, evidence)
         }

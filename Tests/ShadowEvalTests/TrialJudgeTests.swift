@@ -73,6 +73,14 @@ import Testing
         }
     }
 
+    @Test func noTrafficIsInconclusiveEvenWithZeroMinSamples() {
+        let lenient = TrialJudge(criteria: TrialCriteria(), minSamples: 0)
+        guard case .inconclusive = lenient.judge(candidate: .zero, reference: .zero) else {
+            Issue.record("expected inconclusive: a window with no calls proves nothing")
+            return
+        }
+    }
+
     @Test func tooFewSamplesOnEitherSideIsInconclusive() {
         guard case .inconclusive = judge.judge(candidate: betterShadow, reference: quietStats),
               case .inconclusive = judge.judge(candidate: quietStats, reference: liveStats) else {
