@@ -217,7 +217,8 @@ static int str_reverse (lua_State *L) {
 }
 
 
-static int str_lower (lua_State *L) {
+/* upper and lower: one byte in, one byte out, in chunks between polls */
+static int map_bytes (lua_State *L, int (*map)(int)) {
   size_t l, i = 0;
   luaL_Buffer b;
   const char *s = luaL_checklstring(L, 1, &l);
@@ -225,7 +226,7 @@ static int str_lower (lua_State *L) {
   while (i < l) {
     size_t e = (l - i > SH_BYTE_CHUNK) ? i + SH_BYTE_CHUNK : l;
     for (; i < e; i++)
-      p[i] = (char)tolower(uchar(s[i]));
+      p[i] = (char)map(uchar(s[i]));
     if (i < l) sh_poll_limits(L);
   }
   luaL_pushresultsize(&b, l);
@@ -233,19 +234,13 @@ static int str_lower (lua_State *L) {
 }
 
 
+static int str_lower (lua_State *L) {
+  return map_bytes(L, tolower);
+}
+
+
 static int str_upper (lua_State *L) {
-  size_t l, i = 0;
-  luaL_Buffer b;
-  const char *s = luaL_checklstring(L, 1, &l);
-  char *p = luaL_buffinitsize(L, &b, l);
-  while (i < l) {
-    size_t e = (l - i > SH_BYTE_CHUNK) ? i + SH_BYTE_CHUNK : l;
-    for (; i < e; i++)
-      p[i] = (char)toupper(uchar(s[i]));
-    if (i < l) sh_poll_limits(L);
-  }
-  luaL_pushresultsize(&b, l);
-  return 1;
+  return map_bytes(L, toupper);
 }
 
 

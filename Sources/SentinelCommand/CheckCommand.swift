@@ -93,7 +93,7 @@ struct CheckCommand: AsyncParsableCommand {
                     continue
                 }
                 let status = await engine.status(of: name)
-                let interval = status.map { " every \(format($0.interval))" } ?? ""
+                let interval = status.map { " every \(format($0.interval.secondsDouble))" } ?? ""
                 let dry = status?.dryRun == true ? " (dry run)" : ""
                 print("ok \(file.path): \(name)\(interval)\(dry)")
             case .failure(let error):
@@ -111,9 +111,7 @@ struct CheckCommand: AsyncParsableCommand {
         }
     }
 
-    private func format(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let value = Double(seconds) + Double(attoseconds) / 1e18
-        return value.rounded() == value ? "\(Int(value))s" : "\(value)s"
+    private func format(_ seconds: Double) -> String {
+        seconds.rounded() == seconds ? "\(Int(seconds))s" : "\(seconds)s"
     }
 }

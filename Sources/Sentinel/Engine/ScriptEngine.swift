@@ -211,13 +211,13 @@ public actor ScriptEngine {
             slot.staged = nil
             slot.consecutiveFailures = 0
             slot.suspended = false
-            slot.nextDue = max(now, min(slot.nextDue, now + instance.definition.interval.nanoseconds))
+            slot.nextDue = max(now, min(slot.nextDue, now + instance.definition.interval.nanosecondsClamped))
             slots[instance.name] = slot
             namesByPath[path] = instance.name
             audit("script.reload", target: instance.name, outcome: .applied, path: path, reason: "new version loaded")
             logger.info("reloaded \(path) as \(instance.name)")
         } else {
-            slots[instance.name] = Slot(active: instance, nextDue: now + instance.definition.interval.nanoseconds)
+            slots[instance.name] = Slot(active: instance, nextDue: now + instance.definition.interval.nanosecondsClamped)
             namesByPath[path] = instance.name
             audit("script.load", target: instance.name, outcome: .applied, path: path, reason: "loaded")
             logger.info("loaded \(path) as \(instance.name)")
@@ -297,7 +297,7 @@ public actor ScriptEngine {
         var plans: [(String, ScriptDefinition, EvaluationRecord)] = []
         for name in due {
             guard var slot = slots[name] else { continue }
-            let interval = slot.active.definition.interval.nanoseconds
+            let interval = slot.active.definition.interval.nanosecondsClamped
             let late = (now - slot.nextDue) / interval
             slot.missedTicks += Int(late)
             round.missedTicks += Int(late)
@@ -440,14 +440,6 @@ extension CommandValue {
         case .array(let elements): "[\(elements.count) items]"
         case .object(let object): "{\(object.count) fields}"
         }
-    }
-}
-
-extension Duration {
-    /// The duration in whole nanoseconds.
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
 

@@ -101,8 +101,8 @@ public final class Sentinel: Service, Sendable {
         let time = plane.time
         while !Task.isCancelled {
             let now = time.now()
-            let next = await engine.nextDue ?? (now + configuration.idleWake.nanoseconds)
-            let wake = min(next, now + configuration.idleWake.nanoseconds)
+            let next = await engine.nextDue ?? (now + configuration.idleWake.nanosecondsClamped)
+            let wake = min(next, now + configuration.idleWake.nanosecondsClamped)
             if wake > now {
                 do {
                     try await time.sleep(until: wake)

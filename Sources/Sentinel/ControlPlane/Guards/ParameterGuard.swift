@@ -1,3 +1,5 @@
+import Resilience
+
 /// Limits on how a knob's live value may change, for knobs whose names match
 /// ``pattern``. Every guard whose pattern matches applies.
 ///
@@ -60,13 +62,6 @@ func format(_ value: Double) -> String {
 extension Duration {
     /// `2.5s`, for messages.
     var secondsText: String {
-        let (seconds, attoseconds) = components
-        let value = Double(seconds) + Double(attoseconds) / 1e18
-        return "\(format((value * 1000).rounded() / 1000))s"
-    }
-
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
+        "\(format((secondsDouble * 1000).rounded() / 1000))s"
     }
 }
