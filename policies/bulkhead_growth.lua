@@ -1,6 +1,8 @@
 -- Bulkhead growth: when a pipeline's bulkhead is nearly full and latency
 -- holds, grow its capacity by a quarter; when latency degrades, shrink it
--- back towards where it started. Capacity never leaves [start / 2, start * 4].
+-- back towards where it started. Capacity never leaves [start / 2, start * 4],
+-- where start is the capacity this script first saw (kept in memory, which a
+-- reload carries over; after a restart it is the restored value).
 local BUSY = 0.8          -- in_use / capacity that counts as nearly full
 local P99_SLACK = 1.2     -- p99 may rise 20% over its 15m baseline and still "hold"
 local P99_BREACH = 1.5    -- p99 50% over baseline: shrink
