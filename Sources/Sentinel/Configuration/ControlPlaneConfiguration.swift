@@ -37,8 +37,13 @@ public struct ControlPlaneConfiguration: Sendable, Hashable {
 
     /// Reads a configuration from YAML text; errors name the file, line and field.
     public init(yaml: String, file: String? = nil) throws(ConfigurationError) {
+        try self.init(node: YAMLValue.parse(yaml, file: file))
+    }
+
+    /// Reads a configuration from a YAML node (a whole file, or a section of a
+    /// larger one such as a scenario's `control:`); errors name the field path.
+    public init(node root: YAMLValue) throws(ConfigurationError) {
         self.init()
-        let root = try YAMLValue.parse(yaml, file: file)
         if root.isNull { return }
         let fields = try root.fields(allowing: ["roles", "assignments", "guards", "max_commands_per_evaluation", "limits"])
         if let roles = fields["roles"] {
