@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "CLua", targets: ["CLua"]),
         .library(name: "Resilience", targets: ["Resilience"]),
         .library(name: "Sentinel", targets: ["Sentinel"]),
+        .library(name: "Simulation", targets: ["Simulation"]),
         .executable(name: "sentinel", targets: ["SentinelCommand"]),
         .executable(name: "scripthost-demo", targets: ["ScriptHostDemo"]),
         .executable(name: "embedding-example", targets: ["EmbeddingExample"]),
@@ -20,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // Lua 5.4 from the system (Debian: liblua5.4-dev).
@@ -80,11 +82,25 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        // The `sentinel` command: check, run.
+        // Scenarios on virtual time: the real pipelines, control plane and scripts, simulated backends.
+        .target(
+            name: "Simulation",
+            dependencies: [
+                "Sentinel", "Resilience",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .testTarget(
+            name: "SimulationTests",
+            dependencies: ["Simulation", "Sentinel", "Resilience"]
+        ),
+        // The `sentinel` command: check, simulate, run.
         .executableTarget(
             name: "SentinelCommand",
             dependencies: [
-                "Sentinel",
+                "Sentinel", "Simulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

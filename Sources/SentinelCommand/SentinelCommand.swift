@@ -9,11 +9,11 @@ import Glibc
 struct SentinelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentinel",
-        abstract: "Self-tuning resilience: check and run Lua meta-policy scripts.",
+        abstract: "Self-tuning resilience: check, simulate and run Lua meta-policy scripts.",
         discussion: """
             Exit codes: 0 success, 1 a script failed its check, 2 usage errors and missing paths.
             """,
-        subcommands: [CheckCommand.self, RunCommand.self]
+        subcommands: [CheckCommand.self, SimulateCommand.self, RunCommand.self]
     )
 
     /// Parses and runs; swift-argument-parser's usage exit code (64) becomes 2.

@@ -1,0 +1,76 @@
+import Resilience
+import Sentinel
+import Synchronization
+
+/// An audit sink that keeps every entry of a simulated run with the knob's
+/// live value before and after it, read as the entry is written (the control
+/// plane audits right after applying), so the output can say `from → to`.
+final class AuditCapture: AuditSink {
+    struct Captured: Sendable {
+        var entry: AuditEntry
+        var from: Double?
+        var to: Double?
+    }
+
+    private struct State {
+        var pending: [Captured] = []
+        var all: [AuditEntry] = []
+        var live: [String: Double] = [:]
+        var lowest: [String: Double] = [:]
+        var highest: [String: Double] = [:]
+
+        mutating func record(_ name: String, _ value: Double) {
+            live[name] = value
+            lowest[name] = Swift.min(lowest[name] ?? value, value)
+            highest[name] = Swift.max(highest[name] ?? value, value)
+        }
+    }
+
+    private let registry: ParameterRegistry
+    private let state = Mutex(State())
+
+    init(registry: ParameterRegistry) {
+        self.registry = registry
+        observeAllKnobs()
+    }
+
+    func write(_ entry: AuditEntry) throws {
+        let current = entry.target.flatMap { try? registry.value($0) }
+        state.withLock { state in
+            var captured = Captured(entry: entry)
+            if let target = entry.target, let current {
+                let before = state.live[target]
+                if before != current {
+                    captured.from = before
+                    captured.to = current
+                }
+                state.record(target, current)
+            }
+            state.pending.append(captured)
+            state.all.append(entry)
+        }
+    }
+
+    func flush() throws {}
+    func close() throws {}
+
+    /// Entries written since the last call, in order.
+    func drain() -> [Captured] {
+        state.withLock { state in
+            defer { state.pending.removeAll(keepingCapacity: true) }
+            return state.pending
+        }
+    }
+
+    /// Reads every knob's live value again (changes made without an audit entry count too).
+    func observeAllKnobs() {
+        let values = registry.parameters().map { ($0.name, $0.value) }
+        state.withLock { state in
+            for (name, value) in values { state.record(name, value) }
+        }
+    }
+
+    var entries: [AuditEntry] { state.withLock { $0.all } }
+    func lowest(_ name: String) -> Double? { state.withLock { $0.lowest[name] } }
+    func highest(_ name: String) -> Double? { state.withLock { $0.highest[name] } }
+}

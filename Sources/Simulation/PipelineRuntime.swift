@@ -1,0 +1,84 @@
+import Resilience
+
+/// Calls and failures counted by the simulator over the whole run (the
+/// observer's windows hold 15 minutes at most).
+struct CallTotals {
+    var calls = 0
+    var failures = 0
+    private var callsAtSample = 0
+    private var failuresAtSample = 0
+
+    mutating func record(_ outcome: Outcome) {
+        calls += 1
+        if outcome.isFailure { failures += 1 }
+    }
+
+    func sinceSample() -> (calls: Int, failures: Int) { (calls - callsAtSample, failures - failuresAtSample) }
+
+    mutating func markSample() {
+        callsAtSample = calls
+        failuresAtSample = failures
+    }
+}
+
+/// A pipeline while the simulation runs: what serves it, its traffic, its
+/// bulkhead queue and its totals.
+struct PipelineRuntime {
+    enum Target {
+        case backend(Int)
+        case pipeline(Int)
+    }
+
+    let index: Int
+    let name: String
+    let pipeline: Pipeline
+    let variants: [String]
+    /// One target for the whole pipeline, or one per variant in split order.
+    let targets: [Target]
+    var traffic: TrafficSpec?
+    var trafficRandom: Xoshiro256StarStar
+    /// Bumped when the traffic changes, so the arrival scheduled before is dropped.
+    var arrivalToken: UInt32 = 0
+    let keys: [String]
+    /// Calls waiting in the pipeline's bulkhead queue, oldest first.
+    var queued: [Int32] = []
+    var totals = CallTotals()
+    var variantTotals: [CallTotals]
+
+    init(index: Int, spec: PipelineSpec, pipeline: Pipeline, targets: [Target], trafficSeed: UInt64) {
+        self.index = index
+        name = spec.name
+        self.pipeline = pipeline
+        variants = spec.variants
+        self.targets = targets
+        traffic = spec.traffic
+        trafficRandom = Xoshiro256StarStar(seed: trafficSeed)
+        keys = (0..<(spec.traffic?.keys ?? 0)).map { "key-\($0)" }
+        variantTotals = Array(repeating: CallTotals(), count: spec.variants.count)
+    }
+
+    /// The variant's index in the split, or -1.
+    func variantIndex(_ name: String?) -> Int {
+        guard let name else { return -1 }
+        return variants.firstIndex(of: name) ?? -1
+    }
+
+    func target(forVariant variant: Int) -> Target {
+        targets.count == 1 ? targets[0] : targets[max(0, variant)]
+    }
+}
+
+/// One call in flight.
+struct CallRecord {
+    var call: SimulatedCall
+    var pipeline: Int32
+    /// Bumped at every step, so events scheduled for an earlier step are ignored
+    /// (a deadline after the answer came, an answer after the deadline fired).
+    var token: UInt32
+    /// The call whose attempt this one serves (`via`), or -1.
+    var parent: Int32
+    var parentToken: UInt32
+    /// The split variant of the first attempt, or -1.
+    var variant: Int16
+    var key: String?
+}

@@ -1,0 +1,77 @@
+import Resilience
+import Sentinel
+
+/// What a finished run found: the verdict on every expectation and the totals.
+public struct SimulationReport: Sendable {
+    public var scenario: String
+    public var seed: UInt64
+    public var results: [ExpectationResult]
+    /// Errors of the run itself (a script that hit its wall-clock deadline).
+    public var errors: [String]
+    /// Every expectation held and the run had no error.
+    public var passed: Bool
+    /// Final live value of every knob.
+    public var knobs: [String: Double]
+    /// Calls per pipeline and per `pipeline.variant` over the whole run.
+    public var calls: [String: Int]
+    public var failures: [String: Int]
+    /// Calls begun, `via` calls included.
+    public var simulatedCalls: Int
+}
+
+extension Simulation {
+    func finish(_ emit: (SimulationEvent) -> Void) -> SimulationReport {
+        capture.observeAllKnobs()
+        var knobs: [String: Double] = [:]
+        for info in registry.parameters() { knobs[info.name] = info.value }
+        var calls: [String: Int] = [:]
+        var failures: [String: Int] = [:]
+        for runtime in runtimes {
+            calls[runtime.name] = runtime.totals.calls
+            failures[runtime.name] = runtime.totals.failures
+            for (v, variant) in runtime.variants.enumerated() {
+                calls["\(runtime.name).\(variant)"] = runtime.variantTotals[v].calls
+                failures["\(runtime.name).\(variant)"] = runtime.variantTotals[v].failures
+            }
+        }
+        let results = scenario.expectations.map { expectation in
+            let actual = measure(expectation.subject, knobs: knobs, calls: calls, failures: failures)
+            return ExpectationResult(
+                assertion: expectation.assertion, passed: expectation.comparisons.allSatisfy { $0.holds(for: actual) },
+                actual: actual)
+        }
+        let passed = runErrors.isEmpty && results.allSatisfy(\.passed)
+        var errorRates: [String: CommandValue] = [:]
+        for (name, count) in calls { errorRates[name] = .double(count > 0 ? Double(failures[name] ?? 0) / Double(count) : 0) }
+        emit(SimulationEvent(type: "summary", t: scenario.duration, fields: [
+            "scenario": .string(scenario.name), "seed": .int(Int64(bitPattern: seed)),
+            "knobs": .object(knobs.mapValues { .double($0) }),
+            "calls": .object(calls.mapValues { .int(Int64($0)) }),
+            "error_rate": .object(errorRates),
+            "expect": .array(results.map(\.commandValue)),
+            "errors": .array(runErrors.map { .string($0) }),
+            "passed": .bool(passed),
+        ]))
+        return SimulationReport(
+            scenario: scenario.name, seed: seed, results: results, errors: runErrors, passed: passed, knobs: knobs,
+            calls: calls, failures: failures, simulatedCalls: simulatedCalls)
+    }
+
+    private func measure(
+        _ subject: Expectation.Subject, knobs: [String: Double], calls: [String: Int], failures: [String: Int]
+    ) -> CommandValue {
+        switch subject {
+        case .param(let name): return knobs[name].map { .double($0) } ?? .null
+        case .paramMax(let name): return capture.highest(name).map { .double($0) } ?? .null
+        case .paramMin(let name): return capture.lowest(name).map { .double($0) } ?? .null
+        case .audit(let filter): return .int(Int64(capture.entries.filter(filter.matches).count))
+        case .calls(let target): return .int(Int64(calls[target] ?? 0))
+        case .errorRate(let target):
+            let count = calls[target] ?? 0
+            return .double(count > 0 ? Double(failures[target] ?? 0) / Double(count) : 0)
+        case .breaker(let pipeline):
+            let state = runtimes.first { $0.name == pipeline }?.pipeline.snapshot(now: end).breaker?.state
+            return state.map { .string($0.rawValue) } ?? .null
+        }
+    }
+}

@@ -1,0 +1,300 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Logging
+import Resilience
+import Sentinel
+
+/// A scenario run on virtual time: the real pipelines, observer, control
+/// plane and Lua scripts, with simulated backends and traffic.
+///
+/// Calls are driven through ``Resilience/Pipeline``'s simulated entry points
+/// (the same admission and settlement code as `execute`), as discrete events
+/// on one queue: no task per call, no wall clock. The same scenario and seed
+/// give the same output, byte for byte.
+///
+/// ```swift
+/// let scenario = try Scenario(yaml: text, file: "canary.yaml")
+/// let simulation = try Simulation(scenario: scenario, policies: "examples/recipes/canary")
+/// let report = await simulation.run { event in print(event.json) }
+/// ```
+public final class Simulation {
+    public let scenario: Scenario
+    /// The seed in use (the scenario's, or the override).
+    public let seed: UInt64
+    let policies: String
+    let clock = ManualClock()
+    let registry = ParameterRegistry()
+    let plane: ControlPlane
+    let engine: ScriptEngine
+    let capture: AuditCapture
+    let end: Int64
+
+    var runtimes: [PipelineRuntime] = []
+    var backends: [SimulatedBackend] = []
+    var calls: [CallRecord] = []
+    var freeSlots: [Int32] = []
+    var queue = EventQueue()
+    /// Calls begun, `via` calls included.
+    public internal(set) var simulatedCalls = 0
+    var runErrors: [String] = []
+
+    /// Builds the pipelines and the control plane of a scenario.
+    ///
+    /// - Parameters:
+    ///   - policies: the folder of Lua scripts (already resolved against the scenario's folder).
+    ///   - seed: overrides the scenario's seed.
+    /// - Throws: ``ConfigurationError`` naming the field when the scenario cannot be built
+    ///   (a policy setting outside its bounds, an expectation about an unknown knob).
+    public init(scenario: Scenario, policies: String, seed: UInt64? = nil) throws(ConfigurationError) {
+        self.scenario = scenario
+        self.policies = policies
+        self.seed = seed ?? scenario.seed
+        end = Int64((scenario.duration * 1e9).rounded())
+        let quiet = Logger(label: "sentinel.simulate", factory: { _ in SwiftLogNoOpLogHandler() })
+        capture = AuditCapture(registry: registry)
+        plane = ControlPlane(
+            registry: registry, audit: AuditLog(sinks: [capture], logger: quiet),
+            time: ClockTimeSource(clock), epoch: scenario.start)
+        plane.configure(scenario.control)
+        engine = ScriptEngine(
+            plane: plane, limits: scenario.control.limits, seed: Int64(bitPattern: self.seed), logger: quiet)
+        try buildPipelines()
+        capture.observeAllKnobs()
+        try checkExpectations()
+    }
+
+    // MARK: - Building
+
+    private func buildPipelines() throws(ConfigurationError) {
+        let indexByName = Dictionary(uniqueKeysWithValues: scenario.pipelines.enumerated().map { ($0.element.name, $0.offset) })
+        let time = ClockTimeSource(clock)
+        for (index, spec) in scenario.pipelines.enumerated() {
+            let pipeline: Pipeline
+            do {
+                pipeline = try Pipeline(spec.name, registry: registry, time: time,
+                                        seed: Self.mix(seed, spec.name, 1)) { spec.components }
+            } catch {
+                throw spec.location.error(error.description)
+            }
+            func target(_ name: String, _ backend: BackendSpec) -> PipelineRuntime.Target {
+                if let via = backend.via, let inner = indexByName[via] { return .pipeline(inner) }
+                backends.append(SimulatedBackend(name: name, spec: backend, seed: Self.mix(seed, name, 2)))
+                return .backend(backends.count - 1)
+            }
+            let targets: [PipelineRuntime.Target]
+            switch spec.backends {
+            case .shared(let backend): targets = [target(spec.name, backend)]
+            case .perVariant(let list): targets = list.map { target("\(spec.name).\($0.variant)", $0.backend) }
+            }
+            runtimes.append(PipelineRuntime(
+                index: index, spec: spec, pipeline: pipeline, targets: targets,
+                trafficSeed: Self.mix(seed, spec.name, 3)))
+        }
+    }
+
+    private func checkExpectations() throws(ConfigurationError) {
+        let known = Set(registry.parameters().map(\.name))
+        for expectation in scenario.expectations {
+            switch expectation.subject {
+            case .param(let name), .paramMax(let name), .paramMin(let name):
+                guard known.contains(name) else {
+                    throw expectation.location.error("no knob named \(name) (knobs: \(known.sorted().joined(separator: ", ")))")
+                }
+            default: break
+            }
+        }
+    }
+
+    /// A seed for one stream of randomness: the run's seed, a name and a purpose.
+    static func mix(_ seed: UInt64, _ name: String, _ purpose: UInt64) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: stable across processes, unlike Hasher
+        for byte in name.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        return SplitMix64.mix(seed &+ SplitMix64.mix(hash &+ purpose))
+    }
+
+    // MARK: - Running
+
+    /// Runs the scenario to its end, passing every event to `emit` as it happens.
+    ///
+    /// - Parameters:
+    ///   - progress: called with the fraction of virtual time done, about every 1%.
+    /// - Throws: ``ConfigurationError`` when the policies folder cannot be read.
+    public func run(
+        progress: ((Double) -> Void)? = nil, emit: (SimulationEvent) -> Void
+    ) async throws(ConfigurationError) -> SimulationReport {
+        let scanner = ScriptFolderScanner(folders: [policies])
+        let changes = scanner.scan()
+        if let problem = scanner.folderErrors[policies] {
+            throw ConfigurationError(file: policies, message: "the policies folder cannot be read: \(problem)")
+        }
+        await engine.apply(changes)
+        let scripts = await engine.scripts.map(\.name).sorted()
+        emit(SimulationEvent(type: "start", t: 0, fields: [
+            "scenario": .string(scenario.name), "seed": .int(Int64(bitPattern: seed)),
+            "duration": .double(scenario.duration),
+            "pipelines": .array(runtimes.map { .string($0.name) }),
+            "scripts": .array(scripts.map { .string($0) }),
+        ]))
+        emitAudit(at: 0, emit)
+
+        for index in runtimes.indices where runtimes[index].traffic != nil {
+            scheduleArrival(index, now: 0)
+        }
+        for (index, event) in scenario.events.enumerated() {
+            queue.schedule(.scenarioEvent, at: Int64((event.at * 1e9).rounded()), a: Int32(index))
+        }
+        let sampleInterval = Int64((scenario.sample * 1e9).rounded())
+        if sampleInterval > 0 { queue.schedule(.sample, at: sampleInterval) }
+        if let due = await engine.nextDue { queue.schedule(.scriptTick, at: max(due, 0)) }
+
+        var processed = 0
+        var nextProgress = end / 100
+        while let event = queue.next(), event.time <= end {
+            let now = event.time
+            processed &+= 1
+            if let progress, processed & 0x3FFF == 0, now >= nextProgress {
+                progress(Double(now) / Double(end))
+                nextProgress = now + end / 100
+            }
+            switch event.kind {
+            case .arrival:
+                arrival(event, now: now)
+            case .served, .servedWithError:
+                served(event, now: now)
+            case .deadline:
+                if calls[Int(event.c)].token == event.token { endAttempt(event.c, error: nil, now: now) }
+            case .backoffOver:
+                let c = Int(event.c)
+                guard calls[c].token == event.token else { continue }
+                let step = runtimes[Int(calls[c].pipeline)].pipeline.resume(&calls[c].call, at: now)
+                advance(event.c, step, now: now)
+            case .queueTimeout:
+                queueTimeout(event, now: now)
+            case .scriptTick:
+                await scriptTick(now: now, emit)
+            case .scenarioEvent:
+                await scenarioEvent(Int(event.a), now: now, emit)
+            case .sample:
+                emitStats(now: now, interval: sampleInterval, emit)
+                if now + sampleInterval <= end { queue.schedule(.sample, at: now + sampleInterval) }
+            }
+        }
+        clock.advance(to: ManualClock.Instant(offset: .nanoseconds(end)))
+        return finish(emit)
+    }
+
+    // MARK: - Scripts and scenario events
+
+    private func scriptTick(now: Int64, _ emit: (SimulationEvent) -> Void) async {
+        clock.advance(to: ManualClock.Instant(offset: .nanoseconds(now)))
+        let round = await engine.tick(at: now)
+        let t = Double(now) / 1e9
+        for (script, error) in round.failed.sorted(by: { $0.key < $1.key }) where error.code == .deadline {
+            // A wall-clock limit decided this, so the run would not repeat: an error of the run.
+            let message = "script \(script) hit its deadline (a wall-clock limit): the run is not deterministic; \(error)"
+            runErrors.append(message)
+            emit(SimulationEvent(type: "error", t: t, fields: ["message": .string(message), "script": .string(script)]))
+        }
+        emitAudit(at: now, emit)
+        for alert in round.alerts {
+            emit(SimulationEvent(type: "alert", t: t, fields: [
+                "severity": .string(alert.severity.rawValue), "message": .string(alert.message),
+                "script": .string(alert.source.hasPrefix("script:") ? String(alert.source.dropFirst(7)) : alert.source),
+                "fields": .object(alert.fields),
+            ]))
+        }
+        capture.observeAllKnobs()
+        for index in runtimes.indices where !runtimes[index].queued.isEmpty { pollQueued(index, now: now) }
+        if let due = await engine.nextDue { queue.schedule(.scriptTick, at: max(due, now + 1)) }
+    }
+
+    private func scenarioEvent(_ index: Int, now: Int64, _ emit: (SimulationEvent) -> Void) async {
+        let event = scenario.events[index]
+        let t = Double(now) / 1e9
+        switch event.change {
+        case .backend(let target, let spec):
+            emit(SimulationEvent(type: "event", t: t, fields: ["what": "backend", "target": .string(target), "set": event.written]))
+            for b in backends.indices where backends[b].name == target {
+                backends[b].spec = spec
+                startWaiting(b, now: now)
+            }
+        case .traffic(let pipeline, let spec):
+            emit(SimulationEvent(type: "event", t: t, fields: ["what": "traffic", "target": .string(pipeline), "set": event.written]))
+            if let p = runtimes.firstIndex(where: { $0.name == pipeline }) {
+                runtimes[p].traffic = spec
+                runtimes[p].arrivalToken &+= 1
+                scheduleArrival(p, now: now)
+            }
+        case .command(let name, let arguments, let reason):
+            emit(SimulationEvent(type: "event", t: t, fields: ["what": "command", "target": .string(name), "set": event.written]))
+            clock.advance(to: ManualClock.Instant(offset: .nanoseconds(now)))
+            _ = await plane.execute(name, arguments, context: CommandContext(
+                identity: .operator("scenario"), source: "scenario", reason: reason ?? "scenario event"))
+            emitAudit(at: now, emit)
+            capture.observeAllKnobs()
+        }
+    }
+
+    /// Turns the audit entries written since the last call into output events.
+    private func emitAudit(at now: Int64, _ emit: (SimulationEvent) -> Void) {
+        let t = Double(now) / 1e9
+        for captured in capture.drain() {
+            let entry = captured.entry
+            if entry.action.hasPrefix("script.") {
+                var fields: [String: CommandValue] = [
+                    "action": .string(entry.action), "outcome": .string(entry.outcome.rawValue), "actor": .string(entry.actor),
+                ]
+                if let target = entry.target { fields["script"] = .string(target) }
+                if let reason = entry.reason { fields["reason"] = .string(reason) }
+                emit(SimulationEvent(type: "script", t: t, fields: fields))
+                continue
+            }
+            var fields: [String: CommandValue] = [
+                "actor": .string(entry.actor), "action": .string(entry.action), "args": entry.args,
+                "outcome": .string(entry.outcome.rawValue),
+            ]
+            if let target = entry.target { fields["target"] = .string(target) }
+            if let reason = entry.reason { fields["reason"] = .string(reason) }
+            if let evidence = entry.evidence { fields["evidence"] = evidence }
+            if let from = captured.from { fields["from"] = .double(from) }
+            if let to = captured.to { fields["to"] = .double(to) }
+            emit(SimulationEvent(type: entry.action.hasPrefix("trial.") ? "trial" : "command", t: t, fields: fields))
+        }
+    }
+
+    private func emitStats(now: Int64, interval: Int64, _ emit: (SimulationEvent) -> Void) {
+        let t = Double(now) / 1e9
+        let window: StatisticsWindow = switch interval {
+        case ...10_000_000_000: .tenSeconds
+        case ...60_000_000_000: .oneMinute
+        case ...300_000_000_000: .fiveMinutes
+        default: .fifteenMinutes
+        }
+        for index in runtimes.indices {
+            let runtime = runtimes[index]
+            let overall = runtime.pipeline.windows.stats(window, now: now)
+            emit(statsEvent(t, runtime.name, nil, runtime.totals.sinceSample(), overall))
+            for (v, variant) in runtime.variants.enumerated() {
+                let stats = runtime.pipeline.variantWindows[v].windows.stats(window, now: now)
+                emit(statsEvent(t, runtime.name, variant, runtime.variantTotals[v].sinceSample(), stats))
+            }
+            runtimes[index].totals.markSample()
+            for v in runtime.variants.indices { runtimes[index].variantTotals[v].markSample() }
+        }
+    }
+
+    private func statsEvent(_ t: Double, _ pipeline: String, _ variant: String?, _ counts: (calls: Int, failures: Int), _ stats: WindowStats) -> SimulationEvent {
+        let errorRate = counts.calls > 0 ? Double(counts.failures) / Double(counts.calls) : 0
+        var fields: [String: CommandValue] = ["pipeline": .string(pipeline), "calls": .int(Int64(counts.calls))]
+        fields["variant"] = variant.map(CommandValue.string) ?? .null
+        fields["error_rate"] = .double(errorRate)
+        fields["p50"] = .double(stats.p50)
+        fields["p99"] = .double(stats.p99)
+        return SimulationEvent(type: "stats", t: t, fields: fields)
+    }
+}

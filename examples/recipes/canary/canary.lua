@@ -1,0 +1,101 @@
+-- Canary release: move traffic to the canary in steps (1, 5, 10, 25, 50, 100 %)
+-- while it stays as good as stable; hold while the data cannot tell; roll back
+-- to 0 at once on a regression; promote at the end.
+--
+-- Errors are judged with a one-sided two-proportion z-test against a margin:
+-- the canary advances only when, at 99% confidence, its error rate is no more
+-- than ERROR_MARGIN above stable's; it is rolled back when, at 99% confidence,
+-- it is more than ERROR_MARGIN above. In between the data cannot tell: hold.
+-- Latency is judged on p99 once both sides have enough calls for a p99.
+local PIPELINE = "checkout"
+local STEPS = { 1, 5, 10, 25, 50, 100 }
+local HOLD = 120            -- seconds at a step before the next one
+local ERROR_MARGIN = 0.01   -- the canary may have 1 point more errors than stable
+local P99_MARGIN = 0.2      -- ... and a p99 20% higher
+local Z = 2.326             -- one-sided 99%
+local MIN_CALLS = 200       -- canary calls before errors are judged
+local MIN_P99_CALLS = 1000  -- calls on each side before p99 is judged
+
+local CANARY = PIPELINE .. ".split.canary_weight"
+local STABLE = PIPELINE .. ".split.stable_weight"
+
+-- How far the canary's error rate is above stable's beyond the margin, in standard errors.
+local function error_z(canary, stable, margin)
+  local pc, ps = canary.error_rate, stable.error_rate
+  local variance = pc * (1 - pc) / canary.calls + ps * (1 - ps) / math.max(stable.calls, 1)
+  local se = math.sqrt(math.max(variance, 1e-12))
+  return (pc - ps - margin) / se, se
+end
+
+local function judge(variants, window)
+  local canary, stable = variants.canary.windows[window], variants.stable.windows[window]
+  local evidence = {
+    window = window, canary_calls = canary.calls, stable_calls = stable.calls,
+    canary_error_rate = canary.error_rate, stable_error_rate = stable.error_rate,
+    canary_p99 = canary.p99, stable_p99 = stable.p99,
+  }
+  if canary.calls < MIN_CALLS then return "inconclusive", evidence end
+  local z, se = error_z(canary, stable, ERROR_MARGIN)
+  evidence.z = z
+  if z > Z then
+    return "regression", evidence, string.format("errors %.2f%% vs stable %.2f%%", 100 * canary.error_rate, 100 * stable.error_rate)
+  end
+  local p99_judged = canary.calls >= MIN_P99_CALLS and stable.calls >= MIN_P99_CALLS
+  if p99_judged and canary.p99 > stable.p99 * (1 + P99_MARGIN) then
+    return "regression", evidence, string.format("p99 %.0fms vs stable %.0fms", 1000 * canary.p99, 1000 * stable.p99)
+  end
+  -- Healthy only when the upper confidence bound is within the margin and p99 was judged.
+  local upper = canary.error_rate - stable.error_rate + Z * se
+  if upper <= ERROR_MARGIN and p99_judged then
+    return "healthy", evidence, string.format("errors %.2f%% vs %.2f%%, p99 %.0fms vs %.0fms",
+      100 * canary.error_rate, 100 * stable.error_rate, 1000 * canary.p99, 1000 * stable.p99)
+  end
+  return "inconclusive", evidence
+end
+
+local function set_weight(percent, why)
+  sentinel.set(CANARY, percent, why)
+  sentinel.set(STABLE, 100 - percent, why)
+end
+
+return {
+  name = "canary",
+  interval = "10s",
+  evaluate = function(state, memory)
+    local pipeline = state.pipelines[PIPELINE]
+    if not pipeline or memory.status == "rolled_back" or memory.status == "promoted" then return end
+    memory.step = memory.step or 0
+    memory.since = memory.since or state.now
+
+    -- A regression in the last minute or over the last five rolls back at once.
+    for _, window in ipairs({ "1m", "5m" }) do
+      local verdict, evidence, detail = judge(pipeline.variants, window)
+      if verdict == "regression" and memory.step > 0 then
+        memory.status = "rolled_back"
+        set_weight(0, { reason = "regression: " .. detail .. "; rolled back", evidence = evidence })
+        sentinel.alert("warning", "canary rolled back: " .. detail, evidence)
+        return
+      end
+    end
+
+    if memory.step == 0 then
+      memory.step = 1
+      memory.since = state.now
+      set_weight(STEPS[1], "canary starts at " .. STEPS[1] .. "%")
+      return
+    end
+    if state.now - memory.since < HOLD then return end
+
+    local verdict, evidence, detail = judge(pipeline.variants, "5m")
+    if verdict ~= "healthy" then return end  -- inconclusive: hold at this step
+    if memory.step == #STEPS then
+      memory.status = "promoted"
+      sentinel.alert("info", "canary promoted: it takes all traffic", evidence)
+      return
+    end
+    memory.step = memory.step + 1
+    memory.since = state.now
+    set_weight(STEPS[memory.step], { reason = "healthy (" .. detail .. "): step to " .. STEPS[memory.step] .. "%",
+                                     evidence = evidence })
+  end,
+}
