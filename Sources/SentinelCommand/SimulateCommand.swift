@@ -64,7 +64,7 @@ struct SimulateCommand: AsyncParsableCommand {
             fail("\(error)")
         }
         let interactive = isatty(1) == 1 && isatty(2) == 1 && !json
-        let renderer = TimelineRenderer(color: interactive && getenv("NO_COLOR") == nil)
+        var renderer = TimelineRenderer(color: interactive && getenv("NO_COLOR") == nil)
         var progress = ProgressBar(enabled: interactive && parsed.duration >= 600)
         let report: SimulationReport
         do {

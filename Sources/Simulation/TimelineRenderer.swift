@@ -13,6 +13,9 @@ public struct TimelineRenderer {
     public var color: Bool
     /// Per-pipeline `stats` lines.
     public var showStats: Bool
+    /// The time, actor and reason of the last knob change shown: the next one
+    /// with the same three goes on a continuation line without repeating them.
+    private var lastChange: (t: Double, who: String)?
 
     public init(color: Bool = false, showStats: Bool = true) {
         self.color = color
@@ -37,8 +40,9 @@ public struct TimelineRenderer {
     }
 
     /// The lines for one event (none for events the timeline leaves out).
-    public func lines(for event: SimulationEvent, scenario: Scenario) -> [String] {
+    public mutating func lines(for event: SimulationEvent, scenario: Scenario) -> [String] {
         let t = stamp(event.t)
+        if event.type != "command" { lastChange = nil }
         switch event.type {
         case "start":
             var lines = [bold("Sentinel simulation · \(scenario.name)")]
@@ -70,9 +74,15 @@ public struct TimelineRenderer {
             let set = Self.assignments(event["set"])
             return ["\(t)  \(yellow("⚡")) \(what) \(target) \(set)"]
         case "stats":
-            guard showStats, event["variant"] == .null || event["variant"] == nil else { return [] }
+            guard showStats else { return [] }
             let calls = Int(event["calls"]?.number ?? 0)
-            let text = "\(t)  · \(event["pipeline"]?.plainText ?? "") \(formatCount(calls)) calls, \(formatPercent(event["error_rate"]?.number ?? 0)) errors, p50 \(formatSeconds(event["p50"]?.number ?? 0)), p99 \(formatSeconds(event["p99"]?.number ?? 0))"
+            var name = event["pipeline"]?.plainText ?? ""
+            var stamp = t
+            if case .string(let variant)? = event["variant"] {
+                name += "." + variant
+                stamp = String(repeating: " ", count: t.count)
+            }
+            let text = "\(stamp)  · \(name) \(formatCount(calls)) calls, \(formatPercent(event["error_rate"]?.number ?? 0)) errors, p50 \(formatSeconds(event["p50"]?.number ?? 0)), p99 \(formatSeconds(event["p99"]?.number ?? 0))"
             return [dim(text)]
         case "error":
             return ["\(t)  \(red("✗ error")) \(event["message"]?.plainText ?? "")"]
@@ -83,7 +93,7 @@ public struct TimelineRenderer {
         }
     }
 
-    private func commandLine(_ event: SimulationEvent, _ t: String) -> String {
+    private mutating func commandLine(_ event: SimulationEvent, _ t: String) -> String {
         let outcome = event["outcome"]?.plainText ?? ""
         let action = event["action"]?.plainText ?? ""
         let target = event["target"]?.plainText ?? ""
@@ -99,7 +109,12 @@ public struct TimelineRenderer {
             head = "\(mark) \(action) \(value.isEmpty ? target : value)"
             if outcome != "applied" { head += " " + (outcome == "dry_run" ? dim("(dry run)") : red(outcome)) }
         }
-        return "\(t)  \(padded(head, color ? 52 : 44))  \(dim(actor + (reason.map { ": " + $0 } ?? "")))"
+        let who = actor + (reason.map { ": " + $0 } ?? "")
+        defer { lastChange = (event.t, who) }
+        if let last = lastChange, last.t == event.t, last.who == who {
+            return String(repeating: " ", count: t.count) + "  " + head
+        }
+        return "\(t)  \(padded(head, color ? 52 : 44))  \(dim(who))"
     }
 
     private func summaryLines(_ event: SimulationEvent) -> [String] {

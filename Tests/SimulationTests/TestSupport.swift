@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Sentinel
+import Simulation
+import Testing
+
+struct ScratchFolderError: Error { var errno: Int32 }
+
+/// A scratch folder of Lua scripts for one test.
+struct ScriptFolder {
+    let path: String
+
+    init(_ scripts: [String: String] = [:]) throws {
+        var template = Array("/tmp/sentinel-simulation-XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw ScratchFolderError(errno: errno)
+        }
+        path = String(cString: made)
+        for (name, source) in scripts {
+            let file = fopen(path + "/" + name, "w")
+            fputs(source, file)
+            fclose(file)
+        }
+    }
+}
+
+/// What one run printed and found.
+struct Run {
+    var events: [SimulationEvent]
+    var report: SimulationReport
+    var json: [String] { events.map(\.json) }
+
+    func events(_ type: String) -> [SimulationEvent] { events.filter { $0.type == type } }
+}
+
+func simulate(_ yaml: String, scripts: [String: String] = [:], seed: UInt64? = nil) async throws -> Run {
+    let folder = try ScriptFolder(scripts)
+    let scenario = try Scenario(yaml: yaml, file: "test.yaml")
+    return try await simulate(scenario, policies: folder.path, seed: seed)
+}
+
+func simulate(_ scenario: Scenario, policies: String, seed: UInt64? = nil) async throws -> Run {
+    let simulation = try Simulation(scenario: scenario, policies: policies, seed: seed)
+    var events: [SimulationEvent] = []
+    let report = try await simulation.run { events.append($0) }
+    return Run(events: events, report: report)
+}
+
+/// The parse error of a scenario, as printed.
+func parseError(_ yaml: String) -> String? {
+    do {
+        _ = try Scenario(yaml: yaml, file: "bad.yaml")
+        return nil
+    } catch {
+        return error.description
+    }
+}
+
+extension CommandValue {
+    var double: Double? {
+        switch self {
+        case .int(let value): Double(value)
+        case .double(let value): value
+        default: nil
+        }
+    }
+}
