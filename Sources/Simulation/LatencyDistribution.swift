@@ -28,7 +28,7 @@ public indirect enum LatencyDistribution: Sendable, Hashable {
             return low + (high - low) * random.nextUnit()
         case .logNormal(let p50, let p99):
             guard p99 > p50, p50 > 0 else { return p50 }
-            let sigma = (log(p99) - log(p50)) / Self.z99
+            let sigma = log(p99 / p50) / Self.z99
             return p50 * exp(sigma * Self.standardNormal(&random))
         case .bimodal(let fast, let slow, let slowFraction):
             return random.nextUnit() < slowFraction ? slow.sample(&random) : fast.sample(&random)

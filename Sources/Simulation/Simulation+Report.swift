@@ -20,13 +20,13 @@ public struct SimulationReport: Sendable {
 }
 
 extension Simulation {
-    func finish(_ emit: (SimulationEvent) -> Void) -> SimulationReport {
+    func finish(_ driver: CallDriver, _ emit: (SimulationEvent) -> Void) -> SimulationReport {
         capture.observeAllKnobs()
         var knobs: [String: Double] = [:]
         for info in registry.parameters() { knobs[info.name] = info.value }
         var calls: [String: Int] = [:]
         var failures: [String: Int] = [:]
-        for runtime in runtimes {
+        for runtime in driver.runtimes {
             calls[runtime.name] = runtime.totals.calls
             failures[runtime.name] = runtime.totals.failures
             for (v, variant) in runtime.variants.enumerated() {
@@ -35,7 +35,7 @@ extension Simulation {
             }
         }
         let results = scenario.expectations.map { expectation in
-            let actual = measure(expectation.subject, knobs: knobs, calls: calls, failures: failures)
+            let actual = measure(expectation.subject, driver, knobs: knobs, calls: calls, failures: failures)
             return ExpectationResult(
                 assertion: expectation.assertion, passed: expectation.comparisons.allSatisfy { $0.holds(for: actual) },
                 actual: actual)
@@ -54,11 +54,11 @@ extension Simulation {
         ]))
         return SimulationReport(
             scenario: scenario.name, seed: seed, results: results, errors: runErrors, passed: passed, knobs: knobs,
-            calls: calls, failures: failures, simulatedCalls: simulatedCalls)
+            calls: calls, failures: failures, simulatedCalls: driver.simulatedCalls)
     }
 
     private func measure(
-        _ subject: Expectation.Subject, knobs: [String: Double], calls: [String: Int], failures: [String: Int]
+        _ subject: Expectation.Subject, _ driver: CallDriver, knobs: [String: Double], calls: [String: Int], failures: [String: Int]
     ) -> CommandValue {
         switch subject {
         case .param(let name): return knobs[name].map { .double($0) } ?? .null
@@ -70,7 +70,7 @@ extension Simulation {
             let count = calls[target] ?? 0
             return .double(count > 0 ? Double(failures[target] ?? 0) / Double(count) : 0)
         case .breaker(let pipeline):
-            let state = runtimes.first { $0.name == pipeline }?.pipeline.snapshot(now: end).breaker?.state
+            let state = driver.runtimes.first { $0.name == pipeline }?.pipeline.snapshot(now: end).breaker?.state
             return state.map { .string($0.rawValue) } ?? .null
         }
     }

@@ -32,13 +32,8 @@ public final class Simulation {
     let capture: AuditCapture
     let end: Int64
 
-    var runtimes: [PipelineRuntime] = []
-    var backends: [SimulatedBackend] = []
-    var calls: [CallRecord] = []
-    var freeSlots: [Int32] = []
-    var queue = EventQueue()
-    /// Calls begun, `via` calls included.
-    public internal(set) var simulatedCalls = 0
+    /// Set up by `init`; moved into `run` while it runs.
+    var driver: CallDriver
     var runErrors: [String] = []
 
     /// Builds the pipelines and the control plane of a scenario.
@@ -61,14 +56,18 @@ public final class Simulation {
         plane.configure(scenario.control)
         engine = ScriptEngine(
             plane: plane, limits: scenario.control.limits, seed: Int64(bitPattern: self.seed), logger: quiet)
-        try buildPipelines()
+        driver = try Self.buildPipelines(scenario, registry: registry, clock: clock, seed: self.seed)
         capture.observeAllKnobs()
         try checkExpectations()
     }
 
     // MARK: - Building
 
-    private func buildPipelines() throws(ConfigurationError) {
+    private static func buildPipelines(
+        _ scenario: Scenario, registry: ParameterRegistry, clock: ManualClock, seed: UInt64
+    ) throws(ConfigurationError) -> CallDriver {
+        var runtimes: [PipelineRuntime] = []
+        var backends: [SimulatedBackend] = []
         let indexByName = Dictionary(uniqueKeysWithValues: scenario.pipelines.enumerated().map { ($0.element.name, $0.offset) })
         let time = ClockTimeSource(clock)
         for (index, spec) in scenario.pipelines.enumerated() {
@@ -93,6 +92,7 @@ public final class Simulation {
                 index: index, spec: spec, pipeline: pipeline, targets: targets,
                 trafficSeed: Self.mix(seed, spec.name, 3)))
         }
+        return CallDriver(runtimes: runtimes, backends: backends, duration: scenario.duration)
     }
 
     private func checkExpectations() throws(ConfigurationError) {
@@ -137,24 +137,27 @@ public final class Simulation {
         emit(SimulationEvent(type: "start", t: 0, fields: [
             "scenario": .string(scenario.name), "seed": .int(Int64(bitPattern: seed)),
             "duration": .double(scenario.duration),
-            "pipelines": .array(runtimes.map { .string($0.name) }),
+            "pipelines": .array(driver.runtimes.map { .string($0.name) }),
             "scripts": .array(scripts.map { .string($0) }),
         ]))
         emitAudit(at: 0, emit)
 
-        for index in runtimes.indices where runtimes[index].traffic != nil {
-            scheduleArrival(index, now: 0)
+        var driver = self.driver
+        self.driver = CallDriver(runtimes: [], backends: [], duration: 0)  // one copy of the arrays, uniquely owned
+        defer { self.driver = driver }
+        for index in driver.runtimes.indices where driver.runtimes[index].traffic != nil {
+            driver.scheduleArrival(index, now: 0)
         }
         for (index, event) in scenario.events.enumerated() {
-            queue.schedule(.scenarioEvent, at: Int64((event.at * 1e9).rounded()), a: Int32(index))
+            driver.queue.schedule(.scenarioEvent, at: Int64((event.at * 1e9).rounded()), a: Int32(index))
         }
         let sampleInterval = Int64((scenario.sample * 1e9).rounded())
-        if sampleInterval > 0 { queue.schedule(.sample, at: sampleInterval) }
-        if let due = await engine.nextDue { queue.schedule(.scriptTick, at: max(due, 0)) }
+        if sampleInterval > 0 { driver.queue.schedule(.sample, at: sampleInterval) }
+        if let due = await engine.nextDue { driver.queue.schedule(.scriptTick, at: max(due, 0)) }
 
         var processed = 0
         var nextProgress = end / 100
-        while let event = queue.next(), event.time <= end {
+        while let event = driver.queue.next(), event.time <= end {
             let now = event.time
             processed &+= 1
             if let progress, processed & 0x3FFF == 0, now >= nextProgress {
@@ -163,34 +166,31 @@ public final class Simulation {
             }
             switch event.kind {
             case .arrival:
-                arrival(event, now: now)
+                driver.arrival(event, now: now)
             case .served, .servedWithError:
-                served(event, now: now)
+                driver.served(event, now: now)
             case .deadline:
-                if calls[Int(event.c)].token == event.token { endAttempt(event.c, error: nil, now: now) }
+                if driver.calls[Int(event.c)].token == event.token { driver.endAttempt(event.c, error: nil, now: now) }
             case .backoffOver:
-                let c = Int(event.c)
-                guard calls[c].token == event.token else { continue }
-                let step = runtimes[Int(calls[c].pipeline)].pipeline.resume(&calls[c].call, at: now)
-                advance(event.c, step, now: now)
+                driver.backoffOver(event, now: now)
             case .queueTimeout:
-                queueTimeout(event, now: now)
+                driver.queueTimeout(event, now: now)
             case .scriptTick:
-                await scriptTick(now: now, emit)
+                await scriptTick(now: now, &driver, emit)
             case .scenarioEvent:
-                await scenarioEvent(Int(event.a), now: now, emit)
+                await scenarioEvent(Int(event.a), now: now, &driver, emit)
             case .sample:
-                emitStats(now: now, interval: sampleInterval, emit)
-                if now + sampleInterval <= end { queue.schedule(.sample, at: now + sampleInterval) }
+                emitStats(now: now, interval: sampleInterval, &driver, emit)
+                if now + sampleInterval <= end { driver.queue.schedule(.sample, at: now + sampleInterval) }
             }
         }
         clock.advance(to: ManualClock.Instant(offset: .nanoseconds(end)))
-        return finish(emit)
+        return finish(driver, emit)
     }
 
     // MARK: - Scripts and scenario events
 
-    private func scriptTick(now: Int64, _ emit: (SimulationEvent) -> Void) async {
+    private func scriptTick(now: Int64, _ driver: inout CallDriver, _ emit: (SimulationEvent) -> Void) async {
         clock.advance(to: ManualClock.Instant(offset: .nanoseconds(now)))
         let round = await engine.tick(at: now)
         let t = Double(now) / 1e9
@@ -209,26 +209,28 @@ public final class Simulation {
             ]))
         }
         capture.observeAllKnobs()
-        for index in runtimes.indices where !runtimes[index].queued.isEmpty { pollQueued(index, now: now) }
-        if let due = await engine.nextDue { queue.schedule(.scriptTick, at: max(due, now + 1)) }
+        for index in driver.runtimes.indices where !driver.runtimes[index].queued.isEmpty {
+            driver.pollQueued(index, now: now)
+        }
+        if let due = await engine.nextDue { driver.queue.schedule(.scriptTick, at: max(due, now + 1)) }
     }
 
-    private func scenarioEvent(_ index: Int, now: Int64, _ emit: (SimulationEvent) -> Void) async {
+    private func scenarioEvent(_ index: Int, now: Int64, _ driver: inout CallDriver, _ emit: (SimulationEvent) -> Void) async {
         let event = scenario.events[index]
         let t = Double(now) / 1e9
         switch event.change {
         case .backend(let target, let spec):
             emit(SimulationEvent(type: "event", t: t, fields: ["what": "backend", "target": .string(target), "set": event.written]))
-            for b in backends.indices where backends[b].name == target {
-                backends[b].spec = spec
-                startWaiting(b, now: now)
+            for b in driver.backends.indices where driver.backends[b].name == target {
+                driver.backends[b].spec = spec
+                driver.startWaiting(b, now: now)
             }
         case .traffic(let pipeline, let spec):
             emit(SimulationEvent(type: "event", t: t, fields: ["what": "traffic", "target": .string(pipeline), "set": event.written]))
-            if let p = runtimes.firstIndex(where: { $0.name == pipeline }) {
-                runtimes[p].traffic = spec
-                runtimes[p].arrivalToken &+= 1
-                scheduleArrival(p, now: now)
+            if let p = driver.runtimes.firstIndex(where: { $0.name == pipeline }) {
+                driver.runtimes[p].traffic = spec
+                driver.runtimes[p].arrivalToken &+= 1
+                driver.scheduleArrival(p, now: now)
             }
         case .command(let name, let arguments, let reason):
             emit(SimulationEvent(type: "event", t: t, fields: ["what": "command", "target": .string(name), "set": event.written]))
@@ -267,7 +269,7 @@ public final class Simulation {
         }
     }
 
-    private func emitStats(now: Int64, interval: Int64, _ emit: (SimulationEvent) -> Void) {
+    private func emitStats(now: Int64, interval: Int64, _ driver: inout CallDriver, _ emit: (SimulationEvent) -> Void) {
         let t = Double(now) / 1e9
         let window: StatisticsWindow = switch interval {
         case ...10_000_000_000: .tenSeconds
@@ -275,16 +277,16 @@ public final class Simulation {
         case ...300_000_000_000: .fiveMinutes
         default: .fifteenMinutes
         }
-        for index in runtimes.indices {
-            let runtime = runtimes[index]
+        for index in driver.runtimes.indices {
+            let runtime = driver.runtimes[index]
             let overall = runtime.pipeline.windows.stats(window, now: now)
             emit(statsEvent(t, runtime.name, nil, runtime.totals.sinceSample(), overall))
             for (v, variant) in runtime.variants.enumerated() {
                 let stats = runtime.pipeline.variantWindows[v].windows.stats(window, now: now)
                 emit(statsEvent(t, runtime.name, variant, runtime.variantTotals[v].sinceSample(), stats))
             }
-            runtimes[index].totals.markSample()
-            for v in runtime.variants.indices { runtimes[index].variantTotals[v].markSample() }
+            driver.runtimes[index].totals.markSample()
+            for v in runtime.variants.indices { driver.runtimes[index].variantTotals[v].markSample() }
         }
     }
 
