@@ -194,7 +194,14 @@ public final class Simulation {
         clock.advance(to: ManualClock.Instant(offset: .nanoseconds(now)))
         let round = await engine.tick(at: now)
         let t = Double(now) / 1e9
-        for (script, error) in round.failed.sorted(by: { $0.key < $1.key }) where error.code == .deadline {
+        for (script, error) in round.failed.sorted(by: { $0.key < $1.key }) {
+            guard error.code == .deadline else {
+                emit(SimulationEvent(type: "script", t: t, fields: [
+                    "action": "script.evaluate", "outcome": "failed", "actor": "sentinel", "script": .string(script),
+                    "reason": .string(error.description),
+                ]))
+                continue
+            }
             // A wall-clock limit decided this, so the run would not repeat: an error of the run.
             let message = "script \(script) hit its deadline (a wall-clock limit): the run is not deterministic; \(error)"
             runErrors.append(message)

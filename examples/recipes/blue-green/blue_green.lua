@@ -1,0 +1,72 @@
+-- Blue/green: send green a small smoke share; once green passed the smoke
+-- window (enough calls, errors and p99 within tolerance of blue's), switch
+-- all traffic to green at once. After the switch, watch green against the
+-- baseline blue had: on failure switch everything back to blue at once.
+local PIPELINE = "shop"
+local SMOKE_SHARE = 2          -- percent of traffic green gets during the smoke window
+local SMOKE_WINDOW = 180       -- seconds of smoke before the switch
+local MIN_CALLS = 300          -- green calls before its smoke result counts
+local ERROR_MARGIN = 0.01      -- green may have 1 point more errors than blue
+local P99_MARGIN = 0.25        -- ... and a p99 25% higher
+local WATCH_MIN_CALLS = 100    -- calls in the 10s window before a post-switch verdict
+
+local BLUE = PIPELINE .. ".split.blue_weight"
+local GREEN = PIPELINE .. ".split.green_weight"
+
+-- The fields a verdict rests on, as a plain table (state views are read-only and stay in the sandbox).
+local function summary(w)
+  return { calls = w.calls, error_rate = w.error_rate, p99 = w.p99 }
+end
+
+local function route(green_percent, why)
+  sentinel.set(GREEN, green_percent, why)
+  sentinel.set(BLUE, 100 - green_percent, why)
+end
+
+local function worse(candidate, baseline, min_calls)
+  if candidate.calls < min_calls then return nil end
+  if candidate.error_rate > baseline.error_rate + ERROR_MARGIN then
+    return string.format("errors %.2f%% vs %.2f%%", 100 * candidate.error_rate, 100 * baseline.error_rate)
+  end
+  if candidate.p99 > baseline.p99 * (1 + P99_MARGIN) then
+    return string.format("p99 %.0fms vs %.0fms", 1000 * candidate.p99, 1000 * baseline.p99)
+  end
+  return false
+end
+
+return {
+  name = "blue-green",
+  interval = "5s",
+  evaluate = function(state, memory)
+    local pipeline = state.pipelines[PIPELINE]
+    if not pipeline then return end
+    local blue, green = pipeline.variants.blue.windows, pipeline.variants.green.windows
+    memory.phase = memory.phase or "idle"
+
+    if memory.phase == "idle" then
+      memory.phase = "smoke"
+      memory.since = state.now
+      route(SMOKE_SHARE, "smoke test: green gets " .. SMOKE_SHARE .. "%")
+    elseif memory.phase == "smoke" then
+      local verdict = worse(green["5m"], blue["5m"], MIN_CALLS)
+      local evidence = { green = summary(green["5m"]), blue = summary(blue["5m"]) }
+      if verdict then
+        memory.phase = "failed"
+        route(0, { reason = "green failed its smoke test: " .. verdict, evidence = evidence })
+      elseif verdict == false and state.now - memory.since >= SMOKE_WINDOW then
+        memory.phase = "green"
+        -- The baseline green must keep up with after the switch: blue as it was.
+        memory.baseline = { error_rate = blue["5m"].error_rate, p99 = blue["5m"].p99 }
+        route(100, { reason = "green passed its smoke window: switch", evidence = evidence })
+      end
+    elseif memory.phase == "green" then
+      local verdict = worse(green["10s"], memory.baseline, WATCH_MIN_CALLS)
+      if verdict then
+        memory.phase = "rolled_back"
+        route(0, { reason = "green failed after the switch (" .. verdict .. "): back to blue",
+                   evidence = { green = summary(green["10s"]), baseline = memory.baseline } })
+        sentinel.alert("critical", "blue/green: switched back to blue: " .. verdict)
+      end
+    end
+  end,
+}
