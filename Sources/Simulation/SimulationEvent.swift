@@ -25,5 +25,6 @@ public struct SimulationEvent: Sendable {
         return CommandValue.object(object).jsonString()
     }
 
-    subscript(_ key: String) -> CommandValue? { fields[key] }
+    /// One field, or nil.
+    public subscript(_ key: String) -> CommandValue? { fields[key] }
 }

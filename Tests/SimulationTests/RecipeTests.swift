@@ -1,0 +1,80 @@
+import Sentinel
+import Simulation
+import Testing
+
+/// Every recipe's scenarios, as shipped in `examples/recipes/`: each passes its
+/// own `expect` list, and the figures the recipes promise hold.
+@Suite struct RecipeTests {
+    static let scenarios = [
+        "canary/healthy.yaml", "canary/errors.yaml", "canary/latency.yaml",
+        "ratchet-up/finds-capacity.yaml", "ratchet-up/capacity-drops.yaml",
+        "safety-valve/spike.yaml", "safety-valve/sustained.yaml",
+        "blue-green/switch.yaml", "blue-green/green-fails.yaml",
+        "failover/outage.yaml", "failover/flapping.yaml",
+    ]
+
+    static func run(_ file: String) async throws -> Run {
+        let path = "examples/recipes/\(file)"
+        guard case .success(let contents) = ScriptFile.read(path: path, maximumFileSize: 1 << 20) else {
+            throw ScratchFolderError(errno: 2)
+        }
+        let scenario = try Scenario(yaml: String(decoding: contents.contents, as: UTF8.self), file: path)
+        let folder = String(path[..<path.lastIndex(of: "/")!])
+        return try await simulate(scenario, policies: folder)
+    }
+
+    @Test(arguments: scenarios)
+    func passesItsExpectations(_ file: String) async throws {
+        let run = try await Self.run(file)
+        for result in run.report.results where !result.passed {
+            Issue.record("\(file): \(result.assertion) (actual \(result.actual.plainTextForTests))")
+        }
+        #expect(run.report.errors.isEmpty)
+        #expect(run.events("script").allSatisfy { $0["outcome"] == .string("applied") }, "a recipe script failed")
+    }
+
+    @Test func aHealthyCanaryReaches100() async throws {
+        let run = try await Self.run("canary/healthy.yaml")
+        #expect(run.report.knobs["checkout.split.canary_weight"] == 100)
+        let steps = run.events("command").filter { $0["target"] == .string("checkout.split.canary_weight") }.compactMap { $0["to"]?.double }
+        #expect(steps == [1, 5, 10, 25, 50, 100])
+    }
+
+    @Test(arguments: ["canary/errors.yaml", "canary/latency.yaml"])
+    func aWorseCanaryIsRolledBackBeforeItGets10Percent(_ file: String) async throws {
+        let run = try await Self.run(file)
+        let weights = run.events("command").filter { $0["target"] == .string("checkout.split.canary_weight") }.compactMap { $0["to"]?.double }
+        #expect(weights.last == 0)
+        #expect((weights.max() ?? 0) <= 10)
+    }
+
+    @Test func ratchetUpSettlesWithin10PercentOfTheTrueCapacity() async throws {
+        // 20 slots × 50 ms: 400 requests per second.
+        let run = try await Self.run("ratchet-up/finds-capacity.yaml")
+        let rate = try #require(run.report.knobs["api.ratelimit.rate"])
+        #expect(abs(rate - 400) / 400 <= 0.1, "settled at \(rate)")
+        let dropped = try await Self.run("ratchet-up/capacity-drops.yaml")
+        let after = try #require(dropped.report.knobs["api.ratelimit.rate"])
+        #expect(abs(after - 200) / 200 <= 0.1, "settled at \(after) after the drop")
+    }
+
+    @Test func blueGreenSwitchesBackWithinSeconds() async throws {
+        let run = try await Self.run("blue-green/green-fails.yaml")
+        let back = try #require(run.events("command").last { $0["target"] == .string("shop.split.blue_weight") })
+        #expect(back["to"]?.double == 100)
+        #expect(back.t >= 600 && back.t <= 615, "switched back at \(back.t)")
+    }
+
+    @Test func failoverHappensWithinSecondsAndFailsBackWithHysteresis() async throws {
+        let run = try await Self.run("failover/outage.yaml")
+        let moves = run.events("command").filter { $0["target"] == .string("edge.split.primary_weight") }
+        #expect(moves.count == 2)
+        #expect(moves[0].t >= 300 && moves[0].t <= 310, "failed over at \(moves[0].t)")
+        // Back only after 3 healthy minutes once us_east recovered at 12m.
+        #expect(moves[1].t >= 720 + 180, "failed back at \(moves[1].t)")
+    }
+}
+
+extension CommandValue {
+    var plainTextForTests: String { jsonString() }
+}
