@@ -1,5 +1,5 @@
 # Two commands set everything up on a fresh Debian machine:
-#   make run    installs Lua if missing, builds, runs the demo
+#   make run    installs Lua if missing, builds, runs the canary recipe in the simulator
 #   make test   installs Lua if missing, runs the whole test suite
 SWIFT ?= swift
 LUA_PACKAGE := liblua5.4-dev
@@ -21,7 +21,8 @@ build: lua
 	$(SWIFT) build
 
 run: lua
-	$(SWIFT) run scripthost-demo
+	$(SWIFT) build --product sentinel
+	"$$($(SWIFT) build --show-bin-path)/sentinel" simulate examples/recipes/canary/healthy.yaml
 
 test: lua
 	$(SWIFT) test

@@ -53,5 +53,27 @@ expect "run audits loads" 0 0 "$(cat "$work/audit.jsonl")" '"action":"script.loa
 expect "run audits a broken edit" 0 0 "$(cat "$work/audit.jsonl")" '"outcome":"failed","reason":"[^"]*broken.lua:1: '
 expect "run saves its state" 0 $([ -s "$work/state.json" ]; echo $?)
 
+# simulate: the timeline, JSON Lines, exit codes 0/1/2, --seed and --policies.
+out=$("$bin" simulate examples/recipes/blue-green/switch.yaml 2>&1); expect "simulate a passing scenario" 0 $? "$out" "PASSED all 3 expectations"
+expect "simulate prints the timeline" 0 0 "$out" "shop.split.green_weight 2 → 100 +blue-green: green passed its smoke window"
+out=$("$bin" simulate examples/recipes/blue-green/switch.yaml --json 2>&1); expect "simulate --json" 0 $? "$out" '^\{.*"type":"start"'
+expect "every line is an object with type and t" 0 $(grep -vc '^{.*"t":[0-9.]*.*"type":"[a-z]*"' <<<"$out") 
+expect "the last line is the summary" 0 0 "$(tail -1 <<<"$out")" '^\{.*"knobs":\{.*"shop.split.green_weight":100.*"passed":true.*"type":"summary"'
+a=$("$bin" simulate examples/recipes/blue-green/switch.yaml --json --seed 9); b=$("$bin" simulate examples/recipes/blue-green/switch.yaml --json --seed 9)
+expect "one seed, one result, byte for byte" 0 $([ "$a" = "$b" ]; echo $?)
+expect "--seed overrides the scenario's seed" 0 0 "$(tail -1 <<<"$a")" '"seed":9'
+sed 's/equals: 100/equals: 50/' examples/recipes/blue-green/switch.yaml > "$work/fails.yaml"
+out=$("$bin" simulate "$work/fails.yaml" --policies examples/recipes/blue-green 2>&1); expect "a failed expectation exits 1" 1 $? "$out" "✗ param shop.split.green_weight equals 50 \(actual 100\)"
+mkdir "$work/bg"; cp examples/recipes/blue-green/blue_green.lua examples/recipes/blue-green/switch.yaml "$work/bg/"
+out=$("$bin" simulate "$work/bg/switch.yaml" 2>&1); expect "policies default to the scenario's folder" 0 $? "$out" "scripts: blue-green"
+printf 'duration: 1m\npipelines:\n  a:\n    backend: { latency: 1ms, error_rate: 1.5 }\n    traffic: { rate: 1 }\n' > "$work/malformed.yaml"
+out=$("$bin" simulate "$work/malformed.yaml" 2>&1); expect "a malformed scenario exits 2" 2 $? "$out" "malformed.yaml:4: pipelines.a.backend.error_rate: expected a number between 0 and 1, got 1.5"
+out=$("$bin" simulate "$work/nothing.yaml" 2>&1); expect "a missing scenario exits 2" 2 $? "$out" "nothing.yaml"
+out=$("$bin" simulate examples/recipes/blue-green/switch.yaml --policies "$work/missing" 2>&1); expect "a missing policies folder exits 2" 2 $? "$out" "missing"
+out=$("$bin" simulate --help 2>&1); expect "simulate --help explains itself" 0 $? "$out" "Example"
+for scenario in examples/recipes/*/*.yaml; do
+  out=$("$bin" simulate "$scenario" 2>&1); expect "recipe $scenario" 0 $? "$out" "PASSED"
+done
+
 if [ $failures -gt 0 ]; then echo "$failures CLI checks failed"; exit 1; fi
 echo "all CLI checks passed"
