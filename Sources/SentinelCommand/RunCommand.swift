@@ -3,6 +3,7 @@ import Logging
 import Resilience
 import Sentinel
 import ServiceLifecycle
+import Simulation
 
 /// `sentinel run --policies DIR ...`
 struct RunCommand: AsyncParsableCommand {
@@ -18,11 +19,15 @@ struct RunCommand: AsyncParsableCommand {
             finishes, the audit is flushed, the state is saved, exit 0.
 
             Without a service of your own there are no pipelines: useful to try rules and \
-            reloads. Embed the Sentinel in your service to act on real pipelines (docs/embedding.md).
+            reloads. `--workload SCENARIO` builds a scenario's pipelines and drives its \
+            simulated backends and traffic on the real clock (docs/scenarios.md), so the \
+            rules act on something. Embed the Sentinel in your service to act on real \
+            pipelines (docs/embedding.md).
 
-            Example:
+            Examples:
               sentinel run --policies policies --config sentinel.yaml \\
                 --state-file /var/lib/sentinel/state.json --audit-log /var/log/sentinel/audit.jsonl
+              sentinel run --policies examples/recipes/canary --workload examples/recipes/canary/healthy.yaml
             """
     )
 
@@ -41,6 +46,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("alert-log"), help: "JSON Lines file for alerts (besides the log).")
     var alertLog: String?
 
+    @Option(help: "A scenario file whose pipelines, backends and traffic run on the real clock.")
+    var workload: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -51,6 +59,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         if let config, stat(config, &info) != 0 {
             throw ValidationError("--config \(config): no such file")
+        }
+        if let workload, stat(workload, &info) != 0 {
+            throw ValidationError("--workload \(workload): no such file")
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level \(logLevel): expected trace, debug, info, notice, warning, error or critical")
@@ -66,7 +77,17 @@ struct RunCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "sentinel")
 
-        var configuration = ControlPlaneConfiguration()
+        var scenario: Scenario?
+        if let workload {
+            do {
+                scenario = try Scenario(yaml: try readText(workload), file: workload)
+            } catch {
+                printError("\(error)")
+                throw ExitCode.usage
+            }
+        }
+        // The scenario's control section applies unless --config gives one.
+        var configuration = scenario?.control ?? ControlPlaneConfiguration()
         if let config {
             do {
                 let text = try readText(config)
@@ -97,12 +118,23 @@ struct RunCommand: AsyncParsableCommand {
         let registry = ParameterRegistry()
         let plane = ControlPlane(registry: registry, audit: AuditLog(sinks: sinks, logger: logger))
         plane.configure(configuration)
+        var services: [any Service] = []
+        if let scenario {
+            do {
+                let driver = try Workload(scenario: scenario, plane: plane, logger: logger)
+                services.append(driver)
+            } catch {
+                printError("\(error)")
+                throw ExitCode.usage
+            }
+        }
         let sentinel = Sentinel(
             plane: plane,
             configuration: .init(folders: [policies], stateFile: stateFile, limits: configuration.limits),
             logger: logger, alertSink: alertSink)
+        services.append(sentinel)
         let group = ServiceGroup(
-            configuration: .init(services: [sentinel], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("sentinel running: policies \(policies)")
         try await group.run()
         plane.audit.close()

@@ -32,8 +32,8 @@ struct SimulatedBackend {
     /// Calls waiting for capacity, with the attempt token they wait for.
     var waiting = Deque<(call: Int32, token: UInt32)>()
     /// Boxed once: an `any Error` made per failure would allocate on every call.
-    let failureError: any Error
-    let overloadError: any Error
+    let failureError: any Error & Sendable
+    let overloadError: any Error & Sendable
 
     init(name: String, spec: BackendSpec, seed: UInt64) {
         self.name = name

@@ -26,14 +26,17 @@ struct CallDriver {
     var simulatedCalls = 0
     /// Virtual run length in seconds (traffic patterns are defined over it).
     let duration: Double
+    /// The instant the run started: 0 on virtual time, the clock's reading on the real one.
+    var origin: Int64 = 0
 }
 
 extension CallDriver {
     // MARK: - Arrivals
 
+    /// Draws the next arrival of pipeline `p`.
     mutating func scheduleArrival(_ p: Int, now: Int64) {
         guard let traffic = runtimes[p].traffic else { return }
-        let t = Double(now) / 1e9
+        let t = Double(now - origin) / 1e9  // the traffic pattern's time: since the start
         let rate = traffic.pattern.rate(at: t, base: traffic.rate, duration: duration)
         let token = runtimes[p].arrivalToken
         guard rate > 0 else {
@@ -195,6 +198,23 @@ extension CallDriver {
 }
 
 extension CallDriver {
+    /// Handles an event of the calls themselves (arrivals, answers, deadlines, backoffs,
+    /// queue timeouts) at its time; false for those the loop's owner handles
+    /// (script ticks, scenario events, samples).
+    mutating func handleCallEvent(_ event: ScheduledEvent) -> Bool {
+        let now = event.time
+        switch event.kind {
+        case .arrival: arrival(event, now: now)
+        case .served, .servedWithError: served(event, now: now)
+        case .deadline:
+            if calls[Int(event.c)].token == event.token { endAttempt(event.c, error: nil, now: now) }
+        case .backoffOver: backoffOver(event, now: now)
+        case .queueTimeout: queueTimeout(event, now: now)
+        case .scriptTick, .scenarioEvent, .sample: return false
+        }
+        return true
+    }
+
     mutating func backoffOver(_ event: ScheduledEvent, now: Int64) {
         let c = Int(event.c)
         guard calls[c].token == event.token else { return }

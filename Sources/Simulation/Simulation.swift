@@ -56,44 +56,12 @@ public final class Simulation {
         plane.configure(scenario.control)
         engine = ScriptEngine(
             plane: plane, limits: scenario.control.limits, seed: Int64(bitPattern: self.seed), logger: quiet)
-        driver = try Self.buildPipelines(scenario, registry: registry, clock: clock, seed: self.seed)
+        driver = try CallDriver(scenario, registry: registry, time: ClockTimeSource(clock), seed: self.seed)
         capture.observeAllKnobs()
         try checkExpectations()
     }
 
     // MARK: - Building
-
-    private static func buildPipelines(
-        _ scenario: Scenario, registry: ParameterRegistry, clock: ManualClock, seed: UInt64
-    ) throws(ConfigurationError) -> CallDriver {
-        var runtimes: [PipelineRuntime] = []
-        var backends: [SimulatedBackend] = []
-        let indexByName = Dictionary(uniqueKeysWithValues: scenario.pipelines.enumerated().map { ($0.element.name, $0.offset) })
-        let time = ClockTimeSource(clock)
-        for (index, spec) in scenario.pipelines.enumerated() {
-            let pipeline: Pipeline
-            do {
-                pipeline = try Pipeline(spec.name, registry: registry, time: time,
-                                        seed: Self.mix(seed, spec.name, 1)) { spec.components }
-            } catch {
-                throw spec.location.error(error.description)
-            }
-            func target(_ name: String, _ backend: BackendSpec) -> PipelineRuntime.Target {
-                if let via = backend.via, let inner = indexByName[via] { return .pipeline(inner) }
-                backends.append(SimulatedBackend(name: name, spec: backend, seed: Self.mix(seed, name, 2)))
-                return .backend(backends.count - 1)
-            }
-            let targets: [PipelineRuntime.Target]
-            switch spec.backends {
-            case .shared(let backend): targets = [target(spec.name, backend)]
-            case .perVariant(let list): targets = list.map { target("\(spec.name).\($0.variant)", $0.backend) }
-            }
-            runtimes.append(PipelineRuntime(
-                index: index, spec: spec, pipeline: pipeline, targets: targets,
-                trafficSeed: Self.mix(seed, spec.name, 3)))
-        }
-        return CallDriver(runtimes: runtimes, backends: backends, duration: scenario.duration)
-    }
 
     private func checkExpectations() throws(ConfigurationError) {
         let known = Set(registry.parameters().map(\.name))
@@ -109,7 +77,7 @@ public final class Simulation {
     }
 
     /// A seed for one stream of randomness: the run's seed, a name and a purpose.
-    static func mix(_ seed: UInt64, _ name: String, _ purpose: UInt64) -> UInt64 {
+    nonisolated static func mix(_ seed: UInt64, _ name: String, _ purpose: UInt64) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: stable across processes, unlike Hasher
         for byte in name.utf8 {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
@@ -164,17 +132,8 @@ public final class Simulation {
                 progress(Double(now) / Double(end))
                 nextProgress = now + end / 100
             }
+            if driver.handleCallEvent(event) { continue }
             switch event.kind {
-            case .arrival:
-                driver.arrival(event, now: now)
-            case .served, .servedWithError:
-                driver.served(event, now: now)
-            case .deadline:
-                if driver.calls[Int(event.c)].token == event.token { driver.endAttempt(event.c, error: nil, now: now) }
-            case .backoffOver:
-                driver.backoffOver(event, now: now)
-            case .queueTimeout:
-                driver.queueTimeout(event, now: now)
             case .scriptTick:
                 await scriptTick(now: now, &driver, emit)
             case .scenarioEvent:
@@ -182,6 +141,8 @@ public final class Simulation {
             case .sample:
                 emitStats(now: now, interval: sampleInterval, &driver, emit)
                 if now + sampleInterval <= end { driver.queue.schedule(.sample, at: now + sampleInterval) }
+            default:
+                break
             }
         }
         clock.advance(to: ManualClock.Instant(offset: .nanoseconds(end)))
@@ -228,17 +189,10 @@ public final class Simulation {
         switch event.change {
         case .backend(let target, let spec):
             emit(SimulationEvent(type: "event", t: t, fields: ["what": "backend", "target": .string(target), "set": event.written]))
-            for b in driver.backends.indices where driver.backends[b].name == target {
-                driver.backends[b].spec = spec
-                driver.startWaiting(b, now: now)
-            }
+            driver.setBackend(target, spec, now: now)
         case .traffic(let pipeline, let spec):
             emit(SimulationEvent(type: "event", t: t, fields: ["what": "traffic", "target": .string(pipeline), "set": event.written]))
-            if let p = driver.runtimes.firstIndex(where: { $0.name == pipeline }) {
-                driver.runtimes[p].traffic = spec
-                driver.runtimes[p].arrivalToken &+= 1
-                driver.scheduleArrival(p, now: now)
-            }
+            driver.setTraffic(pipeline, spec, now: now)
         case .command(let name, let arguments, let reason):
             emit(SimulationEvent(type: "event", t: t, fields: ["what": "command", "target": .string(name), "set": event.written]))
             clock.advance(to: ManualClock.Instant(offset: .nanoseconds(now)))
