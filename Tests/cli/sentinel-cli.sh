@@ -75,5 +75,14 @@ for scenario in examples/recipes/*/*.yaml; do
   out=$("$bin" simulate "$scenario" 2>&1); expect "recipe $scenario" 0 $? "$out" "PASSED"
 done
 
+# run --workload: the scenario's traffic on the real clock, the rules act on it.
+"$bin" run --policies examples/recipes/canary --workload examples/recipes/canary/healthy.yaml --audit-log "$work/workload.jsonl" >"$work/workload.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 200); do grep -q '"actor":"script:canary"' "$work/workload.jsonl" 2>/dev/null && break; sleep 0.1; done
+kill -TERM $pid; wait $pid; code=$?
+expect "run --workload exits 0 on SIGTERM" 0 $code "$(cat "$work/workload.log")"
+expect "the canary rule acts on the workload" 0 0 "$(cat "$work/workload.jsonl")" '"action":"param.set","actor":"script:canary","args":\{"param":"checkout.split.canary_weight","value":1\}'
+out=$("$bin" run --policies policies --workload "$work/malformed.yaml" 2>&1); expect "run --workload with a malformed scenario" 2 $? "$out" "malformed.yaml:4: pipelines.a.backend.error_rate"
+
 if [ $failures -gt 0 ]; then echo "$failures CLI checks failed"; exit 1; fi
 echo "all CLI checks passed"
