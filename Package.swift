@@ -76,6 +76,7 @@ let package = Package(
             dependencies: [
                 "ScriptHost",
                 "Resilience",
+                "ShadowEval",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

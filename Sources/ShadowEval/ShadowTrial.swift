@@ -59,6 +59,27 @@ public struct ShadowTrial: Sendable, Hashable {
         TrialJudge(criteria: configuration.criteria, minSamples: configuration.minSamples)
     }
 
+    /// Rebuilds a trial as it was saved (see the Sentinel's state file): every
+    /// field as its accessor gave it. Nothing is applied to the knobs; their
+    /// live and shadow values are restored with the rest of the state.
+    public init(
+        restoring configuration: TrialConfiguration, status: TrialStatus, startedAt: Int64, lastEvaluation: Int64,
+        coveredSince: Int64?, violations: Int, previousValues: [String: Double], baseline: WindowStats?,
+        promotedAt: Int64?, endedAt: Int64?, lastEvidence: Evidence
+    ) {
+        self.configuration = configuration
+        self.status = status
+        self.startedAt = startedAt
+        self.lastEvaluation = lastEvaluation
+        self.coveredSince = coveredSince
+        self.violations = violations
+        self.previousValues = previousValues
+        self.baseline = baseline
+        self.promotedAt = promotedAt
+        self.endedAt = endedAt
+        self.lastEvidence = lastEvidence
+    }
+
     private init(configuration: TrialConfiguration, now: Int64, previousValues: [String: Double]) {
         self.configuration = configuration
         self.status = .running

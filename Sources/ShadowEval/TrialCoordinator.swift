@@ -46,6 +46,13 @@ public final class TrialCoordinator: Sendable {
         }
     }
 
+    /// Puts back a trial read from a state file, without touching the knobs
+    /// (their values are restored with the rest of the state) and without
+    /// reporting events. A running trial of the same name is replaced.
+    public func restore(_ trial: ShadowTrial) {
+        state.withLock { $0[trial.name] = trial }
+    }
+
     /// Evaluates a trial with the live and shadow windows as of `now`, applies
     /// what it asks for and reports its events. Returns the trial's new state.
     @discardableResult

@@ -10,6 +10,8 @@ final class AuditCapture: AuditSink {
         var entry: AuditEntry
         var from: Double?
         var to: Double?
+        /// For trial entries: each of the trial's knobs whose live value changed, with (from, to).
+        var changes: [(knob: String, from: Double, to: Double)] = []
     }
 
     private struct State {
@@ -36,8 +38,16 @@ final class AuditCapture: AuditSink {
 
     func write(_ entry: AuditEntry) throws {
         let current = entry.target.flatMap { try? registry.value($0) }
+        var trialKnobs: [(String, Double)] = []
+        if entry.action.hasPrefix("trial."), case .object(let args) = entry.args, case .object(let params)? = args["params"] {
+            trialKnobs = params.keys.sorted().compactMap { knob in (try? registry.value(knob)).map { (knob, $0) } }
+        }
         state.withLock { state in
             var captured = Captured(entry: entry)
+            for (knob, value) in trialKnobs {
+                if let before = state.live[knob], before != value { captured.changes.append((knob, before, value)) }
+                state.record(knob, value)
+            }
             if let target = entry.target, let current {
                 let before = state.live[target]
                 if before != current {

@@ -18,6 +18,8 @@ public struct Expectation: Sendable {
         case errorRate(String)
         /// A pipeline's final breaker state.
         case breaker(String)
+        /// A shadow trial's final status.
+        case trial(String)
     }
 
     public struct AuditFilter: Sendable, Hashable {
@@ -85,6 +87,7 @@ public struct Expectation: Sendable {
         case .calls(let target): subjectText = "calls \(target)"
         case .errorRate(let target): subjectText = "error_rate \(target)"
         case .breaker(let pipeline): subjectText = "breaker \(pipeline)"
+        case .trial(let name): subjectText = "trial \(name)"
         }
         return subjectText + " " + comparisons.map(\.summary).joined(separator: " and ")
     }

@@ -474,7 +474,7 @@ struct ScenarioParser {
     // MARK: - Expectations
 
     func parseExpectations(_ node: YAMLValue, pipelines: [PipelineSpec]) throws(ConfigurationError) -> [Expectation] {
-        let subjects = ["param", "param_max", "param_min", "audit", "calls", "error_rate", "breaker"]
+        let subjects = ["param", "param_max", "param_min", "audit", "calls", "error_rate", "breaker", "trial"]
         var result: [Expectation] = []
         for item in try node.sequence() {
             let f = try item.fields(allowing: Set(subjects + [
@@ -501,6 +501,8 @@ struct ScenarioParser {
                 let target = try subjectNode.string()
                 try checkTarget(target, subjectNode, pipelines)
                 subject = key == "calls" ? .calls(target) : .errorRate(target)
+            case "trial":
+                subject = .trial(try subjectNode.string())
             default:
                 let pipeline = try subjectNode.string()
                 guard let spec = pipelines.first(where: { $0.name == pipeline }) else { throw subjectNode.error("no pipeline \(pipeline)") }

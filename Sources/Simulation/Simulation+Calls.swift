@@ -210,7 +210,7 @@ extension CallDriver {
             if calls[Int(event.c)].token == event.token { endAttempt(event.c, error: nil, now: now) }
         case .backoffOver: backoffOver(event, now: now)
         case .queueTimeout: queueTimeout(event, now: now)
-        case .scriptTick, .scenarioEvent, .sample: return false
+        case .scriptTick, .trialTick, .scenarioEvent, .sample: return false
         }
         return true
     }

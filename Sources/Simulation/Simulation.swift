@@ -29,7 +29,10 @@ public final class Simulation {
     let registry = ParameterRegistry()
     let plane: ControlPlane
     let engine: ScriptEngine
+    let trials: TrialManager
     let capture: AuditCapture
+    /// The trial evaluation scheduled on the queue, if any (later ones replace it).
+    var scheduledTrialTick: Int64?
     let end: Int64
 
     /// Set up by `init`; moved into `run` while it runs.
@@ -54,8 +57,12 @@ public final class Simulation {
             registry: registry, audit: AuditLog(sinks: [capture], logger: quiet),
             time: ClockTimeSource(clock), epoch: scenario.start)
         plane.configure(scenario.control)
+        let trials = TrialManager(plane: plane)
+        trials.registerCommands()
+        self.trials = trials
         engine = ScriptEngine(
-            plane: plane, limits: scenario.control.limits, seed: Int64(bitPattern: self.seed), logger: quiet)
+            plane: plane, limits: scenario.control.limits, seed: Int64(bitPattern: self.seed), logger: quiet,
+            trials: { trials.stateView() })
         driver = try CallDriver(scenario, registry: registry, time: ClockTimeSource(clock), seed: self.seed)
         capture.observeAllKnobs()
         try checkExpectations()
@@ -136,6 +143,8 @@ public final class Simulation {
             switch event.kind {
             case .scriptTick:
                 await scriptTick(now: now, &driver, emit)
+            case .trialTick:
+                trialTick(event, now: now, &driver, emit)
             case .scenarioEvent:
                 await scenarioEvent(Int(event.a), now: now, &driver, emit)
             case .sample:
@@ -181,6 +190,32 @@ public final class Simulation {
             driver.pollQueued(index, now: now)
         }
         if let due = await engine.nextDue { driver.queue.schedule(.scriptTick, at: max(due, now + 1)) }
+        scheduleTrialTick(now: now, &driver)
+    }
+
+    /// Evaluates the shadow trials that are due, at their own intervals.
+    private func trialTick(_ event: ScheduledEvent, now: Int64, _ driver: inout CallDriver, _ emit: (SimulationEvent) -> Void) {
+        guard scheduledTrialTick == event.time else { return }  // replaced by an earlier one
+        scheduledTrialTick = nil
+        clock.advance(to: ManualClock.Instant(offset: .nanoseconds(now)))
+        let alerts = trials.evaluateDue(now: now)
+        emitAudit(at: now, emit)
+        for alert in alerts {
+            emit(SimulationEvent(type: "alert", t: Double(now) / 1e9, fields: [
+                "severity": .string(alert.severity.rawValue), "message": .string(alert.message),
+                "script": .string(alert.source), "fields": .object(alert.fields),
+            ]))
+        }
+        capture.observeAllKnobs()
+        scheduleTrialTick(now: now, &driver)
+    }
+
+    private func scheduleTrialTick(now: Int64, _ driver: inout CallDriver) {
+        guard let due = trials.nextDue else { return }
+        let at = max(due, now + 1)
+        if let scheduled = scheduledTrialTick, scheduled <= at { return }
+        scheduledTrialTick = at
+        driver.queue.schedule(.trialTick, at: at)
     }
 
     private func scenarioEvent(_ index: Int, now: Int64, _ driver: inout CallDriver, _ emit: (SimulationEvent) -> Void) async {
@@ -200,6 +235,7 @@ public final class Simulation {
                 identity: .operator("scenario"), source: "scenario", reason: reason ?? "scenario event"))
             emitAudit(at: now, emit)
             capture.observeAllKnobs()
+            scheduleTrialTick(now: now, &driver)
         }
     }
 
@@ -226,6 +262,11 @@ public final class Simulation {
             if let evidence = entry.evidence { fields["evidence"] = evidence }
             if let from = captured.from { fields["from"] = .double(from) }
             if let to = captured.to { fields["to"] = .double(to) }
+            if !captured.changes.isEmpty {
+                var changes: [String: CommandValue] = [:]
+                for change in captured.changes { changes[change.knob] = ["from": .double(change.from), "to": .double(change.to)] }
+                fields["changes"] = .object(changes)
+            }
             emit(SimulationEvent(type: entry.action.hasPrefix("trial.") ? "trial" : "command", t: t, fields: fields))
         }
     }

@@ -18,6 +18,8 @@ struct ScheduledEvent: Comparable {
         case queueTimeout
         /// The scripts fall due.
         case scriptTick
+        /// A shadow trial falls due.
+        case trialTick
         /// Scenario event number `a`.
         case scenarioEvent
         /// A `stats` sample.

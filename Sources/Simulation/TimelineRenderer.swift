@@ -62,8 +62,10 @@ public struct TimelineRenderer {
             var line = "\(t)  \(ok ? cyan("●") : red("✗")) script \(script) \(ok ? Self.pastTense(action) : "\(action) \(outcome)")"
             if !ok, let reason = event["reason"]?.plainText { line += dim("  " + reason) }
             return [line]
-        case "command", "trial":
+        case "command":
             return [commandLine(event, t)]
+        case "trial":
+            return trialLines(event, t)
         case "alert":
             let severity = event["severity"]?.plainText ?? "info"
             let mark = severity == "critical" ? red("!") : yellow("!")
@@ -115,6 +117,31 @@ public struct TimelineRenderer {
             return String(repeating: " ", count: t.count) + "  " + head
         }
         return "\(t)  \(padded(head, color ? 52 : 44))  \(dim(who))"
+    }
+
+    private mutating func trialLines(_ event: SimulationEvent, _ t: String) -> [String] {
+        let action = event["action"]?.plainText ?? ""
+        let name = event["target"]?.plainText ?? ""
+        let outcome = event["outcome"]?.plainText ?? ""
+        let actor = (event["actor"]?.plainText ?? "").replacingPrefix("script:", with: "")
+        let who = actor + (event["reason"].map { ": " + $0.plainText } ?? "")
+        lastChange = nil
+        var head = "\(outcome == "applied" ? cyan("◆") : red("✗")) \(action) \(name)"
+        if outcome != "applied" { head += " " + red(outcome) }
+        var lines = ["\(t)  \(padded(head, color ? 61 : 44))  \(dim(who))"]
+        let indent = String(repeating: " ", count: t.count) + "    "
+        if action == "trial.start", outcome == "applied", case .object(let args)? = event["args"], case .object(let params)? = args["params"] {
+            for knob in params.keys.sorted() {
+                lines.append(indent + dim("shadow \(knob) = \(params[knob]?.plainText ?? "")"))
+            }
+        }
+        if case .object(let changes)? = event["changes"] {
+            for knob in changes.keys.sorted() {
+                guard case .object(let change)? = changes[knob], let from = change["from"]?.number, let to = change["to"]?.number else { continue }
+                lines.append(indent + "\(to > from ? green("▲") : red("▼")) \(knob) \(trimmed(from, digits: 4)) → \(trimmed(to, digits: 4))")
+            }
+        }
+        return lines
     }
 
     private func summaryLines(_ event: SimulationEvent) -> [String] {

@@ -54,7 +54,10 @@ public final class Sentinel: Service, Sendable {
     public let engine: ScriptEngine
     public let configuration: Configuration
     public let watcher: ScriptFolderWatcher
+    /// Shadow trials: `trial.start`, `trial.abort`, `state.trials`, evaluated on their intervals.
+    public let trials: TrialManager
     let logger: Logger
+    let alertSink: (any AlertSink)?
     let metrics: StateMetricsReporter
     /// Saved knobs that are not registered (yet): kept and written back, never dropped.
     private let retained = Mutex<[String: PersistedParameter]>([:])
@@ -67,9 +70,14 @@ public final class Sentinel: Service, Sendable {
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
+        self.alertSink = alertSink
+        let trials = TrialManager(plane: plane)
+        self.trials = trials
+        trials.registerCommands()
         engine = ScriptEngine(
             plane: plane, limits: configuration.limits, seed: configuration.seed,
-            failureLimit: configuration.failureLimit, logger: logger, alertSink: alertSink)
+            failureLimit: configuration.failureLimit, logger: logger, alertSink: alertSink,
+            trials: { trials.stateView() })
         watcher = ScriptFolderWatcher(folders: configuration.folders, configuration: configuration.watcher, logger: logger)
         let engine = engine
         let watcher = watcher
@@ -101,7 +109,8 @@ public final class Sentinel: Service, Sendable {
         let time = plane.time
         while !Task.isCancelled {
             let now = time.now()
-            let next = await engine.nextDue ?? (now + configuration.idleWake.nanosecondsClamped)
+            let due = [await engine.nextDue, trials.nextDue].compactMap { $0 }.min()
+            let next = due ?? (now + configuration.idleWake.nanosecondsClamped)
             let wake = min(next, now + configuration.idleWake.nanosecondsClamped)
             if wake > now {
                 do {
@@ -111,7 +120,13 @@ public final class Sentinel: Service, Sendable {
                 }
             }
             let round = await engine.tick()
-            if round.outcomes.contains(where: { $0.outcome.outcome == .applied }) {
+            let trialsBefore = trials.coordinator.trials.mapValues(\.status)
+            for alert in trials.evaluateDue() {
+                logger.warning("ALERT [\(alert.severity.rawValue)] \(alert.source): \(alert.message)")
+                await alertSink?.send(alert)
+            }
+            let trialsChanged = trials.coordinator.trials.mapValues(\.status) != trialsBefore
+            if trialsChanged || round.outcomes.contains(where: { $0.outcome.outcome == .applied }) {
                 // A crash must not lose what the automation decided.
                 saveState()
             }
@@ -130,7 +145,7 @@ public final class Sentinel: Service, Sendable {
                 logger.info("no state file at \(path) yet; starting from the configured defaults")
                 return
             }
-            let problems = plane.restore(state)
+            let problems = plane.restore(state) + trials.restore(state.trials)
             for problem in problems { logger.warning("\(path): \(problem)") }
             let known = Set(plane.registry.parameters().map(\.name))
             retained.withLock { retained in
@@ -149,7 +164,7 @@ public final class Sentinel: Service, Sendable {
     public func saveState() {
         guard let path = configuration.stateFile else { return }
         do {
-            var state = plane.persistedState()
+            var state = plane.persistedState(trials: trials.persisted())
             for (name, parameter) in retained.withLock({ $0 }) where state.parameters[name] == nil {
                 state.parameters[name] = parameter
             }

@@ -1,0 +1,29 @@
+import Resilience
+
+/// `trial.start { name, params, window, ... }`: starts a shadow trial (see ``TrialRequest``).
+struct TrialStartCommand: Command {
+    let name = "trial.start"
+    let manager: TrialManager
+
+    func target(_ arguments: CommandArguments) throws(CommandError) -> String? { try arguments.string("name") }
+
+    func validate(_ arguments: CommandArguments, in plane: ControlPlane) throws(CommandError) {
+        _ = try TrialRequest(arguments, registry: plane.registry)
+    }
+
+    func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> CommandValue {
+        try manager.start(try TrialRequest(arguments, registry: plane.registry))
+    }
+}
+
+/// `trial.abort { name }`: ends a trial: clears its shadows, or rolls back while it is watching.
+struct TrialAbortCommand: Command {
+    let name = "trial.abort"
+    let manager: TrialManager
+
+    func target(_ arguments: CommandArguments) throws(CommandError) -> String? { try arguments.string("name") }
+
+    func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> CommandValue {
+        try manager.abort(try arguments.string("name"), reason: context.reason ?? "aborted by \(context.identity.auditName)")
+    }
+}

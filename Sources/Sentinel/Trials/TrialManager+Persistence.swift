@@ -1,0 +1,155 @@
+import Resilience
+import ShadowEval
+
+/// Trials in the state file.
+///
+/// Each trial is saved with its configuration, status, counters, the values
+/// to restore on a rollback and the watch's baseline. Instants are saved as
+/// Unix seconds (the monotonic clock restarts with the process) and read back
+/// relative to the new process's clock. The knobs' live and shadow values are
+/// saved with the other knobs, so a restored trial finds its shadows in place.
+///
+/// What resuming means: a trial that was running carries on with its
+/// violations and its previous values; its stable window resumes only if the
+/// process was back within two evaluation intervals. After a longer gap the
+/// first evaluation sees a stall and restarts the window: time nobody
+/// observed is never counted as stable. A watching trial resumes its watch
+/// the same way, with the same baseline.
+extension TrialManager {
+    /// Every trial, for the state file.
+    public func persisted(now: Int64? = nil) -> CommandValue {
+        let now = now ?? plane.time.now()
+        let wallNow = plane.now
+        func wall(_ instant: Int64) -> CommandValue { .double(wallNow - Double(now - instant) / 1e9) }
+        var saved: [CommandValue] = []
+        for trial in coordinator.trials.values.sorted(by: { $0.name < $1.name }) {
+            let extra = extras(for: trial.name)
+            let configuration = trial.configuration
+            var fields: [String: CommandValue] = [
+                "name": .string(trial.name),
+                "params": .object(configuration.params.mapValues { .double($0) }),
+                "window": .double(Double(configuration.window) / 1e9),
+                "interval": .double(Double(configuration.interval) / 1e9),
+                "min_samples": .int(Int64(configuration.minSamples)),
+                "max_violations": .int(Int64(configuration.maxViolations)),
+                "watch": .double(Double(configuration.watch) / 1e9),
+                "criteria": Self.encode(configuration.criteria),
+                "status": .string(trial.status.rawValue),
+                "started_at": wall(trial.startedAt),
+                "last_evaluation": wall(trial.lastEvaluation),
+                "violations": .int(Int64(trial.violations)),
+                "previous": .object(trial.previousValues.mapValues { .double($0) }),
+                "evidence": trial.lastEvidence.commandValue,
+            ]
+            if let since = trial.coveredSince { fields["covered_since"] = wall(since) }
+            if let promoted = trial.promotedAt { fields["promoted_at"] = wall(promoted) }
+            if let ended = trial.endedAt { fields["ended_at"] = wall(ended) }
+            if let baseline = trial.baseline { fields["baseline"] = Self.encode(baseline) }
+            if let extra {
+                fields["max_duration"] = .double(Double(extra.request.maxDuration) / 1e9)
+                if let limit = extra.request.maxShadowCalls { fields["max_shadow_calls"] = .int(Int64(limit)) }
+                fields["warnings"] = .array(extra.warnings.map { .string($0) })
+                fields["shadow_calls"] = .int(Int64(extra.shadowCalls))
+            }
+            saved.append(.object(fields))
+        }
+        return .array(saved)
+    }
+
+    /// Puts back the trials of a state file; returns one line per trial that
+    /// could not be read (it is left out, never half restored).
+    @discardableResult
+    public func restore(_ value: CommandValue, now: Int64? = nil) -> [String] {
+        let now = now ?? plane.time.now()
+        let wallNow = plane.now
+        guard case .array(let items) = value else {
+            if case .object(let object) = value, object.isEmpty { return [] }  // an older file: no trials
+            return ["trials: expected a list, got \(value.jsonString())"]
+        }
+        var problems: [String] = []
+        for item in items {
+            do {
+                let (trial, extra) = try Self.decode(item, now: now, wallNow: wallNow, registry: plane.registry)
+                coordinator.restore(trial)
+                setExtras(extra, for: trial.name)
+            } catch {
+                problems.append("trial \(item.objectValue?["name"]?.stringValue ?? "?"): not restored: \(error.message)")
+            }
+        }
+        return problems
+    }
+
+    static func decode(_ item: CommandValue, now: Int64, wallNow: Double, registry: ParameterRegistry) throws(CommandError) -> (ShadowTrial, Extras) {
+        guard case .object(let fields) = item else { throw CommandError(.invalidArgument, "expected an object") }
+        let arguments = CommandArguments(command: "state file", values: fields)
+        func instant(_ key: String) throws(CommandError) -> Int64 {
+            now - Int64(((wallNow - (try arguments.number(key))) * 1e9).rounded())
+        }
+        func optionalInstant(_ key: String) throws(CommandError) -> Int64? {
+            fields[key] == nil || fields[key] == .null ? nil : try instant(key)
+        }
+        var requestValues = fields.filter { TrialRequest.fields.contains($0.key) }
+        requestValues["max_duration"] = fields["max_duration"] ?? .double(3600)
+        let request = try TrialRequest(CommandArguments(command: "state file", values: requestValues), registry: registry)
+        let statusText = try arguments.string("status")
+        guard let status = TrialStatus(rawValue: statusText) else {
+            throw CommandError(.invalidArgument, "unknown status \(statusText)")
+        }
+        var previous: [String: Double] = [:]
+        for (knob, value) in try arguments.object("previous") {
+            guard let number = value.doubleValue else { throw CommandError(.invalidArgument, "previous.\(knob) is not a number") }
+            previous[knob] = number
+        }
+        var evidence: Evidence = [:]
+        for (key, value) in fields["evidence"]?.objectValue ?? [:] {
+            if let number = value.doubleValue { evidence[key] = .number(number) } else if let text = value.stringValue { evidence[key] = .string(text) }
+        }
+        let baseline = try fields["baseline"].map { (value) throws(CommandError) in try decodeStats(value) }
+        let trial = ShadowTrial(
+            restoring: request.configuration, status: status, startedAt: try instant("started_at"),
+            lastEvaluation: try instant("last_evaluation"), coveredSince: try optionalInstant("covered_since"),
+            violations: Int(try arguments.number("violations")), previousValues: previous, baseline: baseline,
+            promotedAt: try optionalInstant("promoted_at"), endedAt: try optionalInstant("ended_at"), lastEvidence: evidence)
+        let pipeline = String(request.configuration.params.keys.sorted()[0].prefix { $0 != "." })
+        let warnings = (fields["warnings"]?.arrayValue ?? []).compactMap(\.stringValue)
+        let shadowCalls = Int(fields["shadow_calls"]?.doubleValue ?? 0)
+        return (trial, Extras(request: request, pipeline: pipeline, warnings: warnings, shadowCalls: shadowCalls))
+    }
+
+    static func encode(_ criteria: TrialCriteria) -> CommandValue {
+        func tolerance(_ value: MetricTolerance?) -> CommandValue {
+            guard let value else { return .bool(false) }
+            return ["absolute": .double(value.absolute), "relative": .double(value.relative)]
+        }
+        return [
+            "error_rate": tolerance(criteria.errorRate), "rejection_rate": tolerance(criteria.rejectionRate),
+            "timeout_rate": tolerance(criteria.timeoutRate), "p50": tolerance(criteria.p50),
+            "p90": tolerance(criteria.p90), "p99": tolerance(criteria.p99), "confidence": .double(criteria.confidence),
+        ]
+    }
+
+    static func encode(_ stats: WindowStats) -> CommandValue {
+        [
+            "calls": .int(Int64(stats.calls)), "successes": .int(Int64(stats.successes)),
+            "failures": .int(Int64(stats.failures)), "timeouts": .int(Int64(stats.timeouts)),
+            "rejections": .int(Int64(stats.rejections)), "breaker_rejections": .int(Int64(stats.breakerRejections)),
+            "bulkhead_rejections": .int(Int64(stats.bulkheadRejections)),
+            "rate_limiter_rejections": .int(Int64(stats.rateLimiterRejections)), "unknown": .int(Int64(stats.unknown)),
+            "error_rate": .double(stats.errorRate), "p50": .double(stats.p50), "p90": .double(stats.p90),
+            "p99": .double(stats.p99), "max": .double(stats.max),
+        ]
+    }
+
+    static func decodeStats(_ value: CommandValue) throws(CommandError) -> WindowStats {
+        guard case .object(let fields) = value else { throw CommandError(.invalidArgument, "baseline: expected an object") }
+        let a = CommandArguments(command: "baseline", values: fields)
+        func count(_ key: String) throws(CommandError) -> Int { Int(try a.number(key)) }
+        return WindowStats(
+            calls: try count("calls"), successes: try count("successes"), failures: try count("failures"),
+            timeouts: try count("timeouts"), rejections: try count("rejections"),
+            breakerRejections: try count("breaker_rejections"), bulkheadRejections: try count("bulkhead_rejections"),
+            rateLimiterRejections: try count("rate_limiter_rejections"), unknown: try count("unknown"),
+            errorRate: try a.number("error_rate"), p50: try a.number("p50"), p90: try a.number("p90"),
+            p99: try a.number("p99"), max: try a.number("max"))
+    }
+}
