@@ -10,7 +10,7 @@ struct Fixture {
     let pipeline: Pipeline
     let plane: ControlPlane
 
-    init(access: AccessPolicy = AccessPolicy(), guards: GuardPolicy = GuardPolicy()) throws {
+    init(access: AccessPolicy = AccessPolicy(), guards: GuardPolicy = GuardPolicy(), epoch: Double = 1_800_000_000) throws {
         let time = ClockTimeSource(clock)
         pipeline = try Pipeline("checkout", registry: registry, time: time, seed: 1) {
             Timeout(.milliseconds(500))
@@ -20,7 +20,7 @@ struct Fixture {
             RateLimit(rate: 100)
             TrafficSplit([("stable", 100), ("canary", 0)])
         }
-        plane = ControlPlane(registry: registry, access: access, guards: guards, time: time, epoch: 1_800_000_000)
+        plane = ControlPlane(registry: registry, access: access, guards: guards, time: time, epoch: epoch)
     }
 
     func set(_ parameter: String, _ value: CommandValue, as identity: Identity = .script("rule"),
