@@ -11,6 +11,7 @@ import Testing
         "safety-valve/spike.yaml", "safety-valve/sustained.yaml",
         "blue-green/switch.yaml", "blue-green/green-fails.yaml",
         "failover/outage.yaml", "failover/flapping.yaml",
+        "../scenarios/shadow-promote.yaml", "../scenarios/shadow-promote-slowdown.yaml",
     ]
 
     static func run(_ file: String) async throws -> Run {
@@ -20,7 +21,7 @@ import Testing
         }
         let scenario = try Scenario(yaml: String(decoding: contents.contents, as: UTF8.self), file: path)
         let folder = String(path[..<path.lastIndex(of: "/")!])
-        return try await simulate(scenario, policies: folder)
+        return try await simulate(scenario, policies: folder + "/" + scenario.policies)
     }
 
     @Test(arguments: scenarios)
@@ -63,6 +64,17 @@ import Testing
         let back = try #require(run.events("command").last { $0["target"] == .string("shop.split.blue_weight") })
         #expect(back["to"]?.double == 100)
         #expect(back.t >= 600 && back.t <= 615, "switched back at \(back.t)")
+    }
+
+    @Test func shadowPromoteTightensATimeoutThroughATrial() async throws {
+        let run = try await Self.run("../scenarios/shadow-promote.yaml")
+        let trial = run.events("trial")
+        #expect(trial.map { $0["action"]?.plainTextForTests } == ["\"trial.start\"", "\"trial.promote\""])
+        // Promoted exactly one window (10 minutes) after it started.
+        #expect(trial[1].t - trial[0].t == 600)
+        guard case .object(let changes)? = trial[1]["changes"] else { Issue.record("no changes"); return }
+        #expect(changes["checkout.timeout.duration"]?.objectValue?["from"] == .double(2))
+        #expect(run.report.knobs["checkout.timeout.duration"].map { $0 < 0.75 } == true)
     }
 
     @Test func failoverHappensWithinSecondsAndFailsBackWithHysteresis() async throws {

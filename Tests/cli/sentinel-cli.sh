@@ -71,7 +71,7 @@ out=$("$bin" simulate "$work/malformed.yaml" 2>&1); expect "a malformed scenario
 out=$("$bin" simulate "$work/nothing.yaml" 2>&1); expect "a missing scenario exits 2" 2 $? "$out" "nothing.yaml"
 out=$("$bin" simulate examples/recipes/blue-green/switch.yaml --policies "$work/missing" 2>&1); expect "a missing policies folder exits 2" 2 $? "$out" "missing"
 out=$("$bin" simulate --help 2>&1); expect "simulate --help explains itself" 0 $? "$out" "Example"
-for scenario in examples/recipes/*/*.yaml; do
+for scenario in examples/recipes/*/*.yaml examples/scenarios/*.yaml; do
   out=$("$bin" simulate "$scenario" 2>&1); expect "recipe $scenario" 0 $? "$out" "PASSED"
 done
 
