@@ -43,6 +43,8 @@ public struct ShadowTrial: Sendable, Hashable {
     public let previousValues: [String: Double]
     /// The live window at promotion: the baseline the watch compares against.
     public private(set) var baseline: WindowStats?
+    /// The live latency histogram at promotion, when evaluations carried histograms.
+    public private(set) var baselineLatencies: [Double]?
     /// When the trial promoted.
     public private(set) var promotedAt: Int64?
     /// When the trial ended.
@@ -65,8 +67,9 @@ public struct ShadowTrial: Sendable, Hashable {
     public init(
         restoring configuration: TrialConfiguration, status: TrialStatus, startedAt: Int64, lastEvaluation: Int64,
         coveredSince: Int64?, violations: Int, previousValues: [String: Double], baseline: WindowStats?,
-        promotedAt: Int64?, endedAt: Int64?, lastEvidence: Evidence
+        promotedAt: Int64?, endedAt: Int64?, lastEvidence: Evidence, baselineLatencies: [Double]? = nil
     ) {
+        self.baselineLatencies = baselineLatencies
         self.configuration = configuration
         self.status = status
         self.startedAt = startedAt
@@ -131,8 +134,12 @@ public struct ShadowTrial: Sendable, Hashable {
     }
 
     /// Judges one evaluation: `live` and `shadow` are the windows of the same
-    /// length as of `now`. While watching, `shadow` is ignored.
-    public mutating func evaluate(now: Int64, live: WindowStats, shadow: WindowStats) -> TrialStep {
+    /// length as of `now`, with their latency histograms when the caller has
+    /// them (see ``TrialCriteria``). While watching, `shadow` is ignored.
+    public mutating func evaluate(
+        now: Int64, live: WindowStats, shadow: WindowStats,
+        liveLatencies: [Double]? = nil, shadowLatencies: [Double]? = nil
+    ) -> TrialStep {
         guard !status.isFinal else { return TrialStep() }
         var step = TrialStep()
         let previous = lastEvaluation
@@ -146,17 +153,19 @@ public struct ShadowTrial: Sendable, Hashable {
         // or nothing before itself after a stall.
         let coverageStart = stalled ? now : previous
         if status == .watching {
-            watch(now: now, live: live, coverageStart: coverageStart, into: &step)
+            watch(now: now, live: live, liveLatencies: liveLatencies, coverageStart: coverageStart, into: &step)
         } else {
-            trial(now: now, live: live, shadow: shadow, coverageStart: coverageStart, into: &step)
+            trial(now: now, live: live, shadow: shadow, liveLatencies: liveLatencies, shadowLatencies: shadowLatencies,
+                  coverageStart: coverageStart, into: &step)
         }
         return step
     }
 
     private mutating func trial(
-        now: Int64, live: WindowStats, shadow: WindowStats, coverageStart: Int64, into step: inout TrialStep
+        now: Int64, live: WindowStats, shadow: WindowStats, liveLatencies: [Double]?, shadowLatencies: [Double]?,
+        coverageStart: Int64, into step: inout TrialStep
     ) {
-        switch judge.judge(candidate: shadow, reference: live) {
+        switch judge.judge(candidate: shadow, reference: live, candidateLatencies: shadowLatencies, referenceLatencies: liveLatencies) {
         case .inconclusive(let reason, let evidence):
             status = .holding
             restart(now: now, reason: "inconclusive: \(reason)", into: &step)
@@ -185,6 +194,7 @@ public struct ShadowTrial: Sendable, Hashable {
                 return
             }
             baseline = live
+            baselineLatencies = liveLatencies
             promotedAt = now
             step.actions.append(.promote(knobs))
             var promoteEvidence = evidence
@@ -202,9 +212,11 @@ public struct ShadowTrial: Sendable, Hashable {
         }
     }
 
-    private mutating func watch(now: Int64, live: WindowStats, coverageStart: Int64, into step: inout TrialStep) {
+    private mutating func watch(
+        now: Int64, live: WindowStats, liveLatencies: [Double]?, coverageStart: Int64, into step: inout TrialStep
+    ) {
         guard let baseline else { return }
-        switch judge.judge(candidate: live, reference: baseline) {
+        switch judge.judge(candidate: live, reference: baseline, candidateLatencies: liveLatencies, referenceLatencies: baselineLatencies) {
         case .inconclusive(let reason, let evidence):
             restart(now: now, reason: "inconclusive: \(reason)", into: &step)
             step.events.append(event(.inconclusive, now: now, evidence: evidence))

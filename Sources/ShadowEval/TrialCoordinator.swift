@@ -56,8 +56,13 @@ public final class TrialCoordinator: Sendable {
     /// Evaluates a trial with the live and shadow windows as of `now`, applies
     /// what it asks for and reports its events. Returns the trial's new state.
     @discardableResult
-    public func evaluate(_ name: String, now: Int64, live: WindowStats, shadow: WindowStats) throws(TrialError) -> ShadowTrial {
-        try update(name) { trial in trial.evaluate(now: now, live: live, shadow: shadow) }
+    public func evaluate(
+        _ name: String, now: Int64, live: WindowStats, shadow: WindowStats,
+        liveLatencies: [Double]? = nil, shadowLatencies: [Double]? = nil
+    ) throws(TrialError) -> ShadowTrial {
+        try update(name) { trial in
+            trial.evaluate(now: now, live: live, shadow: shadow, liveLatencies: liveLatencies, shadowLatencies: shadowLatencies)
+        }
     }
 
     /// Ends a trial by command (see ``ShadowTrial/abort(now:reason:)``).

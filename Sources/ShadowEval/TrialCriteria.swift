@@ -8,9 +8,18 @@
 /// than noise. Latency percentiles are compared against their tolerances
 /// only (the windows expose percentiles, not their histograms).
 ///
+/// With the windows' latency histograms at hand (the Sentinel passes them),
+/// latency is judged at ``confidence`` too: a percentile is violated only
+/// when it exceeds its tolerance **and** a ``TailTest`` finds more candidate
+/// calls above the reference's percentile than the reference has; and the
+/// whole distribution is compared by a Mann-Whitney ``RankTest``: violated
+/// when a candidate call is slower than a reference call with probability
+/// above `0.5 + latencyShift` and the test is significant.
+///
 /// Defaults:
 /// - `errorRate`, `rejectionRate`, `timeoutRate`: absolute 0.01, relative 0.10
 /// - `p99`: absolute 0.005 s, relative 0.10; `p50` and `p90`: not judged (`nil`)
+/// - `latencyShift`: 0.05 (judged only with histograms)
 /// - `confidence`: 0.95
 ///
 /// A metric whose tolerance is `nil` is not judged.
@@ -27,7 +36,9 @@ public struct TrialCriteria: Sendable, Hashable {
     public var p90: MetricTolerance?
     /// Tolerance on the 99th percentile latency (seconds).
     public var p99: MetricTolerance?
-    /// Confidence of the one-sided proportion tests, in (0.5, 1).
+    /// Margin over 0.5 of the rank test's probability that a candidate call is slower.
+    public var latencyShift: Double?
+    /// Confidence of the one-sided tests, in (0.5, 1).
     public var confidence: Double
 
     /// The default rate tolerance: absolute 0.01, relative 0.10.
@@ -43,8 +54,10 @@ public struct TrialCriteria: Sendable, Hashable {
         p50: MetricTolerance? = nil,
         p90: MetricTolerance? = nil,
         p99: MetricTolerance? = TrialCriteria.defaultP99Tolerance,
+        latencyShift: Double? = 0.05,
         confidence: Double = 0.95
     ) {
+        self.latencyShift = latencyShift
         self.errorRate = errorRate
         self.rejectionRate = rejectionRate
         self.timeoutRate = timeoutRate

@@ -20,8 +20,13 @@ public struct TrialJudge: Sendable, Hashable {
         self.minSamples = minSamples
     }
 
-    /// Judges `candidate` against `reference`.
-    public func judge(candidate: WindowStats, reference: WindowStats) -> TrialVerdict {
+    /// Judges `candidate` against `reference`; with both windows' latency
+    /// histograms, latency is judged by the tail and rank tests too (see ``TrialCriteria``).
+    public func judge(
+        candidate: WindowStats, reference: WindowStats,
+        candidateLatencies: [Double]? = nil, referenceLatencies: [Double]? = nil
+    ) -> TrialVerdict {
+        let histograms = candidateLatencies.flatMap { c in referenceLatencies.map { (c, $0) } }
         var evidence: Evidence = [
             "candidate_calls": .number(Double(candidate.calls)),
             "candidate_unknown": .number(Double(candidate.unknown)),
@@ -78,7 +83,25 @@ public struct TrialJudge: Sendable, Hashable {
                 evidence["\(name).unknown_fraction"] = .number(unknownFraction)
                 violated.append(name)
             } else if tolerance.isExceeded(candidate: candidateValue, reference: referenceValue) {
-                violated.append(name)
+                guard let (c, r) = histograms else {
+                    violated.append(name)
+                    continue
+                }
+                // Beyond tolerance; is the heavier tail more than noise?
+                let tail = TailTest(candidate: c, reference: r, quantile: quantile)
+                evidence["\(name).tail_z"] = .number(tail.test.z)
+                evidence["\(name).tail_p_value"] = .number(tail.test.pValue)
+                if tail.test.isSignificant(confidence: criteria.confidence) { violated.append(name) }
+            }
+        }
+        if let margin = criteria.latencyShift, let (c, r) = histograms {
+            let rank = RankTest(candidate: c, reference: r)
+            evidence["latency_shift.superiority"] = .number(rank.superiority)
+            evidence["latency_shift.limit"] = .number(0.5 + margin)
+            evidence["latency_shift.z"] = .number(rank.z)
+            evidence["latency_shift.p_value"] = .number(rank.pValue)
+            if rank.superiority > 0.5 + margin && rank.isSignificant(confidence: criteria.confidence) {
+                violated.append("latency_shift")
             }
         }
         if violated.isEmpty { return .pass(evidence) }

@@ -138,6 +138,18 @@ public final class OutcomeWindows: @unchecked Sendable {
 
     /// The statistics of `window` as of instant `now`. Lock-free; computed on each call.
     public func stats(_ window: StatisticsWindow, now: Int64) -> WindowStats {
+        let merged = merge(window, now: now)
+        return Self.summarize(counts: merged.counts, bins: merged.bins, maximum: merged.maximum)
+    }
+
+    /// The latency histogram of a window as of `now`: calls per bucket of
+    /// ``LatencyBuckets`` (weighted like ``stats(_:now:)``, so not always whole).
+    /// Rank tests compare two of these bucket by bucket.
+    public func latencyHistogram(_ window: StatisticsWindow, now: Int64) -> [Double] {
+        merge(window, now: now).bins
+    }
+
+    private func merge(_ window: StatisticsWindow, now: Int64) -> (counts: [Double], bins: [Double], maximum: UInt64) {
         let top = window.tier
         let start = now - window.nanoseconds
         var counts = [Double](repeating: 0, count: 7)
@@ -166,7 +178,7 @@ public final class OutcomeWindows: @unchecked Sendable {
                 maximum = Swift.max(maximum, cells[Self.maxOffset].load(ordering: .relaxed))
             }
         }
-        return Self.summarize(counts: counts, bins: bins, maximum: maximum)
+        return (counts, bins, maximum)
     }
 
     static func summarize(counts: [Double], bins: [Double], maximum: UInt64) -> WindowStats {

@@ -45,6 +45,12 @@ extension TrialManager {
             if let promoted = trial.promotedAt { fields["promoted_at"] = wall(promoted) }
             if let ended = trial.endedAt { fields["ended_at"] = wall(ended) }
             if let baseline = trial.baseline { fields["baseline"] = Self.encode(baseline) }
+            if let latencies = trial.baselineLatencies {
+                // Sparse: bucket index → calls.
+                var buckets: [String: CommandValue] = [:]
+                for (index, count) in latencies.enumerated() where count != 0 { buckets[String(index)] = .double(count) }
+                fields["baseline_latencies"] = .object(buckets)
+            }
             if let extra {
                 fields["max_duration"] = .double(Double(extra.request.maxDuration) / 1e9)
                 if let limit = extra.request.maxShadowCalls { fields["max_shadow_calls"] = .int(Int64(limit)) }
@@ -105,11 +111,23 @@ extension TrialManager {
             if let number = value.doubleValue { evidence[key] = .number(number) } else if let text = value.stringValue { evidence[key] = .string(text) }
         }
         let baseline = try fields["baseline"].map { (value) throws(CommandError) in try decodeStats(value) }
+        var baselineLatencies: [Double]?
+        if case .object(let buckets)? = fields["baseline_latencies"] {
+            var histogram = [Double](repeating: 0, count: LatencyBuckets.count)
+            for (key, value) in buckets {
+                guard let index = Int(key), histogram.indices.contains(index), let count = value.doubleValue else {
+                    throw CommandError(.invalidArgument, "baseline_latencies: bad bucket \(key)")
+                }
+                histogram[index] = count
+            }
+            baselineLatencies = histogram
+        }
         let trial = ShadowTrial(
             restoring: request.configuration, status: status, startedAt: try instant("started_at"),
             lastEvaluation: try instant("last_evaluation"), coveredSince: try optionalInstant("covered_since"),
             violations: Int(try arguments.number("violations")), previousValues: previous, baseline: baseline,
-            promotedAt: try optionalInstant("promoted_at"), endedAt: try optionalInstant("ended_at"), lastEvidence: evidence)
+            promotedAt: try optionalInstant("promoted_at"), endedAt: try optionalInstant("ended_at"), lastEvidence: evidence,
+            baselineLatencies: baselineLatencies)
         let pipeline = String(request.configuration.params.keys.sorted()[0].prefix { $0 != "." })
         let warnings = (fields["warnings"]?.arrayValue ?? []).compactMap(\.stringValue)
         let shadowCalls = Int(fields["shadow_calls"]?.doubleValue ?? 0)
@@ -125,6 +143,7 @@ extension TrialManager {
             "error_rate": tolerance(criteria.errorRate), "rejection_rate": tolerance(criteria.rejectionRate),
             "timeout_rate": tolerance(criteria.timeoutRate), "p50": tolerance(criteria.p50),
             "p90": tolerance(criteria.p90), "p99": tolerance(criteria.p99), "confidence": .double(criteria.confidence),
+            "latency_shift": criteria.latencyShift.map { .double($0) } ?? .bool(false),
         ]
     }
 

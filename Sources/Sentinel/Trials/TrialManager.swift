@@ -124,7 +124,10 @@ public final class TrialManager: Sendable {
                 let share = min(1, Double(trial.configuration.interval) / Double(window.nanoseconds))
                 extras.withLock { $0[trial.name]?.shadowCalls += Int((Double(shadow.calls) * share).rounded()) }
             }
-            _ = try? coordinator.evaluate(trial.name, now: now, live: live, shadow: shadow)
+            _ = try? coordinator.evaluate(
+                trial.name, now: now, live: live, shadow: shadow,
+                liveLatencies: pipeline.windows.latencyHistogram(window, now: now),
+                shadowLatencies: pipeline.shadowWindows.latencyHistogram(window, now: now))
         }
         return alerts
     }

@@ -24,7 +24,9 @@ public struct TrialRequest: Sendable, Hashable {
         "name", "params", "window", "interval", "min_samples", "max_violations", "watch", "max_duration",
         "max_shadow_calls", "criteria",
     ]
-    static let criteriaFields: Set<String> = ["error_rate", "rejection_rate", "timeout_rate", "p50", "p90", "p99", "confidence"]
+    static let criteriaFields: Set<String> = [
+        "error_rate", "rejection_rate", "timeout_rate", "p50", "p90", "p99", "latency_shift", "confidence",
+    ]
 
     public init(configuration: TrialConfiguration, maxDuration: Int64 = 3_600_000_000_000, maxShadowCalls: Int? = nil) {
         self.configuration = configuration
@@ -122,6 +124,16 @@ public struct TrialRequest: Sendable, Hashable {
         criteria.p50 = try tolerance("p50", criteria.p50)
         criteria.p90 = try tolerance("p90", criteria.p90)
         criteria.p99 = try tolerance("p99", criteria.p99)
+        switch fields["latency_shift"] {
+        case nil: break
+        case .bool(false)?, .null?: criteria.latencyShift = nil
+        default:
+            let margin = try CommandArguments(command: "trial.start", values: fields).number("latency_shift")
+            guard margin >= 0, margin < 0.5 else {
+                throw CommandError(.invalidArgument, "trial \(trial): criteria.latency_shift must be from 0 to 0.5 (or false), got \(margin)")
+            }
+            criteria.latencyShift = margin
+        }
         if fields["confidence"] != nil {
             criteria.confidence = try CommandArguments(command: "trial.start", values: fields).number("confidence")
         }
