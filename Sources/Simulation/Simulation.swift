@@ -38,6 +38,7 @@ public final class Simulation {
     /// Set up by `init`; moved into `run` while it runs.
     var driver: CallDriver
     var runErrors: [String] = []
+    private var hasRun = false
 
     /// Builds the pipelines and the control plane of a scenario.
     ///
@@ -95,6 +96,7 @@ public final class Simulation {
     // MARK: - Running
 
     /// Runs the scenario to its end, passing every event to `emit` as it happens.
+    /// A simulation runs once; make another for another run.
     ///
     /// - Parameters:
     ///   - progress: called with the fraction of virtual time done, about every 1%.
@@ -102,6 +104,8 @@ public final class Simulation {
     public func run(
         progress: ((Double) -> Void)? = nil, emit: (SimulationEvent) -> Void
     ) async throws(ConfigurationError) -> SimulationReport {
+        guard !hasRun else { throw ConfigurationError(message: "this simulation has already run; make a new one") }
+        hasRun = true
         let scanner = ScriptFolderScanner(folders: [policies])
         let changes = scanner.scan()
         if let problem = scanner.folderErrors[policies] {

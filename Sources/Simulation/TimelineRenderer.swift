@@ -84,7 +84,8 @@ public struct TimelineRenderer {
                 name += "." + variant
                 stamp = String(repeating: " ", count: t.count)
             }
-            let text = "\(stamp)  · \(name) \(formatCount(calls)) calls, \(formatPercent(event["error_rate"]?.number ?? 0)) errors, p50 \(formatSeconds(event["p50"]?.number ?? 0)), p99 \(formatSeconds(event["p99"]?.number ?? 0))"
+guard calls > 0 else { return [dim("\(stamp)  · \(name) no calls")] }
+                        let text = "\(stamp)  · \(name) \(formatCount(calls)) calls, \(formatPercent(event["error_rate"]?.number ?? 0)) errors, p50 \(formatSeconds(event["p50"]?.number ?? 0)), p99 \(formatSeconds(event["p99"]?.number ?? 0))"
             return [dim(text)]
         case "error":
             return ["\(t)  \(red("✗ error")) \(event["message"]?.plainText ?? "")"]
