@@ -23,6 +23,8 @@ final class ScriptAPI {
     var holds: [String: Int] = [:]
     /// Last time `sentinel.cooldown` returned true, by key.
     var cooldowns: [String: Double] = [:]
+    /// The state the current evaluation reads (`sentinel.compare` judges its windows).
+    var state: StateView?
 
     init(source: String, readParameter: @escaping (String) -> Double?) {
         self.source = source
@@ -84,6 +86,7 @@ final class ScriptAPI {
             try self.queue("trial.start", command, why: arguments, 2)
             return []
         }
+        try installCompare(in: sandbox)
         try sandbox.register("command", in: "sentinel") { [unowned self] arguments in
             try arguments.expectCount(1...3)
             let name = try arguments.string(1)

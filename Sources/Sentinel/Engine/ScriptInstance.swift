@@ -55,7 +55,11 @@ final class ScriptInstance {
         api.record = EvaluationRecord()
         api.now = now
         api.wallTime = wallTime
-        defer { api.record = EvaluationRecord() }
+        api.state = state
+        defer {
+            api.record = EvaluationRecord()
+            api.state = nil
+        }
         do {
             _ = try sandbox.call(script, field: "evaluate", arguments: [.view(state), .reference(memory)])
         } catch {

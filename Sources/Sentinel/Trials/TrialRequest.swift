@@ -75,7 +75,7 @@ public struct TrialRequest: Sendable, Hashable {
             }
             return Int(number)
         }
-        let criteria = try Self.criteria(arguments["criteria"], trial: name)
+        let criteria = try Self.criteria(arguments["criteria"], context: "trial \(name): ", command: "trial.start")
         configuration = TrialConfiguration(
             name: name, params: values, window: try duration("window", 600_000_000_000),
             interval: try duration("interval", 10_000_000_000), minSamples: try count("min_samples", 100),
@@ -90,14 +90,16 @@ public struct TrialRequest: Sendable, Hashable {
         do { try configuration.validate() } catch { throw CommandError(.invalidArgument, error.message) }
     }
 
-    static func criteria(_ value: CommandValue?, trial: String) throws(CommandError) -> TrialCriteria {
+    /// Reads a criteria table (`sentinel.trial`'s and `sentinel.compare`'s);
+    /// `context` prefixes messages (`"trial fast: "`), `command` names the caller.
+    static func criteria(_ value: CommandValue?, context: String, command: String) throws(CommandError) -> TrialCriteria {
         var criteria = TrialCriteria()
         guard let value, value != .null else { return criteria }
         guard case .object(let fields) = value else {
-            throw CommandError(.invalidArgument, "trial \(trial): criteria must be a table")
+            throw CommandError(.invalidArgument, "\(context)criteria must be a table")
         }
         for key in fields.keys where !criteriaFields.contains(key) {
-            throw CommandError(.invalidArgument, "trial \(trial): criteria: unknown field '\(key)' (expected one of: \(criteriaFields.sorted().joined(separator: ", ")))")
+            throw CommandError(.invalidArgument, "\(context)criteria: unknown field '\(key)' (expected one of: \(criteriaFields.sorted().joined(separator: ", ")))")
         }
         func tolerance(_ key: String, _ current: MetricTolerance?) throws(CommandError) -> MetricTolerance? {
             guard let given = fields[key] else { return current }
@@ -105,17 +107,17 @@ public struct TrialRequest: Sendable, Hashable {
             case .bool(false), .null: return nil
             case .object(let parts):
                 for part in parts.keys where part != "absolute" && part != "relative" {
-                    throw CommandError(.invalidArgument, "trial \(trial): criteria.\(key): unknown field '\(part)' (expected absolute, relative)")
+                    throw CommandError(.invalidArgument, "\(context)criteria.\(key): unknown field '\(part)' (expected absolute, relative)")
                 }
-                let arguments = CommandArguments(command: "trial.start", values: parts)
+                let arguments = CommandArguments(command: command, values: parts)
                 let absolute = parts["absolute"] == nil ? (current?.absolute ?? 0) : try arguments.number("absolute")
                 let relative = parts["relative"] == nil ? (current?.relative ?? 0) : try arguments.number("relative")
                 guard absolute >= 0, relative >= 0 else {
-                    throw CommandError(.invalidArgument, "trial \(trial): criteria.\(key): tolerances cannot be negative")
+                    throw CommandError(.invalidArgument, "\(context)criteria.\(key): tolerances cannot be negative")
                 }
                 return MetricTolerance(absolute: absolute, relative: relative)
             default:
-                throw CommandError(.invalidArgument, "trial \(trial): criteria.\(key) must be { absolute = ..., relative = ... } or false")
+                throw CommandError(.invalidArgument, "\(context)criteria.\(key) must be { absolute = ..., relative = ... } or false")
             }
         }
         criteria.errorRate = try tolerance("error_rate", criteria.errorRate)
@@ -128,14 +130,17 @@ public struct TrialRequest: Sendable, Hashable {
         case nil: break
         case .bool(false)?, .null?: criteria.latencyShift = nil
         default:
-            let margin = try CommandArguments(command: "trial.start", values: fields).number("latency_shift")
+            let margin = try CommandArguments(command: command, values: fields).number("latency_shift")
             guard margin >= 0, margin < 0.5 else {
-                throw CommandError(.invalidArgument, "trial \(trial): criteria.latency_shift must be from 0 to 0.5 (or false), got \(margin)")
+                throw CommandError(.invalidArgument, "\(context)criteria.latency_shift must be from 0 to 0.5 (or false), got \(margin)")
             }
             criteria.latencyShift = margin
         }
         if fields["confidence"] != nil {
-            criteria.confidence = try CommandArguments(command: "trial.start", values: fields).number("confidence")
+            criteria.confidence = try CommandArguments(command: command, values: fields).number("confidence")
+            guard criteria.confidence > 0.5, criteria.confidence < 1 else {
+                throw CommandError(.invalidArgument, "\(context)criteria.confidence must be between 0.5 and 1 (exclusive), got \(criteria.confidence)")
+            }
         }
         return criteria
     }

@@ -6,7 +6,12 @@
 -- the canary advances only when, at 99% confidence, its error rate is no more
 -- than ERROR_MARGIN above stable's; it is rolled back when, at 99% confidence,
 -- it is more than ERROR_MARGIN above. In between the data cannot tell: hold.
--- Latency is judged on p99 once both sides have enough calls for a p99.
+-- Latency is judged by sentinel.compare, the shadow trials' judge: a p99 more
+-- than P99_MARGIN above stable's is a regression only when the canary's tail
+-- is heavier than stable's at 99.9% confidence (a tail test on the latency
+-- histograms), so a p99 that is high by chance on few calls does not roll back.
+-- 99.9% rather than 99%: the rule looks every 10 s on two windows, about a
+-- hundred looks per release, and each look is a chance of a false rollback.
 local PIPELINE = "checkout"
 local STEPS = { 1, 5, 10, 25, 50, 100 }
 local HOLD = 120            -- seconds at a step before the next one
@@ -14,7 +19,11 @@ local ERROR_MARGIN = 0.01   -- the canary may have 1 point more errors than stab
 local P99_MARGIN = 0.2      -- ... and a p99 20% higher
 local Z = 2.326             -- one-sided 99%
 local MIN_CALLS = 200       -- canary calls before errors are judged
-local MIN_P99_CALLS = 1000  -- calls on each side before p99 is judged
+local MIN_P99_CALLS = 1000  -- calls on each side before latency is judged
+local LATENCY = {           -- what sentinel.compare judges: latency only, errors are judged above
+  error_rate = false, rejection_rate = false, timeout_rate = false,
+  p99 = { absolute = 0, relative = P99_MARGIN }, latency_shift = 0.05, confidence = 0.999,
+}
 
 local CANARY = PIPELINE .. ".split.canary_weight"
 local STABLE = PIPELINE .. ".split.stable_weight"
@@ -29,6 +38,8 @@ end
 
 local function judge(variants, window)
   local canary, stable = variants.canary.windows[window], variants.stable.windows[window]
+  local latency, latency_evidence = sentinel.compare{ pipeline = PIPELINE, candidate = "canary", reference = "stable",
+                                                      window = window, min_samples = MIN_P99_CALLS, criteria = LATENCY }
   local evidence = {
     window = window, canary_calls = canary.calls, stable_calls = stable.calls,
     canary_error_rate = canary.error_rate, stable_error_rate = stable.error_rate,
@@ -40,10 +51,14 @@ local function judge(variants, window)
   if z > Z then
     return "regression", evidence, string.format("errors %.2f%% vs stable %.2f%%", 100 * canary.error_rate, 100 * stable.error_rate)
   end
-  local p99_judged = canary.calls >= MIN_P99_CALLS and stable.calls >= MIN_P99_CALLS
-  if p99_judged and canary.p99 > stable.p99 * (1 + P99_MARGIN) then
-    return "regression", evidence, string.format("p99 %.0fms vs stable %.0fms", 1000 * canary.p99, 1000 * stable.p99)
+  if latency == "violation" then
+    evidence.latency_violated = latency_evidence.violated
+    evidence.p99_tail_p_value = latency_evidence["p99.tail_p_value"]
+    evidence.latency_shift = latency_evidence["latency_shift.superiority"]
+    return "regression", evidence, string.format("p99 %.0fms vs stable %.0fms (%s)", 1000 * canary.p99,
+                                                 1000 * stable.p99, latency_evidence.violated)
   end
+  local p99_judged = latency == "pass"
   -- Healthy only when the upper confidence bound is within the margin and p99 was judged.
   local upper = canary.error_rate - stable.error_rate + Z * se
   if upper <= ERROR_MARGIN and p99_judged then

@@ -1,0 +1,105 @@
+import Resilience
+import ScriptHost
+import ShadowEval
+
+/// `sentinel.compare{...}`: the shadow trials' statistical judge, for rules
+/// that compare two sides of a pipeline themselves (a canary against stable,
+/// the shadow against live).
+///
+/// ```lua
+/// local verdict, evidence = sentinel.compare{
+///   pipeline = "checkout", candidate = "canary", reference = "stable", window = "5m",
+///   min_samples = 1000, criteria = { error_rate = false, p99 = { relative = 0.2 }, confidence = 0.99 },
+/// }
+/// -- verdict: "pass", "violation" or "inconclusive"; evidence.violated: "p99,latency_shift"
+/// ```
+///
+/// A side is a traffic-split variant's name, `"live"` or `"shadow"`. Latency
+/// is judged on the windows' histograms (tail test per percentile, rank test),
+/// so a percentile beyond its tolerance is a violation only when it is more
+/// than noise at the stated confidence.
+extension ScriptAPI {
+    static let compareFields: Set<String> = ["pipeline", "candidate", "reference", "window", "min_samples", "criteria"]
+
+    func installCompare(in sandbox: LuaSandbox) throws(ScriptError) {
+        try sandbox.register("compare", in: "sentinel") { [unowned self] arguments in
+            try arguments.expectCount(1...1)
+            let spec = try arguments.table(1)
+            for key in spec.keys {
+                guard case .string(let field) = key, Self.compareFields.contains(field) else {
+                    throw arguments.bad(1, "unknown field '\(key)' (expected one of: \(Self.compareFields.sorted().joined(separator: ", ")))")
+                }
+            }
+            func text(_ field: String, default fallback: String? = nil) throws(LuaArgumentError) -> String {
+                switch spec[.string(field)] {
+                case .string(let value)? where !value.isEmpty: return value
+                case nil, .nil?:
+                    if let fallback { return fallback }
+                    throw arguments.bad(1, "'\(field)' is missing (a string)")
+                case let other?: throw arguments.bad(1, "'\(field)' must be a non-empty string, got \(other.typeName)")
+                }
+            }
+            let pipelineName = try text("pipeline")
+            let candidate = try text("candidate")
+            let reference = try text("reference")
+            let windowName = try text("window", default: "1m")
+            guard let window = StatisticsWindow(rawValue: windowName) else {
+                throw arguments.bad(1, "window must be \"10s\", \"1m\", \"5m\" or \"15m\", got \"\(windowName)\"")
+            }
+            var minSamples = 100
+            if let given = spec["min_samples"], given != .nil {
+                guard let number = given.doubleValue, number >= 1, number <= 1e12, number == number.rounded() else {
+                    throw arguments.bad(1, "min_samples must be a whole number of at least 1, got \(given)")
+                }
+                minSamples = Int(number)
+            }
+            let criteria: TrialCriteria
+            do throws(CommandError) {
+                criteria = try TrialRequest.criteria(
+                    spec["criteria"].map(CommandValue.init), context: "", command: "sentinel.compare")
+            } catch {
+                throw arguments.bad(1, error.message)
+            }
+            guard let view = self.state else { throw arguments.bad(1, "compare is only available inside evaluate") }
+            let judge = TrialJudge(criteria: criteria, minSamples: minSamples)
+            guard let pipeline = view.state.pipeline(pipelineName) else {
+                // In `sentinel check` every pipeline exists, without traffic.
+                guard view.sample else { throw arguments.bad(1, "no pipeline named '\(pipelineName)'") }
+                return Self.result(judge.judge(candidate: .zero, reference: .zero))
+            }
+            func side(_ name: String) throws(LuaArgumentError) -> OutcomeWindows {
+                switch name {
+                case "live": return pipeline.pipeline.windows
+                case "shadow": return pipeline.pipeline.shadowWindows
+                default:
+                    if let variant = pipeline.pipeline.variantWindows.first(where: { $0.name == name }) { return variant.windows }
+                    let known = ["live", "shadow"] + pipeline.variantNames
+                    throw arguments.bad(1, "pipeline '\(pipelineName)' has no side '\(name)' (expected one of: \(known.joined(separator: ", ")))")
+                }
+            }
+            let candidateWindows = try side(candidate), referenceWindows = try side(reference)
+            let now = view.state.instant
+            return Self.result(judge.judge(
+                candidate: candidateWindows.stats(window, now: now), reference: referenceWindows.stats(window, now: now),
+                candidateLatencies: candidateWindows.latencyHistogram(window, now: now),
+                referenceLatencies: referenceWindows.latencyHistogram(window, now: now)))
+        }
+    }
+
+    /// The verdict's name and its evidence as a table (numbers stay finite: NaN would break comparisons).
+    private static func result(_ verdict: TrialVerdict) -> [LuaValue] {
+        let name = switch verdict {
+        case .pass: "pass"
+        case .violation: "violation"
+        case .inconclusive: "inconclusive"
+        }
+        var table: [LuaKey: LuaValue] = [:]
+        for (key, value) in verdict.evidence {
+            switch value {
+            case .number(let number): table[.string(key)] = number.isFinite ? .number(number) : .string("\(number)")
+            case .string(let text): table[.string(key)] = .string(text)
+            }
+        }
+        return [.string(name), .table(table)]
+    }
+}
