@@ -21,8 +21,8 @@ import Testing
         Row(shadowRate: 0.015, strict: false, promoted: 19, aborted: 181),
         Row(shadowRate: 0.02, strict: false, promoted: 0, aborted: 200),
         Row(shadowRate: 0.03, strict: false, promoted: 0, aborted: 200),
-        Row(shadowRate: 0.005, strict: true, promoted: 196, aborted: 4),
-        Row(shadowRate: 0.01, strict: true, promoted: 35, aborted: 165),
+        Row(shadowRate: 0.005, strict: true, promoted: 200, aborted: 0),
+        Row(shadowRate: 0.01, strict: true, promoted: 71, aborted: 129),
         Row(shadowRate: 0.015, strict: true, promoted: 1, aborted: 199),
     ]
 

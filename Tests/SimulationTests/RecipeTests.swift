@@ -9,7 +9,7 @@ import Testing
         "canary/healthy.yaml", "canary/errors.yaml", "canary/latency.yaml",
         "ratchet-up/finds-capacity.yaml", "ratchet-up/capacity-drops.yaml",
         "safety-valve/spike.yaml", "safety-valve/sustained.yaml",
-        "blue-green/switch.yaml", "blue-green/green-fails.yaml",
+        "blue-green/switch.yaml", "blue-green/green-fails.yaml", "blue-green/smoke-fails.yaml",
         "failover/outage.yaml", "failover/flapping.yaml",
         "../scenarios/shadow-promote.yaml", "../scenarios/shadow-promote-slowdown.yaml",
     ]

@@ -1,7 +1,8 @@
 -- Blue/green: send green a small smoke share; once green passed the smoke
--- window (enough calls, errors and p99 within tolerance of blue's), switch
--- all traffic to green at once. After the switch, watch green against the
--- baseline blue had: on failure switch everything back to blue at once.
+-- window (enough calls, errors and p99 within tolerance of blue's, judged by
+-- sentinel.compare at 99% confidence), switch all traffic to green at once.
+-- After the switch, watch green against the baseline blue had: on failure
+-- switch everything back to blue at once.
 local PIPELINE = "shop"
 local SMOKE_SHARE = 2          -- percent of traffic green gets during the smoke window
 local SMOKE_WINDOW = 180       -- seconds of smoke before the switch
@@ -9,6 +10,10 @@ local MIN_CALLS = 300          -- green calls before its smoke result counts
 local ERROR_MARGIN = 0.01      -- green may have 1 point more errors than blue
 local P99_MARGIN = 0.25        -- ... and a p99 25% higher
 local WATCH_MIN_CALLS = 100    -- calls in the 10s window before a post-switch verdict
+local SMOKE = {                -- what the smoke test judges, beyond noise at 99% confidence
+  error_rate = { absolute = ERROR_MARGIN, relative = 0 }, rejection_rate = false, timeout_rate = false,
+  p99 = { absolute = 0, relative = P99_MARGIN }, confidence = 0.999,
+}
 
 local BLUE = PIPELINE .. ".split.blue_weight"
 local GREEN = PIPELINE .. ".split.green_weight"
@@ -48,12 +53,15 @@ return {
       memory.since = state.now
       route(SMOKE_SHARE, "smoke test: green gets " .. SMOKE_SHARE .. "%")
     elseif memory.phase == "smoke" then
-      local verdict = worse(green["5m"], blue["5m"], MIN_CALLS)
-      local evidence = { green = summary(green["5m"]), blue = summary(blue["5m"]) }
-      if verdict then
+      local verdict, judged = sentinel.compare{ pipeline = PIPELINE, candidate = "green", reference = "blue",
+                                                window = "5m", min_samples = MIN_CALLS, criteria = SMOKE }
+      local evidence = { green = summary(green["5m"]), blue = summary(blue["5m"]), violated = judged.violated }
+      if verdict == "violation" then
         memory.phase = "failed"
-        route(0, { reason = "green failed its smoke test: " .. verdict, evidence = evidence })
-      elseif verdict == false and state.now - memory.since >= SMOKE_WINDOW then
+        local detail = string.format("%s (errors %.2f%% vs %.2f%%, p99 %.0fms vs %.0fms)", judged.violated,
+          100 * green["5m"].error_rate, 100 * blue["5m"].error_rate, 1000 * green["5m"].p99, 1000 * blue["5m"].p99)
+        route(0, { reason = "green failed its smoke test: " .. detail, evidence = evidence })
+      elseif verdict == "pass" and state.now - memory.since >= SMOKE_WINDOW then
         memory.phase = "green"
         -- The baseline green must keep up with after the switch: blue as it was.
         memory.baseline = { error_rate = blue["5m"].error_rate, p99 = blue["5m"].p99 }
