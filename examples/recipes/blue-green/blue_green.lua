@@ -1,6 +1,6 @@
 -- Blue/green: send green a small smoke share; once green passed the smoke
 -- window (enough calls, errors and p99 within tolerance of blue's, judged by
--- sentinel.compare at 99% confidence), switch all traffic to green at once.
+-- sentinel.compare at 99.9% confidence), switch all traffic to green at once.
 -- After the switch, watch green against the baseline blue had: on failure
 -- switch everything back to blue at once.
 local PIPELINE = "shop"
@@ -10,7 +10,7 @@ local MIN_CALLS = 300          -- green calls before its smoke result counts
 local ERROR_MARGIN = 0.01      -- green may have 1 point more errors than blue
 local P99_MARGIN = 0.25        -- ... and a p99 25% higher
 local WATCH_MIN_CALLS = 100    -- calls in the 10s window before a post-switch verdict
-local SMOKE = {                -- what the smoke test judges, beyond noise at 99% confidence
+local SMOKE = {                -- what the smoke test judges, beyond noise at 99.9% confidence
   error_rate = { absolute = ERROR_MARGIN, relative = 0 }, rejection_rate = false, timeout_rate = false,
   p99 = { absolute = 0, relative = P99_MARGIN }, confidence = 0.999,
 }
