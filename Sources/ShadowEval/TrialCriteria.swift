@@ -2,11 +2,12 @@
 /// promotion) and the reference (live, or the pre-promotion baseline).
 ///
 /// Rates (error, rejection, timeout) are violated only when the candidate's
-/// rate exceeds its tolerance **and** a one-sided two-proportion z-test finds
-/// the candidate worse than the reference at ``confidence``: the tolerance
-/// says how much worse matters, the test says whether the difference is more
-/// than noise. Latency percentiles are compared against their tolerances
-/// only (the windows expose percentiles, not their histograms).
+/// rate exceeds its tolerance **and** a one-sided two-proportion test
+/// (``ProportionTest``: the z-test, or Fisher's exact test on small counts)
+/// finds the candidate worse than the reference at ``confidence``: the
+/// tolerance says how much worse matters, the test says whether the
+/// difference is more than noise. Without histograms, latency percentiles
+/// are compared against their tolerances only.
 ///
 /// With the windows' latency histograms at hand (the Sentinel passes them),
 /// latency is judged at ``confidence`` too: a percentile is violated only

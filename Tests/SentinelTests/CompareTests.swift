@@ -18,6 +18,14 @@ import Testing
         for _ in 0..<slow { windows.record(.success, latency: slowLatency, now: now) }
     }
 
+    /// A fixture whose stable variant has 1 % of 10,000 calls at 200 ms, one minute in.
+    func stableWithASlowPercent() throws -> Fixture {
+        let fixture = try Fixture()
+        fixture.advance(.seconds(60))
+        record(fixture, "stable", fast: 9_900, slow: 100, slowLatency: 200 * Self.millisecond)
+        return fixture
+    }
+
     /// Loads a rule whose `evaluate` runs `body`; the load's dry run raises if an assert fails.
     func load(_ fixture: Fixture, _ body: String, sample: Bool = false) async -> Result<String, ScriptLoadError> {
         let engine = ScriptEngine(plane: fixture.plane, sample: sample)
@@ -37,9 +45,7 @@ import Testing
     }
 
     @Test func aHeavierTailIsAViolationWithItsEvidence() async throws {
-        let fixture = try Fixture()
-        fixture.advance(.seconds(60))
-        record(fixture, "stable", fast: 9_900, slow: 100, slowLatency: 200 * Self.millisecond)
+        let fixture = try stableWithASlowPercent()
         record(fixture, "canary", fast: 1_900, slow: 100, slowLatency: 400 * Self.millisecond)
         let result = await load(fixture, """
             local verdict, evidence = compare{ window = "1m", min_samples = 1000, criteria = LATENCY }
@@ -54,9 +60,7 @@ import Testing
     /// A p99 beyond its tolerance on a few slow calls is noise, not a finding:
     /// the tail test cannot tell 15 slow calls in 1,000 from stable's 1 %.
     @Test func aHighP99OnFewSlowCallsIsNotAViolation() async throws {
-        let fixture = try Fixture()
-        fixture.advance(.seconds(60))
-        record(fixture, "stable", fast: 9_900, slow: 100, slowLatency: 200 * Self.millisecond)
+        let fixture = try stableWithASlowPercent()
         record(fixture, "canary", fast: 985, slow: 15, slowLatency: 300 * Self.millisecond)
         let result = await load(fixture, """
             local canary = state.pipelines.checkout.variants.canary.windows["1m"]
@@ -85,7 +89,7 @@ import Testing
         #expect(throws: Never.self) { try result.get() }
     }
 
-    @Test func theCheckJudgesEverySidePipelineAsInconclusive() async throws {
+    @Test func inTheCheckEveryPipelineAndSideIsInconclusive() async throws {
         let fixture = try Fixture()
         let result = await load(fixture, """
             assert(compare{ pipeline = "anything", candidate = "blue", reference = "green" } == "inconclusive")
