@@ -4,7 +4,7 @@
 SWIFT ?= swift
 LUA_PACKAGE := liblua5.4-dev
 
-.PHONY: run test build lua benchmarks clean
+.PHONY: run test build lua benchmarks clean fuzz chaos
 
 lua:
 	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists lua5.4; then :; \
@@ -28,6 +28,26 @@ test: lua
 	$(SWIFT) test
 	$(SWIFT) build --product sentinel
 	Tests/cli/sentinel-cli.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
+	Tests/cli/kill-during-saves.sh "$$($(SWIFT) build --show-bin-path)/sentinel" 12
+
+# Seeded mutation fuzzing of the scenario, configuration, JSON and script
+# parsers, FUZZ_SECONDS per target (the suite itself replays the corpus and
+# runs a few hundred inputs). A crash leaves its input in .build/fuzz/TARGET.current.
+FUZZ_SECONDS ?= 120
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: lua
+	mkdir -p .build/fuzz
+	$(SWIFT) build --build-tests
+	@echo "fuzzing with seed $(FUZZ_SEED) for $(FUZZ_SECONDS) s per target"
+	SENTINEL_FUZZ_SECONDS=$(FUZZ_SECONDS) SENTINEL_FUZZ_ITERATIONS=100000000 SENTINEL_FUZZ_SEED=$(FUZZ_SEED) \
+		SENTINEL_FUZZ_SAVE="$(CURDIR)/.build/fuzz" $(SWIFT) test --skip-build --filter MutationFuzzTests \
+		|| { echo "inputs under test when it failed: .build/fuzz/*.current (seed $(FUZZ_SEED))"; exit 1; }
+
+# kill -9 of `sentinel run` during state saves and audit writes, many times.
+CHAOS_KILLS ?= 150
+chaos: lua
+	$(SWIFT) build --product sentinel
+	Tests/cli/kill-during-saves.sh "$$($(SWIFT) build --show-bin-path)/sentinel" $(CHAOS_KILLS)
 
 benchmarks: lua
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark

@@ -115,6 +115,15 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
+        // Seeded mutation fuzzing of every parser and the corpus of past crashers (`make fuzz` runs more).
+        .testTarget(
+            name: "FuzzTests",
+            dependencies: [
+                "Sentinel", "Simulation", "Resilience",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: []
+        ),
         .testTarget(
             name: "ScriptHostTests",
             dependencies: ["ScriptHost", "CLua", "CScriptHost"]

@@ -72,8 +72,11 @@ struct CheckCommand: AsyncParsableCommand {
             // One engine per file: scripts are checked independently (two files
             // may use the same name), each against its own sample state.
             let engine = ScriptEngine(plane: plane, logger: logger, sample: true)
-            guard let source = String(validating: file.contents, as: UTF8.self) else {
-                print("\(file.path): the file is not valid UTF-8")
+            let source: String
+            switch file.text {
+            case .success(let text): source = text
+            case .failure(let invalid):
+                print("\(file.path):\(invalid.line): the file is \(invalid)")
                 failed += 1
                 continue
             }

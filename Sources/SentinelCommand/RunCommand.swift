@@ -69,6 +69,9 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before anything is read: a SIGTERM during a slow start (a large
+        // config, a scenario) ends the process cleanly, not by the signal.
+        Self.exitCleanlyOnSignalsUntilStarted()
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -138,6 +141,21 @@ struct RunCommand: AsyncParsableCommand {
         logger.info("sentinel running: policies \(policies)")
         try await group.run()
         plane.audit.close()
+        for loss in plane.audit.lostAtClose { logger.error("\(loss)") }
+    }
+
+    /// Until the service group takes SIGTERM and SIGINT over (it replaces
+    /// these handlers when it starts), either signal exits 0 at once: nothing
+    /// has been evaluated, changed or saved yet, so there is nothing to finish.
+    static func exitCleanlyOnSignalsUntilStarted() {
+        for number in [SIGTERM, SIGINT] {
+            _ = signal(number) { _ in
+                // Only async-signal-safe calls here: write(2) and _exit(2).
+                let message: StaticString = "sentinel: stopped by a signal while starting; nothing was changed\n"
+                _ = write(2, message.utf8Start, message.utf8CodeUnitCount)
+                _exit(0)
+            }
+        }
     }
 
     private func printError(_ message: String) {
@@ -148,10 +166,10 @@ struct RunCommand: AsyncParsableCommand {
     private func readText(_ path: String) throws -> String {
         switch ScriptFile.read(path: path, maximumFileSize: 4 << 20) {
         case .success(let file):
-            guard let text = String(validating: file.contents, as: UTF8.self) else {
-                throw ConfigurationError(file: path, message: "not valid UTF-8")
+            switch file.text {
+            case .success(let text): return text
+            case .failure(let invalid): throw ConfigurationError(file: path, line: invalid.line, message: "\(invalid)")
             }
-            return text
         case .failure(let error):
             throw ConfigurationError(file: path, message: error.message)
         }

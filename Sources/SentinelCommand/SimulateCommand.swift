@@ -43,10 +43,10 @@ struct SimulateCommand: AsyncParsableCommand {
         let text: String
         switch ScriptFile.read(path: scenario, maximumFileSize: 4 << 20) {
         case .success(let file):
-            guard let decoded = String(validating: file.contents, as: UTF8.self) else {
-                fail("\(scenario): not valid UTF-8")
+            switch file.text {
+            case .success(let decoded): text = decoded
+            case .failure(let invalid): fail("\(scenario):\(invalid.line): \(invalid)")
             }
-            text = decoded
         case .failure(let error):
             fail("\(scenario): \(error.message)")
         }

@@ -51,6 +51,9 @@ public struct ShadowTrial: Sendable, Hashable {
     public private(set) var endedAt: Int64?
     /// The evidence of the most recent event.
     public private(set) var lastEvidence: Evidence
+    /// When the trial began holding for a freeze, while it holds; the
+    /// evaluation after the unfreeze covers nothing before itself.
+    public private(set) var heldSince: Int64?
 
     /// The trial's name.
     public var name: String { configuration.name }
@@ -67,9 +70,11 @@ public struct ShadowTrial: Sendable, Hashable {
     public init(
         restoring configuration: TrialConfiguration, status: TrialStatus, startedAt: Int64, lastEvaluation: Int64,
         coveredSince: Int64?, violations: Int, previousValues: [String: Double], baseline: WindowStats?,
-        promotedAt: Int64?, endedAt: Int64?, lastEvidence: Evidence, baselineLatencies: [Double]? = nil
+        promotedAt: Int64?, endedAt: Int64?, lastEvidence: Evidence, baselineLatencies: [Double]? = nil,
+        heldSince: Int64? = nil
     ) {
         self.baselineLatencies = baselineLatencies
+        self.heldSince = heldSince
         self.configuration = configuration
         self.status = status
         self.startedAt = startedAt
@@ -144,14 +149,16 @@ public struct ShadowTrial: Sendable, Hashable {
         var step = TrialStep()
         let previous = lastEvaluation
         let stalled = now - previous > 2 * configuration.interval
+        let wasHeld = heldSince != nil
         lastEvaluation = now
+        heldSince = nil
         if stalled {
             restart(now: now, reason: "stall: \(Double(now - previous) / 1e9) s since the previous evaluation",
                     into: &step)
         }
         // Where a passing evaluation's coverage begins: the previous evaluation,
-        // or nothing before itself after a stall.
-        let coverageStart = stalled ? now : previous
+        // or nothing before itself after a stall or a freeze.
+        let coverageStart = stalled || wasHeld ? now : previous
         if status == .watching {
             watch(now: now, live: live, liveLatencies: liveLatencies, coverageStart: coverageStart, into: &step)
         } else {
@@ -237,6 +244,31 @@ public struct ShadowTrial: Sendable, Hashable {
             endedAt = now
             step.events.append(event(.watchCompleted, now: now, evidence: evidence))
         }
+    }
+
+    /// Holds the trial while automation is frozen: nothing is judged and
+    /// nothing applied, the covered time is dropped (the window restarts), and
+    /// the first hold of a freeze reports ``TrialEvent/Kind/held`` with
+    /// `reason`. The evaluation after the unfreeze covers nothing before
+    /// itself. A running trial shows `holding`; a watching one keeps watching.
+    public mutating func hold(now: Int64, reason: String) -> TrialStep {
+        guard !status.isFinal else { return TrialStep() }
+        var step = TrialStep()
+        lastEvaluation = now
+        restart(now: now, reason: "automation frozen", into: &step)
+        guard heldSince == nil else { return step }
+        heldSince = now
+        if status == .running { status = .holding }
+        step.events.append(event(.held, now: now, evidence: ["reason": .string(reason)]))
+        return step
+    }
+
+    /// What the watch would decide on `live` now, without deciding it: for
+    /// reporting a regression while the trial holds. Nil unless watching.
+    public func watchVerdict(live: WindowStats, liveLatencies: [Double]? = nil) -> TrialVerdict? {
+        guard status == .watching, let baseline else { return nil }
+        return judge.judge(
+            candidate: live, reference: baseline, candidateLatencies: liveLatencies, referenceLatencies: baselineLatencies)
     }
 
     /// Ends the trial by command: clears the shadows, or rolls back while

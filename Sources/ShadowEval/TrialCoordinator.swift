@@ -65,6 +65,12 @@ public final class TrialCoordinator: Sendable {
         }
     }
 
+    /// Holds a trial while automation is frozen (see ``ShadowTrial/hold(now:reason:)``).
+    @discardableResult
+    public func hold(_ name: String, now: Int64, reason: String) throws(TrialError) -> ShadowTrial {
+        try update(name) { trial in trial.hold(now: now, reason: reason) }
+    }
+
     /// Ends a trial by command (see ``ShadowTrial/abort(now:reason:)``).
     @discardableResult
     public func abort(_ name: String, now: Int64, reason: String) throws(TrialError) -> ShadowTrial {

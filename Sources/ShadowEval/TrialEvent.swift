@@ -23,6 +23,9 @@ public struct TrialEvent: Sendable, Hashable {
         case aborted
         /// The previous values were restored.
         case rolledBack = "rolled_back"
+        /// Automation was frozen: the trial holds (nothing is judged or
+        /// applied), and its window restarts after the unfreeze.
+        case held
     }
 
     /// The trial's name.

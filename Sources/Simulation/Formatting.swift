@@ -6,6 +6,8 @@ func formatSeconds(_ seconds: Double) -> String {
     if seconds < 0.001 { return "\(trimmed(seconds * 1e6, digits: 0))µs" }
     if seconds < 1 { return "\(trimmed(seconds * 1e3, digits: 1))ms" }
     if seconds < 60 { return "\(trimmed(seconds, digits: 2))s" }
+    // Past a million hours (or not a number), words would not help: print the number.
+    guard seconds < 3.6e9 else { return "\(seconds) s" }
     let whole = Int(seconds.rounded())
     if whole < 3600 { return whole % 60 == 0 ? "\(whole / 60)m" : "\(whole / 60)m\(whole % 60)s" }
     return whole % 3600 == 0 ? "\(whole / 3600)h" : "\(whole / 3600)h\((whole % 3600) / 60)m"

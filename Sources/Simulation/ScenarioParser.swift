@@ -25,14 +25,10 @@ struct ScenarioParser {
             "name", "description", "duration", "seed", "start", "policies", "control", "sample", "pipelines", "events", "expect",
         ])
         guard let durationNode = fields["duration"] else { throw root.error("a scenario needs 'duration' (for example 30m)") }
-        let duration = try durationNode.durationSeconds()
-        guard duration > 0 else { throw durationNode.error("the duration must be longer than 0") }
-        guard duration <= 30 * 86_400 else { throw durationNode.error("at most 30 days of virtual time") }
+        let duration = try durationNode.durationSeconds(in: .scenarioDuration)
         var seed: UInt64 = 1
         if let node = fields["seed"] {
-            let value = try node.int()
-            guard value >= 0 else { throw node.error("expected a whole number of at least 0, got \(value)") }
-            seed = UInt64(value)
+            seed = UInt64(try node.int(in: InputRange(0, 9_007_199_254_740_992, unit: .number, wholeNumber: true)))
         }
         var start = 1_767_225_600.0  // 2026-01-01T00:00:00Z
         if let node = fields["start"] {
@@ -44,7 +40,12 @@ struct ScenarioParser {
         }
         let control = try fields["control"].map { (node) throws(ConfigurationError) in try ControlPlaneConfiguration(node: node) }
             ?? ControlPlaneConfiguration()
-        let sample = try fields["sample"]?.durationSeconds() ?? 60
+        var sample = 60.0
+        if let node = fields["sample"] {
+            // 0 means never; otherwise at least a second, so the events stay bounded.
+            sample = try node.durationSeconds(in: .seconds(0...InputRange.scenarioSample.upper))
+            if sample > 0 { sample = try node.durationSeconds(in: .scenarioSample) }
+        }
         guard let pipelinesNode = fields["pipelines"] else { throw root.error("a scenario needs 'pipelines'") }
         let pipelines = try parsePipelines(pipelinesNode, duration: duration)
         var events = try fields["events"].map { (node) throws(ConfigurationError) in
@@ -88,6 +89,7 @@ struct ScenarioParser {
                 }
                 guard seen.insert(kind).inserted else { throw settings.error("\(kind) appears twice in this pipeline") }
                 let (component, splitVariants) = try parsePolicy(kind, settings)
+                try checkInitialValues(component, pipeline: name, settings)
                 components.append(component)
                 if let splitVariants { variants = splitVariants }
             }
@@ -209,7 +211,7 @@ struct ScenarioParser {
                 maxDelay: try f["max_delay"]?.duration() ?? .seconds(10),
                 multiplier: try f["multiplier"]?.double() ?? 2,
                 jitter: jitter, budgetRatio: budgetRatio,
-                budgetReserve: try f["budget_reserve"]?.double() ?? 10)
+                budgetReserve: try f["budget_reserve"]?.double(in: InputRange(0, 1_000_000, unit: .number)) ?? 10)
             return (retry.component, nil)
         case "breaker":
             let f = try node.fields(allowing: [
@@ -220,11 +222,10 @@ struct ScenarioParser {
             if let w = f["window"] {
                 if let count = try? w.int() {
                     guard count > 0 else { throw w.error("expected a number of calls above 0 or a duration like 30s") }
-                    window = .count(count)
+                    window = .count(try w.int(in: .breakerCountWindow))
                 } else {
-                    let seconds = Int(try w.durationSeconds().rounded())
-                    guard seconds >= 1 else { throw w.error("a time window is at least 1s") }
-                    window = .time(seconds: seconds)
+                    let seconds = try w.durationSeconds(in: .seconds(1...InputRange.breakerTimeWindow.upper))
+                    window = .time(seconds: Int(seconds.rounded()))
                 }
             }
             let breaker = CircuitBreaker(
@@ -271,6 +272,21 @@ struct ScenarioParser {
         }
     }
 
+    /// Every knob's initial value within its bounds, refused at the field
+    /// that set it (`timeout: { duration: 2d }` names `duration`).
+    func checkInitialValues(_ component: PipelineComponent, pipeline: String, _ settings: YAMLValue) throws(ConfigurationError) {
+        let fields = (try? settings.mapping()) ?? []
+        for knob in component.knobDescriptors(pipeline: pipeline) {
+            do {
+                _ = try knob.validate(knob.defaultValue)
+            } catch {
+                let suffix = String(knob.name.split(separator: ".").last ?? "")
+                let node = fields.first { $0.key == suffix || $0.key + "_weight" == suffix }?.value ?? settings
+                throw node.error(error.message)
+            }
+        }
+    }
+
     func ratio(_ node: YAMLValue) throws(ConfigurationError) -> Double {
         let value = try node.double()
         guard value >= 0, value <= 1 else { throw node.error("expected a number between 0 and 1, got \(trimmed(value, digits: 6))") }
@@ -297,19 +313,15 @@ struct ScenarioParser {
         if base == nil, f["latency"] == nil { throw node.error("a backend needs 'latency', such as { distribution: fixed, value: 40ms }") }
         if let latency = f["latency"] { spec.latency = try parseLatency(latency) }
         if let errorRate = f["error_rate"] { spec.errorRate = try ratio(errorRate) }
-        if let capacity = f["capacity"] { spec.capacity = capacity.isNull ? nil : try positiveInt(capacity) }
-        if let limit = f["queue_limit"] {
-            if limit.isNull { spec.queueLimit = nil } else {
-                let value = try limit.int()
-                guard value >= 0 else { throw limit.error("expected 0 or more, got \(value)") }
-                spec.queueLimit = value
-            }
+        if let capacity = f["capacity"] {
+            spec.capacity = capacity.isNull ? nil : try capacity.int(in: .backendCapacity)
         }
+        if let limit = f["queue_limit"] { spec.queueLimit = limit.isNull ? nil : try limit.int(in: .backendQueue) }
         return spec
     }
 
     func parseLatency(_ node: YAMLValue) throws(ConfigurationError) -> LatencyDistribution {
-        if (try? node.mapping()) == nil { return .fixed(try node.durationSeconds()) }  // `latency: 40ms`
+        if (try? node.mapping()) == nil { return .fixed(try node.durationSeconds(in: .simulatedLatency)) }  // `latency: 40ms`
         let kind = try node.fields(allowing: ["distribution", "value", "min", "max", "p50", "p99", "fast", "slow", "slow_fraction"])
         guard let distribution = kind["distribution"] else {
             throw node.error("a latency needs 'distribution': fixed, uniform, lognormal or bimodal")
@@ -326,15 +338,17 @@ struct ScenarioParser {
         switch try distribution.string() {
         case "fixed":
             try only(["value"])
-            return .fixed(try need("value").durationSeconds())
+            return .fixed(try need("value").durationSeconds(in: .simulatedLatency))
         case "uniform":
             try only(["min", "max"])
-            let low = try need("min").durationSeconds(), high = try need("max").durationSeconds()
+            let low = try need("min").durationSeconds(in: .simulatedLatency)
+            let high = try need("max").durationSeconds(in: .simulatedLatency)
             guard high >= low else { throw node.error("max (\(formatSeconds(high))) is below min (\(formatSeconds(low)))") }
             return .uniform(min: low, max: high)
         case "lognormal":
             try only(["p50", "p99"])
-            let p50 = try need("p50").durationSeconds(), p99 = try need("p99").durationSeconds()
+            let p50 = try need("p50").durationSeconds(in: .simulatedLatency)
+            let p99 = try need("p99").durationSeconds(in: .simulatedLatency)
             guard p50 > 0 else { throw node.error("p50 must be above 0") }
             guard p99 >= p50 else { throw node.error("p99 (\(formatSeconds(p99))) is below p50 (\(formatSeconds(p50)))") }
             return .logNormal(p50: p50, p99: p99)
@@ -357,7 +371,7 @@ struct ScenarioParser {
         } else if base == nil {
             throw node.error("traffic needs 'rate' (requests per second)")
         }
-        if let keys = f["keys"] { spec.keys = keys.isNull ? nil : try positiveInt(keys) }
+        if let keys = f["keys"] { spec.keys = keys.isNull ? nil : try keys.int(in: .trafficKeys) }
         let patternFields: Set<String> = ["to", "steps", "period", "amplitude", "at", "for", "factor"]
         let patternName: String? = try f["pattern"]?.string()
         guard patternName != nil || f.keys.allSatisfy({ !patternFields.contains($0) }) else {
@@ -381,29 +395,31 @@ struct ScenarioParser {
             try only(["to"])
             let target = try need("to").double()
             guard target >= 0 else { throw node.error("to: expected 0 or more") }
-            spec.pattern = .ramp(to: target)
+            spec.pattern = .ramp(to: try need("to").double(in: .trafficRate))
         case "step":
             try only(["steps"])
             var steps: [TrafficPattern.Step] = []
             for stepNode in try need("steps").sequence() {
                 let s = try stepNode.fields(allowing: ["at", "rate"])
                 guard let at = s["at"], let rate = s["rate"] else { throw stepNode.error("a step needs 'at' and 'rate'") }
-                let step = TrafficPattern.Step(at: try at.durationSeconds(), rate: try rate.double())
-                guard step.rate >= 0 else { throw rate.error("expected 0 or more") }
+                guard try rate.double() >= 0 else { throw rate.error("expected 0 or more") }
+                let step = TrafficPattern.Step(
+                    at: try at.durationSeconds(in: .seconds(0...duration)), rate: try rate.double(in: .trafficRate))
                 if let last = steps.last, step.at < last.at { throw at.error("steps must be in order of 'at'") }
                 steps.append(step)
             }
             spec.pattern = .step(steps)
         case "diurnal":
             try only(["period", "amplitude"])
-            let period = try need("period").durationSeconds()
-            guard period > 0 else { throw node.error("period: must be longer than 0") }
+            let period = try need("period").durationSeconds(in: .trafficPeriod)
             spec.pattern = .diurnal(period: period, amplitude: try ratio(try need("amplitude")))
         case "spike":
             try only(["at", "for", "factor"])
-            let factor = try need("factor").double()
-            guard factor >= 0 else { throw node.error("factor: expected 0 or more") }
-            spec.pattern = .spike(at: try need("at").durationSeconds(), length: try need("for").durationSeconds(), factor: factor)
+            guard try need("factor").double() >= 0 else { throw node.error("factor: expected 0 or more") }
+            spec.pattern = .spike(
+                at: try need("at").durationSeconds(in: .seconds(0...duration)),
+                length: try need("for").durationSeconds(in: .seconds(0...duration)),
+                factor: try need("factor").double(in: .spikeFactor))
         case let other?:
             throw f["pattern"]!.error("unknown pattern \"\(other)\" (expected constant, ramp, step, diurnal or spike)")
         }

@@ -55,10 +55,16 @@ struct SimulatedBackend {
         return waiting.count < limit
     }
 
-    /// Draws how long the next request takes (nanoseconds) and whether it fails.
+    /// The longest a drawn latency can be: a log-normal's tail is unbounded,
+    /// and a draw of years would not fit in nanoseconds.
+    static let maximumLatency: Double = 86_400
+
+    /// Draws how long the next request takes (nanoseconds, at most a day) and whether it fails.
     mutating func draw() -> (latency: Int64, fails: Bool) {
         let seconds = spec.latency.sample(&random)
         let fails = spec.errorRate > 0 && random.nextUnit() < spec.errorRate
-        return (max(1, Int64(seconds * 1e9)), fails)
+        // A NaN or negative draw (never expected) becomes 0, never a trap.
+        let bounded = seconds >= 0 ? min(seconds, Self.maximumLatency) : 0
+        return (max(1, Int64(bounded * 1e9)), fails)
     }
 }

@@ -33,6 +33,9 @@ struct CallDriver {
 extension CallDriver {
     // MARK: - Arrivals
 
+    /// The longest wait drawn for the next arrival, in seconds.
+    static let longestArrivalGap: Double = 86_400
+
     /// Draws the next arrival of pipeline `p`.
     mutating func scheduleArrival(_ p: Int, now: Int64) {
         guard let traffic = runtimes[p].traffic else { return }
@@ -45,7 +48,8 @@ extension CallDriver {
             return
         }
         let u = runtimes[p].trafficRandom.nextUnit()
-        let gap = -log(1 - u) / rate
+        // A tiny rate (1e-300/s) draws a gap of ages: look again after a day at most.
+        let gap = min(-log(1 - u) / rate, Self.longestArrivalGap)
         queue.schedule(.arrival, at: now + max(1, Int64(gap * 1e9)), a: Int32(p), c: 1, token: token)
     }
 

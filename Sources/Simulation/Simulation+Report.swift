@@ -17,6 +17,9 @@ public struct SimulationReport: Sendable {
     public var failures: [String: Int]
     /// Calls begun, `via` calls included.
     public var simulatedCalls: Int
+    /// Calls per pipeline still running when the run ended (begun, not finished:
+    /// not in `calls`, which counts finished calls only).
+    public var inFlight: [String: Int] = [:]
 }
 
 extension Simulation {
@@ -34,6 +37,11 @@ extension Simulation {
                 failures["\(runtime.name).\(variant)"] = runtime.variantTotals[v].failures
             }
         }
+        var inFlight: [String: Int] = Dictionary(uniqueKeysWithValues: driver.runtimes.map { ($0.name, 0) })
+        let free = Set(driver.freeSlots)
+        for (index, record) in driver.calls.enumerated() where !free.contains(Int32(index)) {
+            inFlight[driver.runtimes[Int(record.pipeline)].name, default: 0] += 1
+        }
         let results = scenario.expectations.map { expectation in
             let actual = measure(expectation.subject, driver, knobs: knobs, calls: calls, failures: failures)
             return ExpectationResult(
@@ -47,6 +55,7 @@ extension Simulation {
             "scenario": .string(scenario.name), "seed": .int(Int64(bitPattern: seed)),
             "knobs": .object(knobs.mapValues { .double($0) }),
             "calls": .object(calls.mapValues { .int(Int64($0)) }),
+            "in_flight": .object(inFlight.mapValues { .int(Int64($0)) }),
             "error_rate": .object(errorRates),
             "expect": .array(results.map(\.commandValue)),
             "errors": .array(runErrors.map { .string($0) }),
@@ -54,7 +63,7 @@ extension Simulation {
         ]))
         return SimulationReport(
             scenario: scenario.name, seed: seed, results: results, errors: runErrors, passed: passed, knobs: knobs,
-            calls: calls, failures: failures, simulatedCalls: driver.simulatedCalls)
+            calls: calls, failures: failures, simulatedCalls: driver.simulatedCalls, inFlight: inFlight)
     }
 
     private func measure(

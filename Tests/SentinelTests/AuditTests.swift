@@ -593,6 +593,14 @@ enum AuditFileTesting {
             try base.read(descriptor, into: buffer, at: offset, path: path)
         }
 
+        /// Overwriting in place takes no new space, so it works on a "full" disk
+        /// (as the audit's preallocated loss note relies on).
+        func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String)
+            throws(FileOperationError) -> Int
+        {
+            try base.write(descriptor, bytes, at: offset, path: path)
+        }
+
         func fsync(_ descriptor: Int32, path: String) throws(FileOperationError) {
             let error = faults.withLock { faults -> Int32? in
                 faults.fsyncCount += 1

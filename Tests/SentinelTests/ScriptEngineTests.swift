@@ -81,6 +81,12 @@ import Testing
         ("return 42", "the script must return a table"),
         ("return { interval = '5s', dry_run = 'yes', evaluate = function() end }", "field 'dry_run' must be true or false"),
         ("return { name = 'a b', interval = '5s', evaluate = function() end }", "is not a script name"),
+        ("return {\n  interval = 1e10,\n  evaluate = function() end }", "policies/bad.lua:2: field 'interval' is 1e10 s, above the maximum of 24h"),
+        ("return {\n  interval = '2562048h',\n  evaluate = function() end }", "policies/bad.lua:2: field 'interval' is 9.22e9 s, above the maximum of 24h"),
+        ("return {\n  interval = 9223372036,\n  evaluate = function() end }", "policies/bad.lua:2: field 'interval' is 9.22e9 s"),
+        ("return {\n  interval = '5s',\n  colour = 'red',\n  evaluate = function() end }", "policies/bad.lua:3: unknown field 'colour'"),
+        ("return { interval = '5s', evaluate = function() return " + String(repeating: "(", count: 300) + "1"
+            + String(repeating: ")", count: 300) + " end }", "policies/bad.lua:1: C stack overflow (the code nests too deeply)"),
     ])
     func badDefinitionIsRefused(source: String, message: String) async throws {
         let fixture = try Fixture()
@@ -234,6 +240,32 @@ import Testing
             end }
             """)
         #expect(throws: Never.self) { try result.get() }
+    }
+
+    @Test func aScriptsOwnHugeTextIsBoundedInTheLogAndTheAudit() async throws {
+        let fixture = try Fixture()
+        let engine = engine(fixture)
+        // The validation run at load raises a megabyte of text: the error, the log and the audit get a prefix.
+        let result = await engine.load(path: "policies/loud.lua", source: """
+            return { interval = "1s", evaluate = function() error(("x"):rep(1000000)) end }
+            """)
+        guard case .failure(let error) = result else {
+            Issue.record("loaded")
+            return
+        }
+        #expect(error.message.count <= ScriptEngine.maximumLoggedText + 1)
+        let failure = try #require(fixture.plane.audit.entries.last { $0.outcome == .failed })
+        #expect((failure.reason?.count ?? 0) < ScriptEngine.maximumLoggedText + 200)
+    }
+
+    @Test func aRejectedCommandsAuditEntryNamesItsTarget() async throws {
+        let fixture = try Fixture()
+        let outcome = await fixture.set("checkout.nope.knob", 3)
+        #expect(outcome.outcome == .rejected)
+        #expect(outcome.entry?.target == "checkout.nope.knob")
+        let name = String(repeating: "x", count: 1_000_000)
+        let unknown = await fixture.plane.execute(name, [:], context: CommandContext(identity: .operator("alice")))
+        #expect((unknown.error?.message.count ?? 0) < 200)
     }
 }
 

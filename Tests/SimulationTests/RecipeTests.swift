@@ -12,6 +12,7 @@ import Testing
         "blue-green/switch.yaml", "blue-green/green-fails.yaml", "blue-green/smoke-fails.yaml",
         "failover/outage.yaml", "failover/flapping.yaml",
         "../scenarios/shadow-promote.yaml", "../scenarios/shadow-promote-slowdown.yaml",
+        "../scenarios/shadow-promote-frozen.yaml",
     ]
 
     static func run(_ file: String) async throws -> Run {
@@ -75,6 +76,18 @@ import Testing
         guard case .object(let changes)? = trial[1]["changes"] else { Issue.record("no changes"); return }
         #expect(changes["checkout.timeout.duration"]?.objectValue?["from"] == .double(2))
         #expect(run.report.knobs["checkout.timeout.duration"].map { $0 < 0.75 } == true)
+    }
+
+    @Test func aFreezeHoldsTheShadowTrialUntilAWholeWindowAfterTheUnfreeze() async throws {
+        // The freeze at 5:00 came before the trial's 10:30 promotion; the
+        // unfreeze at 20:00 restarts its 10-minute window at the next evaluation.
+        let run = try await Self.run("../scenarios/shadow-promote-frozen.yaml")
+        let trial = run.events("trial")
+        #expect(trial.map { $0["action"]?.plainTextForTests } == ["\"trial.start\"", "\"trial.hold\"", "\"trial.promote\""])
+        #expect(trial[1].t == 330, "held at the first evaluation after the freeze")
+        #expect(trial[2].t == 1830, "promoted a whole window after the first evaluation after the unfreeze")
+        let changes = run.events("command").filter { $0["target"] == .string("checkout.timeout.duration") }
+        #expect(changes.isEmpty, "no script changed the timeout either")
     }
 
     @Test func failoverHappensWithinSecondsAndFailsBackWithHysteresis() async throws {

@@ -31,6 +31,11 @@ public struct PipelineComponent: Sendable {
         }
     }
 
+    /// The knobs this policy gives a pipeline named `pipeline`, with their
+    /// bounds and initial values (for readers that check a configuration
+    /// before building the pipeline).
+    public func knobDescriptors(pipeline: String) -> [KnobDescriptor] { knobs(pipeline: pipeline) }
+
     func knobs(pipeline: String) -> [KnobDescriptor] {
         switch spec {
         case .timeout(let s): Timeout.knobs(pipeline, s)

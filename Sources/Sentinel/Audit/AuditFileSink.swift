@@ -78,6 +78,8 @@ public final class AuditFileSink: AuditSink, CustomStringConvertible {
     private let elapsed: @Sendable () -> Duration
     private let logger: Logger
     private let state: Mutex<State>
+    /// `PATH.lost`: entries a stopping process could not write, for the next start.
+    private let lossNote: AuditLossNote
 
     private struct State {
         /// Nil once closed.
@@ -129,6 +131,7 @@ public final class AuditFileSink: AuditSink, CustomStringConvertible {
         self.elapsed = elapsed
         self.logger = logger
         let path = configuration.path
+        lossNote = AuditLossNote(path: path + ".lost", operations: operations)
         do throws(FileOperationError) {
             let descriptor = try operations.open(path, flags: Self.openFlags, mode: configuration.fileMode)
             do throws(FileOperationError) {
@@ -143,6 +146,41 @@ public final class AuditFileSink: AuditSink, CustomStringConvertible {
         } catch {
             throw AuditFileError(.openFailed, path: path, error)
         }
+        carryOverLossNote()
+    }
+
+    /// Writes what the previous process noted it could not write (an
+    /// `audit.dropped` entry), then empties the note at its full size, so a
+    /// note at the next shutdown needs no free space.
+    private func carryOverLossNote() {
+        do throws(FileOperationError) {
+            if let note = try lossNote.read() {
+                do {
+                    try write(note)
+                    logger.notice("wrote the audit.dropped entry the previous process noted", metadata: ["path": "\(lossNote.path)"])
+                } catch {
+                    logger.error("could not write the noted audit.dropped entry; it stays noted", metadata: ["error": "\(error)"])
+                    return
+                }
+                try lossNote.clear()
+            } else {
+                try lossNote.prepare()
+            }
+        } catch {
+            logger.warning(
+                "could not prepare the audit loss note; a loss at shutdown on a full disk would go unrecorded",
+                metadata: ["path": "\(lossNote.path)", "error": "\(error)"])
+        }
+    }
+
+    /// Notes `entry` in `PATH.lost` for the next start (see ``AuditSink/noteUndelivered(_:)``).
+    public func noteUndelivered(_ entry: AuditEntry) throws -> Bool {
+        do {
+            try lossNote.write(entry)
+        } catch {
+            throw AuditFileError(.writeFailed, path: lossNote.path, error)
+        }
+        return true
     }
 
     deinit {

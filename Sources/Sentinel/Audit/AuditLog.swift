@@ -134,6 +134,9 @@ public final class AuditLog: Sendable {
                     drop(entry, from: &delivery.slots[index], because: "the audit log closed while it was pending")
                 }
                 delivery.slots[index].pending.removeAll()
+                if let gap = delivery.slots[index].dropped {
+                    noteAtClose(gap, in: &delivery.slots[index])
+                }
                 do {
                     try delivery.slots[index].sink.close()
                 } catch {
@@ -143,6 +146,24 @@ public final class AuditLog: Sendable {
             publishPending(delivery)
         }
     }
+
+    /// Hands a sink the note about entries it never got, for its next start.
+    private func noteAtClose(_ gap: DroppedRange, in slot: inout SinkSlot) {
+        var loss = AuditLoss(sink: slot.name, count: gap.count, first: gap.first, last: gap.last, noted: false)
+        var note = gap.entry(sink: slot.name)
+        note.reason = (note.reason ?? "") + "; the process stopped before they could be written"
+        do {
+            loss.noted = try slot.sink.noteUndelivered(note)
+            if loss.noted { slot.dropped = nil }
+        } catch {
+            loss.noteError = "\(error)"
+        }
+        health.withLock { $0.lostAtClose.append(loss) }
+    }
+
+    /// What each sink never got when the log closed (empty when nothing was
+    /// lost): for the shutdown message.
+    public var lostAtClose: [AuditLoss] { health.withLock { $0.lostAtClose } }
 
     // MARK: - Reading
 
@@ -269,8 +290,12 @@ public final class AuditLog: Sendable {
                 "audit entries are being dropped for a sink; they stay in memory only",
                 metadata: ["sink": "\(slot.name)", "reason": "\(why)", "first_action": "\(entry.action)"])
         }
-        slot.dropped?.count += 1
-        slot.dropped?.last = entry.time
+        guard var range = slot.dropped else { return }
+        range.count += 1
+        // Pending entries dropped at close are older than the ones dropped before.
+        range.first = min(range.first, entry.time)
+        range.last = max(range.last, entry.time)
+        slot.dropped = range
     }
 
     private func recordFailure(of operation: String, _ error: any Error, in slot: inout SinkSlot) {
@@ -387,6 +412,7 @@ extension AuditLog {
         var droppedEntries = 0
         var pendingEntries = 0
         var lastError: AuditSinkFailure?
+        var lostAtClose: [AuditLoss] = []
     }
 }
 

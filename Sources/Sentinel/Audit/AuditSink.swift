@@ -19,4 +19,15 @@ public protocol AuditSink: Sendable {
     func flush() throws
     /// Flushes and releases the sink; later writes fail.
     func close() throws
+    /// Keeps `entry` (an `audit.dropped` note about entries this sink never
+    /// got, made when the log closes) somewhere that survives the process, so
+    /// the next start writes it. Returns false when the sink cannot.
+    func noteUndelivered(_ entry: AuditEntry) throws -> Bool
+}
+
+extension AuditSink {
+    /// Keeps `entry` (an `audit.dropped` note about entries this sink never
+    /// got) somewhere that survives the process, for the next start to write.
+    /// Returns false when the sink has no such place (the default).
+    public func noteUndelivered(_ entry: AuditEntry) throws -> Bool { false }
 }

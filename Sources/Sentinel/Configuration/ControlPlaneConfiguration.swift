@@ -1,3 +1,4 @@
+import Resilience
 import ScriptHost
 
 /// Roles, grants, guards and script limits, from a YAML file
@@ -52,15 +53,10 @@ public struct ControlPlaneConfiguration: Sendable, Hashable {
                 for grantNode in try grantsNode.sequence() {
                     let grant = try grantNode.fields(allowing: ["commands", "targets"])
                     guard let commands = grant["commands"] else { throw grantNode.error("a grant needs 'commands'") }
-                    var targets: [NamePattern]? = nil
-                    if let targetNode = grant["targets"] {
-                        var patterns: [NamePattern] = []
-                        for target in try targetNode.sequence() { patterns.append(NamePattern(try target.string())) }
-                        targets = patterns
+                    let targets = try grant["targets"].map { (node) throws(ConfigurationError) in
+                        try node.namePatterns(of: "knob names")
                     }
-                    var commandPatterns: [NamePattern] = []
-                    for command in try commands.sequence() { commandPatterns.append(NamePattern(try command.string())) }
-                    grants.append(Grant(commands: commandPatterns, targets: targets))
+                    grants.append(Grant(commands: try commands.namePatterns(of: "command names"), targets: targets))
                 }
                 access.roles[name] = Role(grants: grants)
             }
@@ -84,11 +80,12 @@ public struct ControlPlaneConfiguration: Sendable, Hashable {
                 let fields = try guardNode.fields(
                     allowing: ["params", "min", "max", "max_step_up", "max_step_down", "min_interval"])
                 guard let params = fields["params"] else { throw guardNode.error("a guard needs 'params' (a knob name pattern)") }
-                var rule = ParameterGuard(pattern: NamePattern(try params.string()))
-                rule.minimum = try fields["min"]?.double()
-                rule.maximum = try fields["max"]?.double()
-                rule.maxStepUp = try fields["max_step_up"]?.nonNegative()
-                rule.maxStepDown = try fields["max_step_down"]?.nonNegative()
+                guard !params.isNull else { throw params.error("a guard needs a knob name pattern such as \"checkout.split.*\", got nothing") }
+                var rule = ParameterGuard(pattern: try params.namePattern(of: "knob names"))
+                rule.minimum = try fields["min"]?.double(in: .guardBound)
+                rule.maximum = try fields["max"]?.double(in: .guardBound)
+                rule.maxStepUp = try fields["max_step_up"]?.double(in: .guardStep)
+                rule.maxStepDown = try fields["max_step_down"]?.double(in: .guardStep)
                 rule.minInterval = try fields["min_interval"]?.duration()
                 if let minimum = rule.minimum, let maximum = rule.maximum, minimum > maximum {
                     throw guardNode.error("min (\(minimum)) is above max (\(maximum))")
@@ -97,35 +94,39 @@ public struct ControlPlaneConfiguration: Sendable, Hashable {
             }
         }
         if let limit = fields["max_commands_per_evaluation"] {
-            let value = try limit.int()
-            guard value > 0 else { throw limit.error("must be at least 1") }
-            guards.maxCommandsPerEvaluation = value
+            guard (try? limit.int()).map({ $0 >= 1 }) ?? true else { throw limit.error("must be at least 1") }
+            guards.maxCommandsPerEvaluation = try limit.int(in: .commandsPerEvaluation)
         }
         if let limitsNode = fields["limits"] {
             let fields = try limitsNode.fields(allowing: ["instructions", "deadline", "memory"])
-            if let node = fields["instructions"] {
-                let value = try node.int()
-                guard value >= 1000 else { throw node.error("at least 1000 instructions") }
-                limits.instructions = value
-            }
-            if let node = fields["deadline"] {
-                let value = try node.duration()
-                guard value >= .milliseconds(1) else { throw node.error("at least 1ms") }
-                limits.deadline = value
-            }
-            if let node = fields["memory"] {
-                let value = try node.byteSize()
-                guard value >= 256 * 1024 else { throw node.error("at least 256KiB") }
-                limits.memory = value
-            }
+            if let node = fields["instructions"] { limits.instructions = try node.int(in: .scriptInstructions) }
+            if let node = fields["deadline"] { limits.deadline = try node.duration(in: .scriptDeadline) }
+            if let node = fields["memory"] { limits.memory = try node.byteSize(in: .scriptMemory) }
         }
     }
 }
 
 extension YAMLValue {
-    func nonNegative() throws(ConfigurationError) -> Double {
-        let value = try double()
-        guard value >= 0 else { throw error("cannot be negative") }
-        return value
+    /// One name pattern (`checkout.split.*`, `param.*`, `*`): letters, digits,
+    /// `_`, `-`, `.`, `:` and `*`; never empty or null, which would match nothing.
+    func namePattern(of what: String) throws(ConfigurationError) -> NamePattern {
+        guard !isNull else { throw error("expected a pattern of \(what) such as \"checkout.*\", got nothing") }
+        let text = try string()
+        guard !text.isEmpty, text.utf8.count <= 256,
+              text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.:*".contains($0)) })
+        else {
+            throw error("\"\(Self.quotePrefix(text))\" is not a pattern of \(what) (letters, digits, _ - . : and * as a wildcard)")
+        }
+        return NamePattern(text)
+    }
+
+    /// A non-empty list of name patterns (a single pattern counts as a list of one).
+    func namePatterns(of what: String) throws(ConfigurationError) -> [NamePattern] {
+        guard !isNull else { throw error("expected a list of patterns of \(what), got nothing (it would match nothing)") }
+        let items = try sequence()
+        guard !items.isEmpty else { throw error("expected a list of patterns of \(what), got an empty list (it would match nothing)") }
+        var patterns: [NamePattern] = []
+        for item in items { patterns.append(try item.namePattern(of: what)) }
+        return patterns
     }
 }

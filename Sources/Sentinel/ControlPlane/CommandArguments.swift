@@ -41,6 +41,22 @@ public struct CommandArguments: Sendable, Hashable {
         return number
     }
 
+    /// A required number within `range`.
+    public func number(_ name: String, in range: InputRange) throws(CommandError) -> Double {
+        let value = try number(name)
+        do { return try range.check(value) } catch {
+            throw CommandError(.invalidArgument, "\(command): argument '\(name)': \(error.message)")
+        }
+    }
+
+    /// A required whole number within `range`.
+    public func wholeNumber(_ name: String, in range: InputRange) throws(CommandError) -> Int {
+        let value = try number(name)
+        do { return try range.checkWhole(value) } catch {
+            throw CommandError(.invalidArgument, "\(command): argument '\(name)': \(error.message)")
+        }
+    }
+
     /// A required number, or a duration written as a string (`"250ms"`, `"5s"`, `"2m"`), in seconds.
     public func numberOrDuration(_ name: String) throws(CommandError) -> Double {
         guard let value = values[name], value != .null else { throw missing(name) }
@@ -51,7 +67,7 @@ public struct CommandArguments: Sendable, Hashable {
             } catch {
                 throw CommandError(
                     .invalidArgument,
-                    "\(command): argument '\(name)' must be a number or a duration like \"250ms\", got \"\(text)\"")
+                    "\(command): argument '\(name)' must be a number or a duration like \"250ms\", got \"\(text.excerpt())\"")
             }
         }
         throw wrongType(name, "a number or a duration", value)

@@ -147,12 +147,13 @@ public final class ControlPlane: Sendable {
         guard let command = command(named: name) else {
             return finish(name, nil, arguments, context, error: Self.unknown(name), query: false)
         }
-        let target: String?
+        // The target is known before validation, so a rejected command's entry names it.
+        var target: String?
         do {
             target = try command.target(arguments)
             try command.validate(arguments, in: self)
         } catch {
-            return finish(name, nil, arguments, context, error: error, query: command.isQuery)
+            return finish(name, target, arguments, context, error: error, query: command.isQuery)
         }
         if let refusal = admit(command, target: target, arguments: arguments, context: context) {
             return finish(name, target, arguments, context, error: refusal, query: command.isQuery)
@@ -303,7 +304,7 @@ public final class ControlPlane: Sendable {
     }
 
     private static func unknown(_ name: String) -> CommandError {
-        CommandError(.unknownCommand, "unknown command '\(name)'")
+        CommandError(.unknownCommand, "unknown command '\(name.excerpt())'")
     }
 
     /// Unix seconds now, from the system's real-time clock.

@@ -75,7 +75,7 @@ final class ScriptAPI {
             }
             for (key, value) in params {
                 guard case .string(let parameter) = key, ParameterRegistry.isWellFormed(parameter) else {
-                    throw arguments.bad(1, "params: '\(key)' is not a parameter name (expected <pipeline>.<policy>.<knob>)")
+                    throw arguments.bad(1, "params: '\(key.description.excerpt())' is not a parameter name (expected <pipeline>.<policy>.<knob>)")
                 }
                 if let number = value.doubleValue, !number.isFinite {
                     throw arguments.bad(1, "params.\(parameter): \(number) is not a finite number")
@@ -91,7 +91,7 @@ final class ScriptAPI {
             try arguments.expectCount(1...3)
             let name = try arguments.string(1)
             guard Self.isCommandName(name) else {
-                throw arguments.bad(1, "'\(name)' is not a command name (dotted words, like \"breaker.reset\")")
+                throw arguments.bad(1, "'\(name.excerpt())' is not a command name (dotted words, like \"breaker.reset\")")
             }
             var commandArguments: [String: CommandValue] = [:]
             if !arguments.isNil(2) {
@@ -213,7 +213,7 @@ final class ScriptAPI {
     static func parameterName(_ arguments: LuaArguments, _ index: Int) throws(LuaArgumentError) -> String {
         let name = try arguments.string(index)
         guard ParameterRegistry.isWellFormed(name) else {
-            throw arguments.bad(index, "'\(name)' is not a parameter name (expected <pipeline>.<policy>.<knob>)")
+            throw arguments.bad(index, "'\(name.excerpt())' is not a parameter name (expected <pipeline>.<policy>.<knob>)")
         }
         return name
     }
@@ -229,7 +229,7 @@ final class ScriptAPI {
             do {
                 _ = try DurationParser.seconds(from: text)
             } catch {
-                throw arguments.bad(index, "expected a number or a duration like \"250ms\", got \"\(text)\"")
+                throw arguments.bad(index, "expected a number or a duration like \"250ms\", got \"\(text.excerpt())\"")
             }
             return .string(text)
         case let other:
@@ -239,7 +239,7 @@ final class ScriptAPI {
 
     static func isCommandName(_ name: String) -> Bool {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count >= 2
+        return name.utf8.count <= 128 && parts.count >= 2
             && parts.allSatisfy { part in
                 !part.isEmpty && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
             }

@@ -1,3 +1,4 @@
+import Resilience
 import ScriptHost
 
 /// The table a script returns, checked.
@@ -19,14 +20,15 @@ struct ScriptDefinition: Sendable, Hashable {
     var freshMemory: Bool
     var stagedEvaluations: Int
 
-    /// The shortest interval accepted: faster rules belong in the data plane.
-    static let minimumInterval: Duration = .milliseconds(100)
-
     static let fields: Set<String> = ["name", "interval", "dry_run", "fresh_memory", "staged", "evaluate", "description"]
 
     /// Reads and checks the returned table; errors name the field.
     static func read(from sandbox: LuaSandbox, result: LuaReference, defaultName: String) throws(ScriptLoadError) -> ScriptDefinition {
-        func fail(_ message: String) -> ScriptLoadError { ScriptLoadError(message: message) }
+        func fail(_ message: String, field: String? = nil) -> ScriptLoadError {
+            var error = ScriptLoadError(message: message)
+            error.field = field
+            return error
+        }
         let type: String
         do {
             type = try sandbox.typeName(of: result, field: "evaluate")
@@ -37,7 +39,7 @@ struct ScriptDefinition: Sendable, Hashable {
             do {
                 return try sandbox.field(name, of: result)
             } catch {
-                throw fail("field '\(name)': \(error.message)")
+                throw fail("field '\(name)': \(error.message)", field: name)
             }
         }
         let resultType = (try? sandbox.typeName(of: result)) ?? "nil"
@@ -45,32 +47,36 @@ struct ScriptDefinition: Sendable, Hashable {
             throw fail("the script must return a table (with name, interval and evaluate), got \(resultType)")
         }
         guard type == "function" else {
-            throw fail("field 'evaluate' must be a function, got \(type)")
+            throw fail("field 'evaluate' must be a function, got \(type)", field: "evaluate")
         }
         if let names = try? sandbox.fieldNames(of: result) {
             for field in names where !fields.contains(field) {
-                throw fail("unknown field '\(field)' (expected \(fields.sorted().joined(separator: ", ")))")
+                throw fail("unknown field '\(field)' (expected \(fields.sorted().joined(separator: ", ")))", field: field)
             }
         }
         var name = defaultName
         switch try field("name") {
         case .nil: break
         case .string(let value) where isValidName(value): name = value
-        case .string(let value): throw fail("field 'name': \"\(value)\" is not a script name (letters, digits, '_', '-', '.')")
-        case let other: throw fail("field 'name' must be a string, got \(other.typeName)")
+        case .string(let value): throw fail("field 'name': \"\(value)\" is not a script name (letters, digits, '_', '-', '.')", field: "name")
+        case let other: throw fail("field 'name' must be a string, got \(other.typeName)", field: "name")
         }
         let interval: Duration
         switch try field("interval") {
         case .nil:
-            throw fail("field 'interval' is required (how often evaluate runs, for example \"5s\")")
+            throw fail("field 'interval' is required (how often evaluate runs, for example \"5s\")", field: "interval")
         case let value:
             guard let seconds = try? ScriptAPI.seconds(value) else {
-                throw fail("field 'interval' must be a duration like \"5s\" or a number of seconds, got \(value)")
+                throw fail("field 'interval' must be a duration like \"5s\" or a number of seconds, got \(value)", field: "interval")
             }
-            guard seconds > 0 else { throw fail("field 'interval' must be positive, got \(seconds)") }
-            interval = .nanoseconds(Int64((seconds * 1e9).rounded()))
-            guard interval >= minimumInterval else {
-                throw fail("field 'interval' is \(seconds)s, below the minimum of 0.1s")
+            guard seconds > 0 else { throw fail("field 'interval' must be positive, got \(seconds)", field: "interval") }
+            guard seconds >= InputRange.scriptInterval.lower else {
+                throw fail("field 'interval' is \(seconds)s, below the minimum of 0.1s", field: "interval")
+            }
+            do {
+                interval = try Duration(checkedSeconds: seconds, in: .scriptInterval)
+            } catch {
+                throw fail("field 'interval' is \(InputRange.text(seconds, .seconds)), above the maximum of 24h", field: "interval")
             }
         }
         let dryRun = try boolean(field("dry_run"), "dry_run")
@@ -80,7 +86,7 @@ struct ScriptDefinition: Sendable, Hashable {
         case .nil: break
         case let value:
             guard let count = value.integerValue, count >= 0, count <= 1000 else {
-                throw fail("field 'staged' must be a whole number of evaluations in 0...1000, got \(value)")
+                throw fail("field 'staged' must be a whole number of evaluations in 0...1000, got \(value)", field: "staged")
             }
             staged = Int(count)
         }
@@ -91,7 +97,10 @@ struct ScriptDefinition: Sendable, Hashable {
         switch value {
         case .nil: return false
         case .boolean(let flag): return flag
-        default: throw ScriptLoadError(message: "field '\(name)' must be true or false, got \(value.typeName)")
+        default:
+            var error = ScriptLoadError(message: "field '\(name)' must be true or false, got \(value.typeName)")
+            error.field = name
+            throw error
         }
     }
 
@@ -109,6 +118,8 @@ public struct ScriptLoadError: Error, Sendable, Hashable, CustomStringConvertibl
     public var message: String
     /// The sandbox's error code, when the failure came from Lua.
     public var code: ScriptError.Code?
+    /// The field of the returned table the error is about, when it is about one.
+    var field: String?
 
     public init(path: String? = nil, line: Int? = nil, message: String, code: ScriptError.Code? = nil) {
         self.path = path

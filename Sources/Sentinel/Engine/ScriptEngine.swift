@@ -15,6 +15,10 @@ import ScriptHost
 /// whose name sorts last wins (its command is applied last). Missed ticks
 /// (after a stall) are coalesced into one catch-up evaluation and counted.
 public actor ScriptEngine {
+    /// The most characters of a script's own text (a log line, an alert, an
+    /// error message) that reach the log and the audit.
+    public static let maximumLoggedText = 2000
+
     nonisolated let executor: LuaThreadExecutor
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
@@ -149,9 +153,12 @@ public actor ScriptEngine {
         for change in changes.sorted(by: { $0.path < $1.path }) {
             switch change {
             case .added(let file), .modified(let file):
-                guard let source = String(validating: file.contents, as: UTF8.self) else {
+                let source: String
+                switch file.text {
+                case .success(let text): source = text
+                case .failure(let invalid):
                     reportFailure(path: file.path, reload: namesByPath[file.path] != nil,
-                        ScriptLoadError(path: file.path, message: "the file is not valid UTF-8"))
+                        ScriptLoadError(path: file.path, line: invalid.line, message: "the file is \(invalid)"))
                     continue
                 }
                 _ = load(path: file.path, source: source, digest: file.digest.value)
@@ -396,7 +403,8 @@ public actor ScriptEngine {
     }
 
     private func log(_ line: ScriptLogLine, script: String) {
-        let message: Logger.Message = "\(script): \(line.message)"
+        // What a script logs is its own text: bounded, so one call cannot write a megabyte line.
+        let message: Logger.Message = "\(script): \(line.message.excerpt(ScriptEngine.maximumLoggedText))"
         switch line.level {
         case .debug: logger.debug(message)
         case .info: logger.info(message)
@@ -406,7 +414,7 @@ public actor ScriptEngine {
     }
 
     private func send(_ alert: Alert) async {
-        let message: Logger.Message = "ALERT [\(alert.severity.rawValue)] \(alert.source): \(alert.message)"
+        let message: Logger.Message = "ALERT [\(alert.severity.rawValue)] \(alert.source): \(alert.message.excerpt(ScriptEngine.maximumLoggedText))"
         switch alert.severity {
         case .info: logger.info(message)
         case .warning: logger.warning(message)

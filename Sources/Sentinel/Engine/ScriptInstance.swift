@@ -30,14 +30,86 @@ final class ScriptInstance {
             script = try sandbox.load(source, chunkName: "@" + path)
             memory = try sandbox.makeReference(.value(.table([:])))
         } catch {
-            throw ScriptLoadError(path: path, line: error.line, message: error.message, code: error.code)
+            var line = error.line
+            var message = error.message
+            if line == nil, message.hasSuffix("C stack overflow") {
+                // Lua's parser raises this without a position: point at the deepest nesting.
+                line = Self.deepestNestingLine(in: source)
+                message += " (the code nests too deeply)"
+            }
+            throw ScriptLoadError(path: path, line: line, message: message.excerpt(ScriptEngine.maximumLoggedText), code: error.code)
         }
         do {
             definition = try ScriptDefinition.read(from: sandbox, result: script, defaultName: defaultName)
         } catch {
-            throw ScriptLoadError(path: path, message: error.message)
+            let line = error.field.flatMap { Self.line(ofField: $0, in: source) }
+            throw ScriptLoadError(path: path, line: line, message: error.message)
         }
         api.source = "script:\(definition.name)"
+    }
+
+    /// The line where the returned table sets `field` (`interval = ...`), when
+    /// exactly one line of the source does: a table field has no line of its
+    /// own in Lua, and an error that names one is easier to act on.
+    static func line(ofField field: String, in source: String) -> Int? {
+        var found: Int?
+        for (index, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var rest = line.drop { $0 == " " || $0 == "\t" }
+            guard rest.hasPrefix(field) else { continue }
+            rest = rest.dropFirst(field.count).drop { $0 == " " || $0 == "\t" }
+            guard rest.first == "=", rest.dropFirst().first != "=" else { continue }
+            if found != nil { return nil }
+            found = index + 1
+        }
+        return found
+    }
+
+    /// The line where brackets (`(`, `[`, `{`) and blocks (`function`, `do`,
+    /// `then`, `repeat` against `end` and `until`) nest deepest, skipping
+    /// strings and comments well enough for the purpose: naming the line a
+    /// "C stack overflow" of the parser comes from.
+    static func deepestNestingLine(in source: String) -> Int? {
+        var depth = 0, deepest = 0, deepestLine: Int?
+        var line = 1
+        let bytes = Array(source.utf8)
+        var index = 0
+        var word: [UInt8] = []
+        func endWord() {
+            defer { word.removeAll(keepingCapacity: true) }
+            switch String(decoding: word, as: UTF8.self) {
+            case "function", "do", "then", "repeat": depth += 1
+            case "end", "until": depth -= 1
+            default: return
+            }
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            let isWordByte = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || byte == 0x5F
+                || (byte >= 0x30 && byte <= 0x39)
+            if isWordByte { word.append(byte); index += 1; continue }
+            if !word.isEmpty { endWord() }
+            switch byte {
+            case UInt8(ascii: "\n"): line += 1
+            case UInt8(ascii: "("), UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1
+            case UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                index += 1
+                while index < bytes.count, bytes[index] != byte, bytes[index] != UInt8(ascii: "\n") {
+                    if bytes[index] == UInt8(ascii: "\\") { index += 1 }
+                    index += 1
+                }
+            case UInt8(ascii: "-") where index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "-"):
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\n") { index += 1 }
+                continue
+            default: break
+            }
+            if depth > deepest {
+                deepest = depth
+                deepestLine = line
+            }
+            index += 1
+        }
+        return deepestLine
     }
 
     /// `policies/retry.lua` → `retry`.
@@ -63,7 +135,10 @@ final class ScriptInstance {
         do {
             _ = try sandbox.call(script, field: "evaluate", arguments: [.view(state), .reference(memory)])
         } catch {
-            throw ScriptLoadError(path: error.chunkName ?? path, line: error.line, message: error.message, code: error.code)
+            // A script's error text is its own (`error(("x"):rep(1e6))`): bounded before it is logged and audited.
+            throw ScriptLoadError(
+                path: error.chunkName ?? path, line: error.line, message: error.message.excerpt(ScriptEngine.maximumLoggedText),
+                code: error.code)
         }
         return api.record
     }

@@ -61,6 +61,8 @@ public final class Sentinel: Service, Sendable {
     let metrics: StateMetricsReporter
     /// Saved knobs that are not registered (yet): kept and written back, never dropped.
     private let retained = Mutex<[String: PersistedParameter]>([:])
+    /// How saving the state file goes: failures are logged once per episode.
+    private let saves = Mutex(StateSaveHealth())
 
     public init(
         plane: ControlPlane, configuration: Configuration, logger: Logger = Logger(label: "sentinel"),
@@ -100,8 +102,20 @@ public final class Sentinel: Service, Sendable {
         }
         plane.audit.flush()
         saveState()
-        logger.info("sentinel stopped: audit flushed, state saved")
+        let health = saves.withLock { $0 }
+        if let path = configuration.stateFile, let failure = health.lastError, health.failing {
+            let since = health.lastSuccess.map { "since \(RFC3339.string(fromUnixSeconds: $0))" } ?? "in this run"
+            logger.error("""
+                sentinel stopped: the state was NOT saved to \(path) (\(failure)); what changed \(since) \
+                (knob values, the freeze, trials) will not be restored at the next start
+                """)
+        } else {
+            logger.info("sentinel stopped: audit flushed\(configuration.stateFile == nil ? "" : ", state saved")")
+        }
     }
+
+    /// Whether the last save of the state file failed, with the failures of the current episode.
+    public var stateSaveHealth: StateSaveHealth { saves.withLock { $0 } }
 
     /// Evaluates scripts as they fall due until cancelled. A late wake-up is
     /// one catch-up round, never a burst.
@@ -169,8 +183,18 @@ public final class Sentinel: Service, Sendable {
                 state.parameters[name] = parameter
             }
             try StateFile(path: path).save(state)
+            let recovered = saves.withLock { health -> Int? in
+                defer { health.succeeded(at: plane.now) }
+                return health.failing ? health.failures : nil
+            }
+            if let recovered { logger.notice("state saved again to \(path) after \(recovered) failed attempts") }
         } catch {
-            logger.error("could not save the state: \(error)")
+            let first = saves.withLock { health -> Bool in
+                defer { health.failed("\(error)") }
+                return !health.failing
+            }
+            // Once per episode: a full disk must not also flood the log.
+            if first { logger.error("could not save the state: \(error); retrying at every change, logged again once it works") }
         }
     }
 }

@@ -23,6 +23,10 @@ protocol FileOperations: Sendable {
     /// One `pread(2)` at `offset`.
     func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String)
         throws(FileOperationError) -> Int
+    /// `pwrite(2)`: writes at `offset` without moving the file position; a
+    /// short count is possible.
+    func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String)
+        throws(FileOperationError) -> Int
     /// `fsync(2)`.
     func fsync(_ descriptor: Int32, path: String) throws(FileOperationError)
     /// `ftruncate(2)`.
@@ -72,6 +76,16 @@ struct POSIXFileOperations: FileOperations {
             let count = pread(descriptor, buffer.baseAddress, buffer.count, off_t(offset))
             if count >= 0 { return count }
             if errno != EINTR { throw FileOperationError(operation: "read", path: path, errno: errno) }
+        }
+    }
+
+    func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String)
+        throws(FileOperationError) -> Int
+    {
+        while true {
+            let written = pwrite(descriptor, bytes.baseAddress, bytes.count, off_t(offset))
+            if written >= 0 { return written }
+            if errno != EINTR { throw FileOperationError(operation: "pwrite", path: path, errno: errno) }
         }
     }
 

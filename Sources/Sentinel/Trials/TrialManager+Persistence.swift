@@ -42,6 +42,7 @@ extension TrialManager {
                 "evidence": trial.lastEvidence.commandValue,
             ]
             if let since = trial.coveredSince { fields["covered_since"] = wall(since) }
+            if let held = trial.heldSince { fields["held_since"] = wall(held) }
             if let promoted = trial.promotedAt { fields["promoted_at"] = wall(promoted) }
             if let ended = trial.endedAt { fields["ended_at"] = wall(ended) }
             if let baseline = trial.baseline { fields["baseline"] = Self.encode(baseline) }
@@ -85,11 +86,16 @@ extension TrialManager {
         return problems
     }
 
+    /// The range of a count read back from a state file.
+    static let savedCount = InputRange(0, 1e15, unit: .number, wholeNumber: true)
+
     static func decode(_ item: CommandValue, now: Int64, wallNow: Double, registry: ParameterRegistry) throws(CommandError) -> (ShadowTrial, Extras) {
         guard case .object(let fields) = item else { throw CommandError(.invalidArgument, "expected an object") }
         let arguments = CommandArguments(command: "state file", values: fields)
         func instant(_ key: String) throws(CommandError) -> Int64 {
-            now - Int64(((wallNow - (try arguments.number(key))) * 1e9).rounded())
+            // Saved as Unix seconds: anything more than a century from now is not a time this trial lived.
+            let age = wallNow - (try arguments.number(key, in: InputRange(wallNow - 3.15e9, wallNow + 3.15e9, unit: .number)))
+            return now - Int64((age * 1e9).rounded())
         }
         func optionalInstant(_ key: String) throws(CommandError) -> Int64? {
             fields[key] == nil || fields[key] == .null ? nil : try instant(key)
@@ -125,12 +131,12 @@ extension TrialManager {
         let trial = ShadowTrial(
             restoring: request.configuration, status: status, startedAt: try instant("started_at"),
             lastEvaluation: try instant("last_evaluation"), coveredSince: try optionalInstant("covered_since"),
-            violations: Int(try arguments.number("violations")), previousValues: previous, baseline: baseline,
+            violations: try arguments.wholeNumber("violations", in: Self.savedCount), previousValues: previous, baseline: baseline,
             promotedAt: try optionalInstant("promoted_at"), endedAt: try optionalInstant("ended_at"), lastEvidence: evidence,
-            baselineLatencies: baselineLatencies)
+            baselineLatencies: baselineLatencies, heldSince: try optionalInstant("held_since"))
         let pipeline = String(request.configuration.params.keys.sorted()[0].prefix { $0 != "." })
         let warnings = (fields["warnings"]?.arrayValue ?? []).compactMap(\.stringValue)
-        let shadowCalls = Int(fields["shadow_calls"]?.doubleValue ?? 0)
+        let shadowCalls = fields["shadow_calls"] == nil ? 0 : try arguments.wholeNumber("shadow_calls", in: Self.savedCount)
         return (trial, Extras(request: request, pipeline: pipeline, warnings: warnings, shadowCalls: shadowCalls))
     }
 
@@ -162,7 +168,7 @@ extension TrialManager {
     static func decodeStats(_ value: CommandValue) throws(CommandError) -> WindowStats {
         guard case .object(let fields) = value else { throw CommandError(.invalidArgument, "baseline: expected an object") }
         let a = CommandArguments(command: "baseline", values: fields)
-        func count(_ key: String) throws(CommandError) -> Int { Int(try a.number(key)) }
+        func count(_ key: String) throws(CommandError) -> Int { try a.wholeNumber(key, in: savedCount) }
         return WindowStats(
             calls: try count("calls"), successes: try count("successes"), failures: try count("failures"),
             timeouts: try count("timeouts"), rejections: try count("rejections"),

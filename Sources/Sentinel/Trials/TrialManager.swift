@@ -25,6 +25,8 @@ public final class TrialManager: Sendable {
         var warnings: [String]
         /// Calls judged under the shadows so far (the cost guard's count).
         var shadowCalls: Int
+        /// Whether this freeze's held rollback is in the audit already.
+        var heldRollbackAudited = false
     }
 
     private let extras = Mutex<[String: Extras]>([:])
@@ -101,10 +103,16 @@ public final class TrialManager: Sendable {
     @discardableResult
     public func evaluateDue(now: Int64? = nil) -> [Alert] {
         let now = now ?? plane.time.now()
+        let frozen = plane.frozen
         var alerts: [Alert] = []
         for trial in coordinator.trials.values.sorted(by: { $0.name < $1.name }) {
             guard !trial.status.isFinal, now - trial.lastEvaluation >= trial.configuration.interval,
                   let extra = extras.withLock({ $0[trial.name] }) else { continue }
+            if let frozen {
+                // A freeze stops every automated change: the trial holds.
+                if let alert = hold(trial, extra, frozen: frozen, now: now) { alerts.append(alert) }
+                continue
+            }
             guard let pipeline = plane.registry.pipeline(named: extra.pipeline) else {
                 _ = try? coordinator.abort(trial.name, now: now, reason: "pipeline \(extra.pipeline) is gone")
                 continue
@@ -130,6 +138,38 @@ public final class TrialManager: Sendable {
                 shadowLatencies: pipeline.shadowWindows.latencyHistogram(window, now: now))
         }
         return alerts
+    }
+
+    /// Holds `trial` for a freeze. While watching, the watch is still judged
+    /// (without deciding): a regression is alerted every interval, and the
+    /// rollback it would have made is audited as `denied` once per freeze.
+    private func hold(_ trial: ShadowTrial, _ extra: Extras, frozen: ControlPlane.Frozen, now: Int64) -> Alert? {
+        let why = "automation is frozen by \(frozen.by)" + (frozen.reason.map { ": \($0)" } ?? "")
+        let firstHold = trial.heldSince == nil
+        _ = try? coordinator.hold(trial.name, now: now, reason: why + "; the window restarts after the unfreeze")
+        guard trial.status == .watching, let pipeline = plane.registry.pipeline(named: extra.pipeline) else { return nil }
+        let window = Self.window(for: trial.configuration.interval)
+        let verdict = trial.watchVerdict(
+            live: pipeline.windows.stats(window, now: now), liveLatencies: pipeline.windows.latencyHistogram(window, now: now))
+        guard case .violation(let metrics, let evidence)? = verdict else { return nil }
+        let alreadyAudited = extras.withLock { extras -> Bool in
+            defer { extras[trial.name]?.heldRollbackAudited = true }
+            return !firstHold && extras[trial.name]?.heldRollbackAudited == true
+        }
+        if !alreadyAudited {
+            plane.record(AuditEntry(
+                time: plane.now, actor: "sentinel", action: "trial.rollback", target: trial.name,
+                args: .object([
+                    "name": .string(trial.name), "params": .object(trial.configuration.params.mapValues { .double($0) }),
+                    "restored": .object(trial.previousValues.mapValues { .double($0) }),
+                ]),
+                outcome: .denied, reason: "\(why); live regressed (\(metrics.joined(separator: ", "))) but the rollback is held",
+                evidence: evidence.commandValue))
+        }
+        return Alert(
+            time: plane.now, source: "sentinel", severity: .critical,
+            message: "trial \(trial.name): live regressed against the pre-promotion baseline (\(metrics.joined(separator: ", "))); the rollback is held while \(why)",
+            fields: ["trial": .string(trial.name), "metrics": .array(metrics.map { .string($0) })])
     }
 
     private func costExceeded(_ trial: ShadowTrial, _ extra: Extras, now: Int64) -> String? {
@@ -184,6 +224,7 @@ public final class TrialManager: Sendable {
             "evidence": trial.lastEvidence.commandValue,
             "warnings": .array((extra?.warnings ?? []).map { .string($0) }),
             "shadow_calls": .int(Int64(extra?.shadowCalls ?? 0)),
+            "held": .bool(trial.heldSince != nil),
         ]
         if let event = recorder.lastEvent(trial.name) { fields["last_event"] = .string(event.kind.rawValue) }
         return .object(fields)

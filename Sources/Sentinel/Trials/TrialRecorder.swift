@@ -31,6 +31,7 @@ final class TrialRecorder: TrialEventSink {
         case .promoted: action = "trial.promote"
         case .rolledBack: action = "trial.rollback"
         case .aborted: action = "trial.abort"
+        case .held: action = "trial.hold"
         default: return  // started: audited as trial.start; the rest show in state.trials
         }
         if commanded && (event.kind == .aborted || event.kind == .rolledBack) { return }
@@ -49,6 +50,7 @@ final class TrialRecorder: TrialEventSink {
         case .promoted: "the shadows held the criteria through the whole window"
         case .rolledBack: "live regressed against the pre-promotion baseline"
         case .aborted: "the trial ended without promotion"
+        case .held: "automation is frozen"
         default: kind.rawValue
         }
     }

@@ -1,0 +1,4 @@
+return {
+  interval = "5s",
+  evaluate = function() local s = "ÿþ" end,
+}
