@@ -96,7 +96,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SimulationTests",
-            dependencies: ["Simulation", "Sentinel", "Resilience"]
+            dependencies: [
+                "Simulation", "Sentinel", "Resilience",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The `sentinel` command: check, simulate, run.
         .executableTarget(
@@ -112,6 +115,7 @@ let package = Package(
             name: "SentinelTests",
             dependencies: [
                 "Sentinel",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),

@@ -103,7 +103,7 @@ struct RunCommand: AsyncParsableCommand {
         var sinks: [any AuditSink] = []
         if let auditLog {
             do {
-                sinks.append(try AuditFileSink(AuditFileSink.Configuration(path: auditLog)))
+                sinks.append(try AuditFileSink(AuditFileSink.Configuration(path: auditLog), logger: logger))
             } catch {
                 printError("--audit-log \(auditLog): \(error)")
                 throw ExitCode.usage

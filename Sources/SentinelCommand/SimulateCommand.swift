@@ -1,3 +1,4 @@
+import Logging
 import ArgumentParser
 import Sentinel
 import Simulation
@@ -59,7 +60,9 @@ struct SimulateCommand: AsyncParsableCommand {
         let folder = policies ?? Self.resolve(parsed.policies, against: scenario)
         let simulation: Simulation
         do {
-            simulation = try Simulation(scenario: parsed, policies: folder, seed: seed)
+            // The run's output is its events; the runtime's own log lines would only interleave with them.
+            let quiet = Logger(label: "sentinel.simulate") { _ in SwiftLogNoOpLogHandler() }
+            simulation = try Simulation(scenario: parsed, policies: folder, seed: seed, logger: quiet)
         } catch {
             fail("\(error)")
         }

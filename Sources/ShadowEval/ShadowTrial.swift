@@ -246,6 +246,13 @@ public struct ShadowTrial: Sendable, Hashable {
         }
     }
 
+    /// Counts an evaluation whose changes were refused (a guard held the
+    /// promotion back): the trial keeps its state, and its next evaluation is
+    /// one interval from `now`.
+    public mutating func deferEvaluation(now: Int64) {
+        lastEvaluation = now
+    }
+
     /// Holds the trial while automation is frozen: nothing is judged and
     /// nothing applied, the covered time is dropped (the window restarts), and
     /// the first hold of a freeze reports ``TrialEvent/Kind/held`` with

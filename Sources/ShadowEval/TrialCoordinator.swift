@@ -1,5 +1,4 @@
 import Resilience
-import Synchronization
 
 /// Runs trials against a knob store: applies each ``TrialAction`` as one atomic
 /// ``TrialKnobStore/apply(_:)`` (so no call sees half a trial) and forwards
@@ -11,7 +10,7 @@ import Synchronization
 public final class TrialCoordinator: Sendable {
     private let store: any TrialKnobStore
     private let sink: any TrialEventSink
-    private let state = Mutex<[String: ShadowTrial]>([:])
+    private let state = Locked<[String: ShadowTrial]>([:])
 
     /// Makes a coordinator over `store` reporting to `sink`.
     public init(store: any TrialKnobStore, sink: any TrialEventSink) {

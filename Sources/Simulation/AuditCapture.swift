@@ -1,6 +1,5 @@
 import Resilience
 import Sentinel
-import Synchronization
 
 /// An audit sink that keeps every entry of a simulated run with the knob's
 /// live value before and after it, read as the entry is written (the control
@@ -29,7 +28,7 @@ final class AuditCapture: AuditSink {
     }
 
     private let registry: ParameterRegistry
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(registry: ParameterRegistry) {
         self.registry = registry

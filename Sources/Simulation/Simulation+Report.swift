@@ -79,7 +79,7 @@ extension Simulation {
             let count = calls[target] ?? 0
             return .double(count > 0 ? Double(failures[target] ?? 0) / Double(count) : 0)
         case .trial(let name):
-            return trials.coordinator.trial(named: name).map { .string($0.status.rawValue) } ?? .string("none")
+            return trials.trial(named: name).map { .string($0.status.rawValue) } ?? .string("none")
         case .breaker(let pipeline):
             let state = driver.runtimes.first { $0.name == pipeline }?.pipeline.snapshot(now: end).breaker?.state
             return state.map { .string($0.rawValue) } ?? .null

@@ -27,9 +27,11 @@ public final class Simulation {
     let policies: String
     let clock = ManualClock()
     let registry = ParameterRegistry()
-    let plane: ControlPlane
-    let engine: ScriptEngine
-    let trials: TrialManager
+    /// The control plane, the trials and the scripts, as `sentinel run` builds them.
+    let runtime: SentinelRuntime
+    var plane: ControlPlane { runtime.plane }
+    var engine: ScriptEngine { runtime.engine }
+    var trials: TrialRunner { runtime.trials }
     let capture: AuditCapture
     /// The trial evaluation scheduled on the queue, if any (later ones replace it).
     var scheduledTrialTick: Int64?
@@ -45,25 +47,23 @@ public final class Simulation {
     /// - Parameters:
     ///   - policies: the folder of Lua scripts (already resolved against the scenario's folder).
     ///   - seed: overrides the scenario's seed.
+    ///   - logger: where the scripts' log lines and the runtime's messages go
+    ///     (the run's own output is its events).
     /// - Throws: ``ConfigurationError`` naming the field when the scenario cannot be built
     ///   (a policy setting outside its bounds, an expectation about an unknown knob).
-    public init(scenario: Scenario, policies: String, seed: UInt64? = nil) throws(ConfigurationError) {
+    public init(scenario: Scenario, policies: String, seed: UInt64? = nil, logger: Logger) throws(ConfigurationError) {
         self.scenario = scenario
         self.policies = policies
         self.seed = seed ?? scenario.seed
         end = Int64((scenario.duration * 1e9).rounded())
-        let quiet = Logger(label: "sentinel.simulate", factory: { _ in SwiftLogNoOpLogHandler() })
         capture = AuditCapture(registry: registry)
-        plane = ControlPlane(
-            registry: registry, audit: AuditLog(sinks: [capture], logger: quiet),
+        let plane = ControlPlane(
+            registry: registry, audit: AuditLog(sinks: [capture], logger: logger),
             time: ClockTimeSource(clock), epoch: scenario.start)
         plane.configure(scenario.control)
-        let trials = TrialManager(plane: plane)
-        trials.registerCommands()
-        self.trials = trials
-        engine = ScriptEngine(
-            plane: plane, limits: scenario.control.limits, seed: Int64(bitPattern: self.seed), logger: quiet,
-            trials: { trials.stateView() })
+        runtime = SentinelRuntime(
+            plane: plane, settings: .init(limits: scenario.control.limits, seed: Int64(bitPattern: self.seed)),
+            logger: logger)
         driver = try CallDriver(scenario, registry: registry, time: ClockTimeSource(clock), seed: self.seed)
         capture.observeAllKnobs()
         try checkExpectations()

@@ -2,7 +2,6 @@ import Logging
 import Resilience
 import Sentinel
 import ServiceLifecycle
-import Synchronization
 
 /// A scenario's simulated backends and traffic on the real clock, so that
 /// `sentinel run --workload SCENARIO` can be tried without a service.
@@ -22,17 +21,17 @@ public final class Workload: Service {
     public let scenario: Scenario
     let plane: ControlPlane
     let logger: Logger
-    private let prepared: Mutex<CallDriver?>
+    private let prepared: Locked<CallDriver?>
 
     /// Builds the scenario's pipelines into the plane's registry.
     ///
     /// - Throws: ``ConfigurationError`` naming the field when a pipeline cannot be built.
-    public init(scenario: Scenario, plane: ControlPlane, seed: UInt64? = nil, logger: Logger = Logger(label: "sentinel.workload")) throws(ConfigurationError) {
+    public init(scenario: Scenario, plane: ControlPlane, seed: UInt64? = nil, logger: Logger) throws(ConfigurationError) {
         self.scenario = scenario
         self.plane = plane
         self.logger = logger
         let driver = try CallDriver(scenario, registry: plane.registry, time: plane.time, seed: seed ?? scenario.seed)
-        prepared = Mutex(driver)
+        prepared = Locked(driver)
     }
 
     /// The pipelines' names, in the scenario's order.

@@ -107,7 +107,7 @@ final class FuzzRunner {
                         scenario.events[index].change = .traffic(pipeline: pipeline, spec: spec)
                     }
                 }
-                let simulation = try Simulation(scenario: scenario, policies: emptyPolicies)
+                let simulation = try Simulation(scenario: scenario, policies: emptyPolicies, logger: .silent)
                 _ = try await simulation.run { _ in }
                 return nil
             } catch {
@@ -133,7 +133,7 @@ final class FuzzRunner {
             _ = try? PersistedState(jsonValue: value)
             _ = try? AuditEntry(jsonObject: value)
             let plane = ControlPlane(registry: ParameterRegistry())
-            let trials = TrialManager(plane: plane)
+            let trials = TrialRunner(plane: plane, logger: .silent)
             if case .object(let object) = value, let saved = object["trials"] {
                 _ = trials.restore(saved)
             } else {

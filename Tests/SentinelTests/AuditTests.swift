@@ -153,7 +153,7 @@ import Darwin
     @Test func fileSinkWritesOneLinePerEntry() throws {
         let directory = try Support.TemporaryDirectory()
         let path = directory.file("audit.jsonl")
-        let sink = try AuditFileSink(.init(path: path))
+        let sink = try AuditFileSink(.init(path: path), logger: .silent)
         let log = AuditLog(sinks: [sink], logger: Support.quiet)
         for index in 0..<10 { log.append(Self.entry(index)) }
         log.close()
@@ -171,7 +171,7 @@ import Darwin
         let directory = try Support.TemporaryDirectory()
         let path = directory.file("audit.jsonl")
         for round in 0..<2 {
-            let sink = try AuditFileSink(.init(path: path))
+            let sink = try AuditFileSink(.init(path: path), logger: .silent)
             try sink.write(Self.entry(round))
             try sink.close()
         }
@@ -180,7 +180,7 @@ import Darwin
 
     @Test func openingInAMissingDirectoryFailsClearly() {
         #expect {
-            try AuditFileSink(.init(path: "/nonexistent-sentinel-dir/audit.jsonl"))
+            try AuditFileSink(.init(path: "/nonexistent-sentinel-dir/audit.jsonl"), logger: .silent)
         } throws: { error in
             guard let error = error as? AuditFileError else { return false }
             return error.code == .openFailed && error.message.contains("/nonexistent-sentinel-dir/audit.jsonl")
@@ -190,7 +190,7 @@ import Darwin
 
     @Test func writingAfterCloseThrows() throws {
         let directory = try Support.TemporaryDirectory()
-        let sink = try AuditFileSink(.init(path: directory.file("audit.jsonl")))
+        let sink = try AuditFileSink(.init(path: directory.file("audit.jsonl")), logger: .silent)
         try sink.close()
         try sink.close()  // closing twice does nothing
         #expect {
@@ -204,7 +204,7 @@ import Darwin
         let directory = try Support.TemporaryDirectory()
         let path = directory.file("audit.jsonl")
         let lineLength = Self.entry(10).jsonLine().utf8.count + 1
-        let sink = try AuditFileSink(.init(path: path, maxFileSize: lineLength * 3, maxRotatedFiles: 2))
+        let sink = try AuditFileSink(.init(path: path, maxFileSize: lineLength * 3, maxRotatedFiles: 2), logger: .silent)
         let log = AuditLog(sinks: [sink], logger: Support.quiet)
         for index in 10..<30 { log.append(Self.entry(index)) }
         log.close()
@@ -249,7 +249,7 @@ import Darwin
         let path = directory.file("audit.jsonl")
         let torn = String(Self.entry(1).jsonLine().prefix(40))
         try Support.write(path, Self.entry(0).jsonLine() + "\n" + torn)
-        let sink = try AuditFileSink(.init(path: path))
+        let sink = try AuditFileSink(.init(path: path), logger: .silent)
         try sink.write(Self.entry(2))
         try sink.close()
         let contents = try AuditFileReader(path: path).read()

@@ -28,7 +28,7 @@ import Testing
 
     /// Loads a rule whose `evaluate` runs `body`; the load's dry run raises if an assert fails.
     func load(_ fixture: Fixture, _ body: String, sample: Bool = false) async -> Result<String, ScriptLoadError> {
-        let engine = ScriptEngine(plane: fixture.plane, sample: sample)
+        let engine = ScriptEngine(plane: fixture.plane, logger: .silent, sample: sample)
         return await engine.load(path: "p/compare.lua", source: """
             local LATENCY = { error_rate = false, rejection_rate = false, timeout_rate = false,
                               p99 = { relative = 0.2 }, confidence = 0.99 }

@@ -22,8 +22,8 @@ import Testing
         await fixture.plane.execute(name, arguments, context: CommandContext(identity: .operator("alice"), reason: "incident 42"))
     }
 
-    func startTrial(_ fixture: Fixture, watch: CommandValue = 0) async throws -> TrialManager {
-        let trials = TrialManager(plane: fixture.plane)
+    func startTrial(_ fixture: Fixture, watch: CommandValue = 0) async throws -> TrialRunner {
+        let trials = TrialRunner(plane: fixture.plane, logger: .silent)
         trials.registerCommands()
         let started = await operatorCommand(fixture, "trial.start", [
             "name": "tighter", "params": [timeout: "300ms"], "window": "1m", "interval": "10s",
@@ -33,7 +33,7 @@ import Testing
         return trials
     }
 
-    func step(_ fixture: Fixture, _ trials: TrialManager, liveFails: Int = 0) -> [Alert] {
+    func step(_ fixture: Fixture, _ trials: TrialRunner, liveFails: Int = 0) -> [Alert] {
         fixture.advance(.seconds(10))
         traffic(fixture, liveFails: liveFails)
         return trials.evaluateDue()
@@ -43,11 +43,11 @@ import Testing
         let fixture = try Fixture()
         let trials = try await startTrial(fixture)
         for _ in 0..<3 { _ = step(fixture, trials) }  // 30 s of the 60 s window covered
-        #expect(trials.coordinator.trial(named: "tighter")?.stableFor == 30_000_000_000)
+        #expect(trials.trial(named: "tighter")?.stableFor == 30_000_000_000)
         #expect(await operatorCommand(fixture, "automation.freeze").outcome == .applied)
         for _ in 0..<12 {  // two minutes frozen: long past the window
             _ = step(fixture, trials)
-            let trial = try #require(trials.coordinator.trial(named: "tighter"))
+            let trial = try #require(trials.trial(named: "tighter"))
             #expect(trial.status == .holding && trial.heldSince != nil && trial.stableFor == 0)
             #expect(try fixture.value(timeout) == 0.5, "a frozen trial never promotes")
         }
@@ -62,10 +62,10 @@ import Testing
         // six more (60 s) complete the window.
         for evaluation in 0..<6 {
             _ = step(fixture, trials)
-            #expect(trials.coordinator.trial(named: "tighter")?.status == .running, "evaluation \(evaluation)")
+            #expect(trials.trial(named: "tighter")?.status == .running, "evaluation \(evaluation)")
         }
         _ = step(fixture, trials)
-        #expect(trials.coordinator.trial(named: "tighter")?.status == .promoted)
+        #expect(trials.trial(named: "tighter")?.status == .promoted)
         #expect(try fixture.value(timeout) == 0.3)
         #expect(trials.stateView()["tighter"]?.objectValue?["held"] == .bool(false))
     }
@@ -74,14 +74,14 @@ import Testing
         let fixture = try Fixture()
         let trials = try await startTrial(fixture, watch: "5m")
         for _ in 0..<7 { _ = step(fixture, trials) }
-        #expect(trials.coordinator.trial(named: "tighter")?.status == .watching)
+        #expect(trials.trial(named: "tighter")?.status == .watching)
         #expect(try fixture.value(timeout) == 0.3)
         #expect(await operatorCommand(fixture, "automation.freeze").outcome == .applied)
         for interval in 0..<5 {
             let alerts = step(fixture, trials, liveFails: 25)
             #expect(alerts.count == 1 && alerts.first?.severity == .critical, "interval \(interval)")
             #expect(alerts.first?.message.contains("the rollback is held") == true)
-            #expect(trials.coordinator.trial(named: "tighter")?.status == .watching)
+            #expect(trials.trial(named: "tighter")?.status == .watching)
             #expect(try fixture.value(timeout) == 0.3, "no rollback while frozen")
         }
         let held = fixture.plane.audit.entries.filter { $0.action == "trial.rollback" }
@@ -91,7 +91,7 @@ import Testing
 
         #expect(await operatorCommand(fixture, "automation.unfreeze").outcome == .applied)
         _ = step(fixture, trials, liveFails: 25)
-        #expect(trials.coordinator.trial(named: "tighter")?.status == .rolledBack)
+        #expect(trials.trial(named: "tighter")?.status == .rolledBack)
         #expect(try fixture.value(timeout) == 0.5, "the regression rolls back once unfrozen")
         let rollbacks = fixture.plane.audit.entries.filter { $0.action == "trial.rollback" }
         #expect(rollbacks.last?.outcome == .applied)
@@ -116,8 +116,8 @@ import Testing
         _ = await operatorCommand(fixture, "automation.freeze")
         _ = step(fixture, trials)
         let saved = trials.persisted()
-        let restored = TrialManager(plane: fixture.plane)
+        let restored = TrialRunner(plane: fixture.plane, logger: .silent)
         #expect(restored.restore(saved, now: fixture.plane.time.now()).isEmpty)
-        #expect(restored.coordinator.trial(named: "tighter")?.heldSince != nil)
+        #expect(restored.trial(named: "tighter")?.heldSince != nil)
     }
 }

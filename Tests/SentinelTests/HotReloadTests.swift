@@ -59,7 +59,7 @@ func eventually(_ condition: () async -> Bool) async -> Bool {
         let fixture = try Fixture()
         let folder = ScriptFolder()
         folder.write("guard.lua", Self.rule(2))
-        let sentinel = Sentinel(plane: fixture.plane, configuration: .init(folders: [folder.path]))
+        let sentinel = Sentinel(plane: fixture.plane, configuration: .init(folders: [folder.path]), logger: .silent)
         let engine = sentinel.engine
         let running = Task { try await sentinel.run() }
         defer { running.cancel() }
@@ -101,7 +101,7 @@ func eventually(_ condition: () async -> Bool) async -> Bool {
             folder.write("rule\(index).lua", "return { interval = '5s', evaluate = function() end }")
         }
         folder.write("huge.lua", [UInt8](repeating: 0x2d, count: 50 << 20))
-        let sentinel = Sentinel(plane: fixture.plane, configuration: .init(folders: [folder.path]))
+        let sentinel = Sentinel(plane: fixture.plane, configuration: .init(folders: [folder.path]), logger: .silent)
         let engine = sentinel.engine
         let running = Task { try await sentinel.run() }
         defer { running.cancel() }
@@ -116,7 +116,7 @@ func eventually(_ condition: () async -> Bool) async -> Bool {
         access.roles["canary"] = Role(grants: [Grant(commands: ["param.set"], targets: ["checkout.split.*"])])
         access.assignments["script:guard"] = ["canary"]
         let fixture = try Fixture(access: access)
-        let engine = ScriptEngine(plane: fixture.plane)
+        let engine = ScriptEngine(plane: fixture.plane, logger: .silent)
         await engine.load(path: "p/guard.lua", source: Self.rule(1))
         fixture.advance(.seconds(1))
         let round = await engine.tick()
@@ -126,7 +126,7 @@ func eventually(_ condition: () async -> Bool) async -> Bool {
 
     @Test func stagedReloadRunsBesideTheActiveVersionFirst() async throws {
         let fixture = try Fixture()
-        let engine = ScriptEngine(plane: fixture.plane)
+        let engine = ScriptEngine(plane: fixture.plane, logger: .silent)
         let staged = { (value: Int) in
             "return { name = 'guard', interval = '1s', staged = 2, evaluate = function() sentinel.set('checkout.retry.max_attempts', \(value)) end }"
         }
@@ -154,14 +154,14 @@ func eventually(_ condition: () async -> Bool) async -> Bool {
             let fixture = try Fixture()
             _ = await fixture.set("checkout.retry.max_attempts", 5, as: .operator("alice"))
             _ = await fixture.plane.execute("automation.freeze", ["reason": "drill"], context: .init(identity: .operator("alice")))
-            let sentinel = Sentinel(plane: fixture.plane, configuration: .init(folders: [folder.path], stateFile: stateFile))
+            let sentinel = Sentinel(plane: fixture.plane, configuration: .init(folders: [folder.path], stateFile: stateFile), logger: .silent)
             let running = Task { try await sentinel.run() }
             try await Task.sleep(for: .milliseconds(50))
             running.cancel()
             try await running.value
         }
         let fixture = try Fixture()
-        let sentinel = Sentinel(plane: fixture.plane, configuration: .init(folders: [folder.path], stateFile: stateFile))
+        let sentinel = Sentinel(plane: fixture.plane, configuration: .init(folders: [folder.path], stateFile: stateFile), logger: .silent)
         sentinel.restoreState()
         #expect(try fixture.value("checkout.retry.max_attempts") == 5)
         #expect(fixture.plane.frozen?.reason == "drill")

@@ -64,7 +64,7 @@ import Glibc
 
     @Test func pausedScriptIsSkippedUntilResumed() async throws {
         let fixture = try Fixture()
-        let engine = ScriptEngine(plane: fixture.plane)
+        let engine = ScriptEngine(plane: fixture.plane, logger: .silent)
         try fixture.plane.register(ScriptPauseCommand(engine: engine))
         try fixture.plane.register(ScriptResumeCommand(engine: engine))
         await engine.load(path: "p/tick.lua", source: "return { name = 'tick', interval = '1s', evaluate = function() end }")
@@ -81,7 +81,7 @@ import Glibc
 
     @Test func memorySurvivesAReloadUnlessFreshIsAsked() async throws {
         let fixture = try Fixture()
-        let engine = ScriptEngine(plane: fixture.plane)
+        let engine = ScriptEngine(plane: fixture.plane, logger: .silent)
         let counting = { (fresh: Bool, value: Int) in
             """
             return { name = 'count', interval = '1s', fresh_memory = \(fresh), evaluate = function(state, memory)

@@ -14,7 +14,7 @@ import Testing
 
     @Test func readmeRuleWorks() async throws {
         let fixture = try Fixture()
-        let engine = ScriptEngine(plane: fixture.plane)
+        let engine = ScriptEngine(plane: fixture.plane, logger: .silent)
         _ = try await engine.load(path: "policies/shed-retries.lua", source: try Self.readmeRule()).get()
         for _ in 0..<3 {
             for _ in 0..<5 {

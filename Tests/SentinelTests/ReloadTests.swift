@@ -440,7 +440,7 @@ import Glibc
 
     @Test func pushedTriggersDeliverBatchesAndStopWhenTheSequenceEnds() async throws {
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
-        let watcher = ScriptFolderWatcher(folders: [folder.path], configuration: .init(debounce: .zero))
+        let watcher = ScriptFolderWatcher(folders: [folder.path], configuration: .init(debounce: .zero), logger: .silent)
         let recorder = ReloadBatchRecorder()
         let (triggers, push) = AsyncStream.makeStream(of: ReloadTrigger.self)
         async let run: Void = watcher.run(triggers: triggers) { recorder.append($0) }
@@ -467,7 +467,7 @@ import Glibc
 
     @Test func reloadNowReturnsAfterItsBatchWasDelivered() async throws {
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
-        let watcher = ScriptFolderWatcher(folders: [folder.path])
+        let watcher = ScriptFolderWatcher(folders: [folder.path], logger: .silent)
         let recorder = ReloadBatchRecorder()
         let (triggers, push) = AsyncStream.makeStream(of: ReloadTrigger.self)
         async let run: Void = watcher.run(triggers: triggers) { recorder.append($0) }
@@ -489,7 +489,7 @@ import Glibc
 
     @Test func overflowTriggerRescansEverything() async throws {
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
-        let watcher = ScriptFolderWatcher(folders: [folder.path], configuration: .init(debounce: .zero))
+        let watcher = ScriptFolderWatcher(folders: [folder.path], configuration: .init(debounce: .zero), logger: .silent)
         let recorder = ReloadBatchRecorder()
         let (triggers, push) = AsyncStream.makeStream(of: ReloadTrigger.self)
         try folder.write("a.lua", "return { lost = 'event' }")
@@ -504,7 +504,7 @@ import Glibc
     @Test func burstOfTriggersWaitsForTheDebounceAndIsOneScan() async throws {
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
         let clock = ManualClock()
-        let watcher = ScriptFolderWatcher(folders: [folder.path], configuration: .init(debounce: .milliseconds(50)))
+        let watcher = ScriptFolderWatcher(folders: [folder.path], configuration: .init(debounce: .milliseconds(50)), logger: .silent)
         let recorder = ReloadBatchRecorder()
         let (triggers, push) = AsyncStream.makeStream(of: ReloadTrigger.self)
         async let run: Void = watcher.run(triggers: triggers, clock: clock) { recorder.append($0) }
@@ -526,7 +526,7 @@ import Glibc
     @Test func cancellingTheTaskEndsRunNormally() async throws {
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
         let watcher = ScriptFolderWatcher(
-            folders: [folder.path], configuration: .init(pollInterval: .milliseconds(10), reloadsOnHangup: false))
+            folders: [folder.path], configuration: .init(pollInterval: .milliseconds(10), reloadsOnHangup: false), logger: .silent)
         let recorder = ReloadBatchRecorder()
         let task = Task { await watcher.run { recorder.append($0) } }
         try #require(await recorder.waitForBatches(1))
@@ -538,7 +538,7 @@ import Glibc
 
     @Test func secondConcurrentRunReturnsAtOnce() async throws {
         let folder = try ReloadTestFolder([:])
-        let watcher = ScriptFolderWatcher(folders: [folder.path])
+        let watcher = ScriptFolderWatcher(folders: [folder.path], logger: .silent)
         let (triggers, push) = AsyncStream.makeStream(of: ReloadTrigger.self)
         async let run: Void = watcher.run(triggers: triggers) { _ in }
         #expect(await reloadEventually { watcher.counters.scans == 1 })
@@ -553,7 +553,7 @@ import Glibc
 
     @Test func inotifyDeliversAWriteAsOneBatch() async throws {
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
-        let watcher = ScriptFolderWatcher(folders: [folder.path], configuration: .init(reloadsOnHangup: false))
+        let watcher = ScriptFolderWatcher(folders: [folder.path], configuration: .init(reloadsOnHangup: false), logger: .silent)
         let recorder = ReloadBatchRecorder()
         let task = Task { await watcher.run { recorder.append($0) } }
         defer { task.cancel() }
@@ -577,7 +577,7 @@ import Glibc
     @Test func folderRemovedAndRecreatedIsPolledThenWatchedAgain() async throws {
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
         let watcher = ScriptFolderWatcher(
-            folders: [folder.path], configuration: .init(pollInterval: .milliseconds(20), reloadsOnHangup: false))
+            folders: [folder.path], configuration: .init(pollInterval: .milliseconds(20), reloadsOnHangup: false), logger: .silent)
         let recorder = ReloadBatchRecorder()
         let task = Task { await watcher.run { recorder.append($0) } }
         defer { task.cancel() }
@@ -612,7 +612,7 @@ import Glibc
         let parent = try ReloadTestFolder([:])
         let path = parent.path + "/later"
         let watcher = ScriptFolderWatcher(
-            folders: [path], configuration: .init(pollInterval: .milliseconds(20), reloadsOnHangup: false))
+            folders: [path], configuration: .init(pollInterval: .milliseconds(20), reloadsOnHangup: false), logger: .silent)
         let recorder = ReloadBatchRecorder()
         let task = Task { await watcher.run { recorder.append($0) } }
         defer { task.cancel() }
@@ -632,7 +632,7 @@ import Glibc
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
         let watcher = ScriptFolderWatcher(
             folders: [folder.path],
-            configuration: .init(pollInterval: .milliseconds(20), usesInotify: false, reloadsOnHangup: false))
+            configuration: .init(pollInterval: .milliseconds(20), usesInotify: false, reloadsOnHangup: false), logger: .silent)
         let recorder = ReloadBatchRecorder()
         let task = Task { await watcher.run { recorder.append($0) } }
         defer { task.cancel() }
@@ -649,7 +649,7 @@ import Glibc
 
     @Test func hangupSignalTriggersAScan() async throws {
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
-        let watcher = ScriptFolderWatcher(folders: [folder.path], configuration: .init(pollInterval: .seconds(3600), usesInotify: false))
+        let watcher = ScriptFolderWatcher(folders: [folder.path], configuration: .init(pollInterval: .seconds(3600), usesInotify: false), logger: .silent)
         let recorder = ReloadBatchRecorder()
         let task = Task { await watcher.run { recorder.append($0) } }
         defer { task.cancel() }

@@ -27,14 +27,14 @@ import Glibc
         let path = folder.path + "/state.json"
         folder.write("state.json", "{ not json")
         let fixture = try Fixture()
-        let sentinel = Sentinel(plane: fixture.plane, configuration: .init(folders: [folder.path], stateFile: path))
+        let sentinel = Sentinel(plane: fixture.plane, configuration: .init(folders: [folder.path], stateFile: path), logger: .silent)
         sentinel.restoreState()
         #expect(access(path + ".unreadable", F_OK) == 0)
         // A saved knob of a pipeline that is not registered here is written back, not dropped.
         var state = fixture.plane.persistedState()
         state.parameters["payments.retry.max_attempts"] = PersistedParameter(value: 2)
         try StateFile(path: path).save(state)
-        let second = Sentinel(plane: fixture.plane, configuration: .init(folders: [folder.path], stateFile: path))
+        let second = Sentinel(plane: fixture.plane, configuration: .init(folders: [folder.path], stateFile: path), logger: .silent)
         second.restoreState()
         second.saveState()
         let saved = try #require(try StateFile(path: path).load())
@@ -44,7 +44,7 @@ import Glibc
 
     @Test func reloadOfASuspendedScriptSwapsAtOnceEvenWhenStaged() async throws {
         let fixture = try Fixture()
-        let engine = ScriptEngine(plane: fixture.plane, failureLimit: 2)
+        let engine = ScriptEngine(plane: fixture.plane, failureLimit: 2, logger: .silent)
         await engine.load(path: "p/s.lua", source: """
             return { name = 's', interval = '1s', staged = 3, evaluate = function() if sentinel.now() > 0 then error('x') end end }
             """)
@@ -60,7 +60,7 @@ import Glibc
 
     @Test func scriptStoppedByALimitGetsAFreshSandbox() async throws {
         let fixture = try Fixture()
-        let engine = ScriptEngine(plane: fixture.plane)
+        let engine = ScriptEngine(plane: fixture.plane, logger: .silent)
         await engine.load(path: "p/loop.lua", source: """
             return { name = 'loop', interval = '1s', evaluate = function(state, memory)
               memory.ticks = (memory.ticks or 0) + 1

@@ -20,7 +20,7 @@ import Testing
         """
 
     func engine(_ fixture: Fixture, failureLimit: Int = 3) -> ScriptEngine {
-        ScriptEngine(plane: fixture.plane, failureLimit: failureLimit)
+        ScriptEngine(plane: fixture.plane, failureLimit: failureLimit, logger: .silent)
     }
 
     @Test func scriptRunsOnItsIntervalAndItsCommandsApply() async throws {

@@ -24,7 +24,7 @@ import Glibc
 
         init(_ file: String) async throws {
             fixture = try Fixture()
-            engine = ScriptEngine(plane: fixture.plane, alertSink: alerts)
+            engine = ScriptEngine(plane: fixture.plane, logger: .silent, alertSink: alerts)
             let result = await engine.load(path: "policies/\(file)", source: try ShippedPolicyTests.source(file))
             _ = try result.get()
         }
@@ -190,7 +190,7 @@ import Glibc
 
     @Test func everyShippedPolicyPassesTheCheck() async throws {
         for file in ["retry_tuning.lua", "breaker_guard.lua", "bulkhead_growth.lua", "anomaly_alerts.lua"] {
-            let engine = ScriptEngine(plane: ControlPlane(registry: ParameterRegistry()), sample: true)
+            let engine = ScriptEngine(plane: ControlPlane(registry: ParameterRegistry()), logger: .silent, sample: true)
             let result = await engine.load(path: "policies/\(file)", source: try Self.source(file))
             #expect(throws: Never.self) { try result.get() }
         }

@@ -30,9 +30,9 @@ import Testing
 
     @Test func aScriptStartsATrialThatPromotesItselfAfterExactlyItsWindow() async throws {
         let fixture = try Fixture()
-        let trials = TrialManager(plane: fixture.plane)
+        let trials = TrialRunner(plane: fixture.plane, logger: .silent)
         trials.registerCommands()
-        let engine = ScriptEngine(plane: fixture.plane, trials: { trials.stateView() })
+        let engine = ScriptEngine(plane: fixture.plane, logger: .silent, trials: { trials.stateView() })
         _ = try await engine.load(path: "trial.lua", source: """
             return {
               interval = "10s",
@@ -55,12 +55,12 @@ import Testing
             fixture.advance(.seconds(10))
             traffic(fixture)
             trials.evaluateDue()
-            #expect(trials.coordinator.trial(named: "tighter")?.status == .running, "still running at \(second) s")
+            #expect(trials.trial(named: "tighter")?.status == .running, "still running at \(second) s")
         }
         fixture.advance(.seconds(10))
         traffic(fixture)
         trials.evaluateDue()
-        #expect(trials.coordinator.trial(named: "tighter")?.status == .promoted)
+        #expect(trials.trial(named: "tighter")?.status == .promoted)
         #expect(try fixture.value(timeout) == 0.3)
         let promote = try #require(fixture.plane.audit.last)
         #expect(promote.action == "trial.promote" && promote.actor == "sentinel" && promote.target == "tighter")
@@ -76,7 +76,7 @@ import Testing
 
     @Test func aWorseShadowIsAbortedAfterKViolationsAndAudited() async throws {
         let fixture = try Fixture()
-        let trials = TrialManager(plane: fixture.plane)
+        let trials = TrialRunner(plane: fixture.plane, logger: .silent)
         trials.registerCommands()
         var arguments = Self.tighter
         arguments["max_violations"] = 2
@@ -86,7 +86,7 @@ import Testing
             traffic(fixture, calls: 200, shadowFails: 40)  // 20 % would-be timeouts
             trials.evaluateDue()
         }
-        #expect(trials.coordinator.trial(named: "tighter")?.status == .aborted)
+        #expect(trials.trial(named: "tighter")?.status == .aborted)
         #expect(try fixture.registry.parameter(timeout).shadow == nil)
         #expect(try fixture.value(timeout) == 0.5)
         let abort = try #require(fixture.plane.audit.last)
@@ -96,7 +96,7 @@ import Testing
 
     @Test func abortByCommandIsAuditedOnceAsTheCommand() async throws {
         let fixture = try Fixture()
-        let trials = TrialManager(plane: fixture.plane)
+        let trials = TrialRunner(plane: fixture.plane, logger: .silent)
         trials.registerCommands()
         #expect(await start(fixture.plane, Self.tighter).outcome == .applied)
         let outcome = await fixture.plane.execute("trial.abort", ["name": "tighter"],
@@ -112,7 +112,7 @@ import Testing
 
     @Test func theCostGuardStopsShadowingWithAnAlert() async throws {
         let fixture = try Fixture()
-        let trials = TrialManager(plane: fixture.plane)
+        let trials = TrialRunner(plane: fixture.plane, logger: .silent)
         trials.registerCommands()
         var arguments = Self.tighter
         arguments["max_duration"] = "30s"
@@ -122,7 +122,7 @@ import Testing
             fixture.advance(.seconds(10))  // no traffic: inconclusive, never promoted
             alerts += trials.evaluateDue()
         }
-        #expect(trials.coordinator.trial(named: "tighter")?.status == .aborted)
+        #expect(trials.trial(named: "tighter")?.status == .aborted)
         #expect(alerts.count == 1 && alerts[0].message.contains("cost guard"))
         #expect(fixture.plane.audit.last?.reason?.contains("cost guard: not promoted within max_duration") == true)
         #expect(try fixture.registry.parameter(timeout).shadow == nil)
@@ -130,7 +130,7 @@ import Testing
 
     @Test func theShadowCallBudgetIsACostGuardToo() async throws {
         let fixture = try Fixture()
-        let trials = TrialManager(plane: fixture.plane)
+        let trials = TrialRunner(plane: fixture.plane, logger: .silent)
         trials.registerCommands()
         var arguments = Self.tighter
         arguments["max_shadow_calls"] = 120
@@ -140,13 +140,13 @@ import Testing
             traffic(fixture, calls: 50)
             trials.evaluateDue()
         }
-        #expect(trials.coordinator.trial(named: "tighter")?.status == .aborted)
+        #expect(trials.trial(named: "tighter")?.status == .aborted)
         #expect(fixture.plane.audit.last?.reason?.contains("over max_shadow_calls (120)") == true)
     }
 
     @Test func aLooserCandidateIsFlaggedWhenTheTrialStarts() async throws {
         let fixture = try Fixture()
-        let trials = TrialManager(plane: fixture.plane)
+        let trials = TrialRunner(plane: fixture.plane, logger: .silent)
         trials.registerCommands()
         var arguments = Self.tighter
         arguments["params"] = ["checkout.timeout.duration": 1.5]
@@ -185,7 +185,7 @@ import Testing
     func badTrialArgumentsAreRejectedNamingTheField(arguments: [String: CommandValue], message: String) async throws {
         let fixture = try Fixture()
         _ = try Pipeline("other", registry: fixture.registry, time: ClockTimeSource(fixture.clock)) { Timeout(.seconds(1)) }
-        let trials = TrialManager(plane: fixture.plane)
+        let trials = TrialRunner(plane: fixture.plane, logger: .silent)
         trials.registerCommands()
         let outcome = await start(fixture.plane, arguments)
         #expect(outcome.outcome == .rejected, "\(outcome)")
@@ -194,9 +194,9 @@ import Testing
     }
 
     /// Saves after 30 s of a 60 s window; a new process restores it `downtime` later.
-    func restart(downtime: Int64) async throws -> (Fixture, TrialManager) {
+    func restart(downtime: Int64) async throws -> (Fixture, TrialRunner) {
         let first = try Fixture()
-        let trials = TrialManager(plane: first.plane)
+        let trials = TrialRunner(plane: first.plane, logger: .silent)
         trials.registerCommands()
         #expect(await start(first.plane, Self.tighter).outcome == .applied)
         for _ in 0..<3 {
@@ -208,7 +208,7 @@ import Testing
         let reread = try PersistedState(jsonValue: try JSONParser().parse(saved.jsonValue.jsonString()))
 
         let second = try Fixture(epoch: 1_800_000_000 + 30 + Double(downtime))
-        let restored = TrialManager(plane: second.plane)
+        let restored = TrialRunner(plane: second.plane, logger: .silent)
         restored.registerCommands()
         #expect(second.plane.restore(reread).isEmpty)
         #expect(restored.restore(reread.trials).isEmpty)
@@ -217,7 +217,7 @@ import Testing
 
     @Test func aQuickRestartResumesTheTrialAndItsWindow() async throws {
         let (fixture, trials) = try await restart(downtime: 5)
-        let trial = try #require(trials.coordinator.trial(named: "tighter"))
+        let trial = try #require(trials.trial(named: "tighter"))
         #expect(trial.status == .running && trial.previousValues == [timeout: 0.5])
         #expect(try fixture.registry.parameter(timeout).shadow == 0.3, "the shadow is back with the knobs")
         #expect(trial.stableFor == 30_000_000_000)
@@ -228,10 +228,10 @@ import Testing
             trials.evaluateDue()
             fixture.advance(.seconds(10))
         }
-        #expect(trials.coordinator.trial(named: "tighter")?.status == .running)
+        #expect(trials.trial(named: "tighter")?.status == .running)
         traffic(fixture)
         trials.evaluateDue()  // wall: 60 s
-        #expect(trials.coordinator.trial(named: "tighter")?.status == .promoted)
+        #expect(trials.trial(named: "tighter")?.status == .promoted)
     }
 
     @Test func aLongRestartCountsNothingUnobserved() async throws {
@@ -239,7 +239,7 @@ import Testing
         fixture.advance(.seconds(10))
         traffic(fixture)
         trials.evaluateDue()
-        let trial = try #require(trials.coordinator.trial(named: "tighter"))
+        let trial = try #require(trials.trial(named: "tighter"))
         #expect(trial.status == .running)
         #expect(trial.stableFor == 0, "the stall restarted the window")
         #expect(trials.stateView()["tighter"]?.objectValue?["last_event"] == .string("window_restarted"))
@@ -247,7 +247,7 @@ import Testing
 
     @Test func promotionUnderConcurrentLoadIsAtomic() async throws {
         let fixture = try Fixture()
-        let trials = TrialManager(plane: fixture.plane)
+        let trials = TrialRunner(plane: fixture.plane, logger: .silent)
         trials.registerCommands()
         var arguments = Self.tighter
         arguments["params"] = [timeout: 0.3, attempts: 2]
@@ -274,7 +274,7 @@ import Testing
             }
             return await group.reduce(0, +)
         }
-        #expect(trials.coordinator.trial(named: "tighter")?.status == .promoted)
+        #expect(trials.trial(named: "tighter")?.status == .promoted)
         #expect(mixed == 0)
     }
 }

@@ -175,7 +175,7 @@ import Testing
         let scenario = try Scenario(yaml: Self.minimal + "\nexpect:\n  - param: checkout.split.canary_wieght\n    equals: 1\n", file: "bad.yaml")
         let folder = try ScriptFolder()
         #expect {
-            _ = try Simulation(scenario: scenario, policies: folder.path)
+            _ = try Simulation(scenario: scenario, policies: folder.path, logger: .silent)
         } throws: { error in
             "\(error)".contains("bad.yaml:11: expect[1]: no knob named checkout.split.canary_wieght")
         }
@@ -183,7 +183,7 @@ import Testing
 
     @Test func aMissingPoliciesFolderIsAnError() async throws {
         let scenario = try Scenario(yaml: Self.minimal, file: "x.yaml")
-        let simulation = try Simulation(scenario: scenario, policies: "/nonexistent/rules")
+        let simulation = try Simulation(scenario: scenario, policies: "/nonexistent/rules", logger: .silent)
         await #expect(throws: ConfigurationError.self) {
             _ = try await simulation.run { _ in }
         }

@@ -41,7 +41,7 @@ func simulate(_ yaml: String, scripts: [String: String] = [:], seed: UInt64? = n
 }
 
 func simulate(_ scenario: Scenario, policies: String, seed: UInt64? = nil) async throws -> Run {
-    let simulation = try Simulation(scenario: scenario, policies: policies, seed: seed)
+    let simulation = try Simulation(scenario: scenario, policies: policies, seed: seed, logger: .silent)
     var events: [SimulationEvent] = []
     let report = try await simulation.run { events.append($0) }
     return Run(events: events, report: report)

@@ -25,7 +25,7 @@ import Testing
                 backend: api
                 set: { error_rate: 0 }
             """)
-        let workload = try Workload(scenario: scenario, plane: plane)
+        let workload = try Workload(scenario: scenario, plane: plane, logger: .silent)
         let pipeline = try #require(registry.pipeline(named: "api"), "registered before it runs, so scripts see it at once")
         let task = Task { try await workload.run() }
         for _ in 0..<200 {  // 20 seconds of the clock, 100 ms at a time

@@ -34,6 +34,8 @@ public struct KnobError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidDuration = Code("invalid_duration")
         /// A pipeline has more knobs than a configuration can hold.
         public static let tooManyKnobs = Code("too_many_knobs")
+        /// The registry is attached to a control plane: its knobs change only through it.
+        public static let attached = Code("attached")
         /// The code as a snake_case string.
         public var description: String { raw }
     }

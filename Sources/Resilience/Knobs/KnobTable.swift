@@ -199,7 +199,8 @@ public final class KnobTable: @unchecked Sendable {
     }
 
     /// Applies a batch on this table alone, atomically.
-    func apply(_ operations: [SlotOperation]) throws(KnobError) {
+    func apply(_ operations: [SlotOperation], through writer: KnobWriter? = nil) throws(KnobError) {
+        if let first = operations.first { try gate.admit(descriptors[first.index].name, through: writer) }
         let changes = try gate.lock.withLock { (_: inout Void) throws(KnobError) -> [KnobChange] in
             try commit(operations)
         }
@@ -245,6 +246,17 @@ public final class KnobTable: @unchecked Sendable {
 /// pipelines is validated and applied as one step.
 final class WriteGate: Sendable {
     let lock = Locked<Void>(())
+    /// What the knobs answer to once something takes charge of them (a
+    /// control plane): then only a ``KnobWriter`` of this gate changes them.
+    let owner = Locked<String?>(nil)
+
+    /// Refuses a write that does not come through `writer` once the knobs have an owner.
+    func admit(_ knob: String, through writer: KnobWriter?) throws(KnobError) {
+        guard writer?.gate !== self, let owner = owner.withLock({ $0 }) else { return }
+        throw KnobError(
+            .attached, knob: knob,
+            "\(knob): the knobs of this registry are changed only through \(owner) (param.set, shadow.set, ...)")
+    }
 }
 
 /// A knob's metadata and current values, as the control plane and the observer read them.

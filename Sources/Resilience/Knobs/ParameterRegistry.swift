@@ -182,7 +182,31 @@ public final class ParameterRegistry: Sendable {
 
     /// Applies several changes as one step: every call made afterwards sees all
     /// of them, every call made before sees none; if any is refused, none is applied.
+    ///
+    /// - Throws: ``KnobError`` with code `attached` once the registry is
+    ///   attached to a control plane (see ``attach(owner:)``).
     public func apply(_ operations: [KnobOperation]) throws(KnobError) {
+        try apply(operations, through: nil)
+    }
+
+    // MARK: - Ownership
+
+    /// Puts the knobs in the charge of `owner` (a control plane): from now on
+    /// they change only through the returned writer, and this registry's own
+    /// setters (``set(_:_:)``, ``apply(_:)``, ...) and every ``Adaptive``
+    /// handle's setters throw ``KnobError`` with code `attached`. Reads are
+    /// unaffected. Every attach returns a writer of its own; `owner` names the
+    /// first one in refusals.
+    public func attach(owner: String) -> KnobWriter {
+        gate.owner.withLock { current in if current == nil { current = owner } }
+        return KnobWriter(gate: gate, registry: self)
+    }
+
+    /// What the registry is attached to, if anything.
+    public var owner: String? { gate.owner.withLock { $0 } }
+
+    func apply(_ operations: [KnobOperation], through writer: KnobWriter?) throws(KnobError) {
+        if let first = operations.first { try gate.admit(first.knob, through: writer) }
         if operations.count == 1 {
             // The common case (one command, one knob): no grouping by table.
             let operation = operations[0]

@@ -11,14 +11,15 @@ import Darwin
 /// library), so every access it protects is reported as a race; the pthread
 /// calls are intercepted by TSan, so `swift test --sanitize=thread` checks the
 /// real synchronization. Critical sections stay short: a few field updates.
-final class Locked<State>: @unchecked Sendable {
+public final class Locked<State>: @unchecked Sendable {
     // @unchecked: `state` is only touched between pthread_mutex_lock and unlock.
     // The state lives behind a pointer rather than in a stored `var` so that the
     // lock, not a dynamic exclusivity check per access, guarantees exclusive access.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let state: UnsafeMutablePointer<State>
 
-    init(_ state: State) {
+    /// Makes a lock around `state`.
+    public init(_ state: State) {
         self.state = .allocate(capacity: 1)
         self.state.initialize(to: state)
         mutex = .allocate(capacity: 1)
@@ -36,7 +37,7 @@ final class Locked<State>: @unchecked Sendable {
 
     /// Runs `body` with exclusive access to the state.
     @inline(__always)
-    func withLock<Result, Failure: Error>(_ body: (inout State) throws(Failure) -> Result) throws(Failure) -> Result {
+    public func withLock<Result, Failure: Error>(_ body: (inout State) throws(Failure) -> Result) throws(Failure) -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&state.pointee)

@@ -1,4 +1,4 @@
-import Synchronization
+import Resilience
 
 #if canImport(Glibc)
 import Glibc
@@ -11,7 +11,7 @@ import Glibc
 /// ```
 public final class JSONLinesAlertSink: AlertSink {
     public let path: String
-    private let descriptor: Mutex<Int32>
+    private let descriptor: Locked<Int32>
 
     /// Opens (creating) `path` for appending.
     public init(path: String) throws(ConfigurationError) {
@@ -20,7 +20,7 @@ public final class JSONLinesAlertSink: AlertSink {
         guard fd >= 0 else {
             throw ConfigurationError(file: path, message: "cannot open the alert file: \(String(cString: strerror(errno)))")
         }
-        descriptor = Mutex(fd)
+        descriptor = Locked(fd)
     }
 
     deinit {
@@ -45,7 +45,7 @@ public final class JSONLinesAlertSink: AlertSink {
 
 /// Keeps alerts in memory (for tests and the simulator).
 public final class MemoryAlertSink: AlertSink {
-    private let storage = Mutex<[Alert]>([])
+    private let storage = Locked<[Alert]>([])
     public init() {}
     public func send(_ alert: Alert) async { storage.withLock { $0.append(alert) } }
     public var alerts: [Alert] { storage.withLock { $0 } }

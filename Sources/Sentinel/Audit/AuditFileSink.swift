@@ -1,5 +1,5 @@
+import Resilience
 import Logging
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -77,7 +77,7 @@ public final class AuditFileSink: AuditSink, CustomStringConvertible {
     /// Time since the sink was made, on its clock (for ``AuditFsyncPolicy/interval(_:)``).
     private let elapsed: @Sendable () -> Duration
     private let logger: Logger
-    private let state: Mutex<State>
+    private let state: Locked<State>
     /// `PATH.lost`: entries a stopping process could not write, for the next start.
     private let lossNote: AuditLossNote
 
@@ -106,14 +106,14 @@ public final class AuditFileSink: AuditSink, CustomStringConvertible {
     /// - Throws: ``AuditFileError`` with code `openFailed` when the file cannot
     ///   be opened (missing directory, no permission).
     public convenience init(
-        _ configuration: Configuration, logger: Logger = Logger(label: "sentinel.audit.file")
+        _ configuration: Configuration, logger: Logger
     ) throws(AuditFileError) {
         try self.init(configuration, clock: ContinuousClock(), logger: logger)
     }
 
     /// Opens (or creates) the file, timing ``AuditFsyncPolicy/interval(_:)`` with `clock`.
     public convenience init<C: Clock>(
-        _ configuration: Configuration, clock: C, logger: Logger = Logger(label: "sentinel.audit.file")
+        _ configuration: Configuration, clock: C, logger: Logger
     ) throws(AuditFileError) where C.Duration == Duration {
         let origin = clock.now
         try self.init(
@@ -138,7 +138,7 @@ public final class AuditFileSink: AuditSink, CustomStringConvertible {
                 let size = try operations.size(descriptor, path: path)
                 var initial = State(descriptor: descriptor, size: size, lastSync: elapsed())
                 initial.needsLineBreak = try Self.endsInsideLine(descriptor, size: size, operations, path: path)
-                state = Mutex(initial)
+                state = Locked(initial)
             } catch {
                 try? operations.close(descriptor, path: path)
                 throw error

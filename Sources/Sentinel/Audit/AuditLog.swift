@@ -1,6 +1,6 @@
+import Resilience
 import Logging
 import Metrics
-import Synchronization
 
 /// The audit log: every decision the control plane makes, kept in a bounded
 /// in-memory ring and written to zero or more sinks (usually an
@@ -47,12 +47,12 @@ public final class AuditLog: Sendable {
     /// The number of entries each sink may hold for retry while it fails.
     public let pendingCapacity: Int
 
-    private let ring: Mutex<Ring>
+    private let ring: Locked<Ring>
     /// Held for a whole append, so sinks receive entries in ring order.
-    private let delivery: Mutex<Delivery>
-    private let health = Mutex(Health())
+    private let delivery: Locked<Delivery>
+    private let health = Locked(Health())
     private let hasSinks: Bool
-    private let logger: Logger
+    private let logger: Logger?
     private let outcomeCounters: [Counter]
     private let failureCounter = Counter(label: "sentinel_audit_sink_failures_total")
     private let droppedCounter = Counter(label: "sentinel_audit_dropped_entries_total")
@@ -64,15 +64,16 @@ public final class AuditLog: Sendable {
     ///   - capacity: entries kept in memory (at least 1).
     ///   - sinks: where entries are written, in this order, besides memory.
     ///   - pendingCapacity: entries each failing sink may hold for retry (at least 0).
-    ///   - logger: where failures are logged.
+    ///   - logger: where failures are logged; without one they are only
+    ///     counted (``statistics``, metrics) and kept as ``lastError``.
     public init(
         capacity: Int = AuditLog.defaultCapacity, sinks: [any AuditSink] = [],
-        pendingCapacity: Int = AuditLog.defaultPendingCapacity, logger: Logger = Logger(label: "sentinel.audit")
+        pendingCapacity: Int = AuditLog.defaultPendingCapacity, logger: Logger? = nil
     ) {
         self.capacity = max(1, capacity)
         self.pendingCapacity = max(0, pendingCapacity)
-        ring = Mutex(Ring(capacity: max(1, capacity)))
-        delivery = Mutex(Delivery(slots: sinks.map { SinkSlot(sink: $0, name: String(describing: $0)) }))
+        ring = Locked(Ring(capacity: max(1, capacity)))
+        delivery = Locked(Delivery(slots: sinks.map { SinkSlot(sink: $0, name: String(describing: $0)) }))
         hasSinks = !sinks.isEmpty
         self.logger = logger
         outcomeCounters = AuditOutcome.allCases.map {
@@ -265,7 +266,7 @@ public final class AuditLog: Sendable {
         }
         if slot.failing {
             slot.failing = false
-            logger.notice(
+            logger?.notice(
                 "audit sink recovered",
                 metadata: ["sink": "\(slot.name)", "written_from_pending": "\(written)"])
         }
@@ -286,7 +287,7 @@ public final class AuditLog: Sendable {
         if slot.dropped == nil {
             slot.dropped = DroppedRange(count: 0, first: entry.time, last: entry.time, why: why)
             // Once per gap: a full disk must not also flood the log.
-            logger.error(
+            logger?.error(
                 "audit entries are being dropped for a sink; they stay in memory only",
                 metadata: ["sink": "\(slot.name)", "reason": "\(why)", "first_action": "\(entry.action)"])
         }
@@ -308,7 +309,7 @@ public final class AuditLog: Sendable {
         if !slot.failing {
             slot.failing = true
             // Once per failure episode; recovery is logged too.
-            logger.error(
+            logger?.error(
                 "audit sink failed; entries are kept in memory and retried",
                 metadata: ["sink": "\(slot.name)", "operation": "\(operation)", "error": "\(error)"])
         }

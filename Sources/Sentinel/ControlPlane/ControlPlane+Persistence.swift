@@ -32,7 +32,8 @@ extension ControlPlane {
             var operations: [KnobOperation] = [.set(name, saved.value)]
             if let shadow = saved.shadow { operations.append(.setShadow(name, shadow)) }
             do {
-                try registry.apply(operations)
+                // Bounds only: a restore puts back what was decided before, guards and freeze included.
+                try writer.apply(operations)
             } catch {
                 if error.code == .unknownKnob || error.code == .malformedName {
                     problems.append("\(name): saved value \(saved.value) not applied: the knob is no longer registered")

@@ -1,5 +1,4 @@
 import Resilience
-import Synchronization
 
 /// The one door through which knobs change: commands from scripts, operators
 /// and the sentinel are decoded, validated, authorized, guarded, applied and
@@ -25,7 +24,7 @@ public final class ControlPlane: Sendable {
     /// (a virtual epoch in `simulate`, so the audit is reproducible).
     public let epoch: Double
 
-    private struct State {
+    struct State {
         var commands: [String: any Command] = [:]
         var access: AccessPolicy
         var guards: GuardPolicy
@@ -42,7 +41,9 @@ public final class ControlPlane: Sendable {
         public var since: Double
     }
 
-    private let state: Mutex<State>
+    let state: Locked<State>
+    /// The only way the registry's knobs change once this plane owns them.
+    let writer: KnobWriter
 
     /// Keys remembered for idempotency; older ones are forgotten first.
     static let idempotencyCapacity = 10_000
@@ -56,7 +57,8 @@ public final class ControlPlane: Sendable {
         self.audit = audit
         self.time = time
         self.epoch = epoch
-        state = Mutex(State(access: access, guards: guards))
+        state = Locked(State(access: access, guards: guards))
+        writer = registry.attach(owner: "its control plane")
         for command in BuiltinCommands.all {
             state.withLock { $0.commands[command.name] = command }
         }

@@ -82,7 +82,7 @@ public actor ScriptEngine {
 
     public init(
         plane: ControlPlane, limits: ScriptLimits = .default, seed: Int64 = 0, failureLimit: Int = 5,
-        logger: Logger = Logger(label: "sentinel.engine"), alertSink: (any AlertSink)? = nil,
+        logger: Logger, alertSink: (any AlertSink)? = nil,
         executor: LuaThreadExecutor = .shared, sample: Bool = false,
         trials: @escaping @Sendable () -> [String: CommandValue] = { [:] }
     ) {

@@ -1,6 +1,5 @@
 import Metrics
 import Resilience
-import Synchronization
 
 /// Reports each pipeline's windowed statistics and each knob's value through
 /// swift-metrics, so any backend (swift-prometheus, StatsD, ...) can expose
@@ -20,7 +19,7 @@ import Synchronization
 /// | `sentinel_knob_value`, `sentinel_knob_shadow` | gauge | `knob` |
 public final class StateMetricsReporter: Sendable {
     private let factory: any MetricsFactory
-    private let gauges = Mutex<[GaugeKey: Gauge]>([:])
+    private let gauges = Locked<[GaugeKey: Gauge]>([:])
 
     private struct GaugeKey: Hashable {
         var label: String

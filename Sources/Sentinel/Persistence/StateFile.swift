@@ -1,3 +1,4 @@
+import Resilience
 import Synchronization
 
 #if canImport(Glibc)
@@ -144,5 +145,5 @@ public struct StateFile: Sendable {
 
 /// The lock behind ``StateFile``'s saves, shared by copies of one `StateFile`.
 private final class SaveLock: Sendable {
-    let lock = Mutex(())
+    let lock = Locked(())
 }

@@ -1,4 +1,4 @@
-import Synchronization
+import Resilience
 
 /// Lists the `*.lua` files of one or more folders, reads them safely, and
 /// reports what changed since the last scan, judged by content.
@@ -52,7 +52,7 @@ public final class ScriptFolderScanner: Sendable {
     public let maximumFileSize: Int
 
     private let reader: ScriptFileReader
-    private let storage: Mutex<Storage>
+    private let storage: Locked<Storage>
 
     /// How many times a scan that lost the race to another scan reads again
     /// before it leaves the reporting to the scans that won.
@@ -92,7 +92,7 @@ public final class ScriptFolderScanner: Sendable {
         self.folders = folders.map(ScriptFileName.normalizedFolder).filter { seen.insert($0).inserted }
         self.maximumFileSize = reader.maximumFileSize
         self.reader = reader
-        self.storage = Mutex(Storage())
+        self.storage = Locked(Storage())
     }
 
     // MARK: - Scanning

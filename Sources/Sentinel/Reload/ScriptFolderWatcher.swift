@@ -1,7 +1,7 @@
+import Resilience
 import Dispatch
 import Logging
 import Metrics
-import Synchronization
 
 /// Watches script folders and hands the engine batches of changes: inotify
 /// on Linux, polling where inotify cannot watch, `SIGHUP` and
@@ -53,7 +53,7 @@ public final class ScriptFolderWatcher: Sendable {
 
     let logger: Logger
     let metrics: ScriptFolderWatcherMetrics
-    let state = Mutex(RunState())
+    let state = Locked(RunState())
 
     /// Scans run here: reading files is blocking I/O, which must not hold one
     /// of the cooperative pool's threads (two on these machines).
@@ -91,7 +91,7 @@ public final class ScriptFolderWatcher: Sendable {
     public init(
         scanner: ScriptFolderScanner,
         configuration: Configuration = Configuration(),
-        logger: Logger = Logger(label: "sentinel.reload"),
+        logger: Logger,
         metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.scanner = scanner
@@ -105,7 +105,7 @@ public final class ScriptFolderWatcher: Sendable {
     public convenience init(
         folders: [String],
         configuration: Configuration = Configuration(),
-        logger: Logger = Logger(label: "sentinel.reload"),
+        logger: Logger,
         metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.init(

@@ -3,7 +3,7 @@ import Resilience
 /// `trial.start { name, params, window, ... }`: starts a shadow trial (see ``TrialRequest``).
 struct TrialStartCommand: Command {
     let name = "trial.start"
-    let manager: TrialManager
+    let runner: TrialRunner
 
     func target(_ arguments: CommandArguments) throws(CommandError) -> String? { try arguments.string("name") }
 
@@ -12,18 +12,19 @@ struct TrialStartCommand: Command {
     }
 
     func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> CommandValue {
-        try manager.start(try TrialRequest(arguments, registry: plane.registry))
+        try runner.start(try TrialRequest(arguments, registry: plane.registry), by: context.identity)
     }
 }
 
 /// `trial.abort { name }`: ends a trial: clears its shadows, or rolls back while it is watching.
 struct TrialAbortCommand: Command {
     let name = "trial.abort"
-    let manager: TrialManager
+    let runner: TrialRunner
 
     func target(_ arguments: CommandArguments) throws(CommandError) -> String? { try arguments.string("name") }
 
     func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> CommandValue {
-        try manager.abort(try arguments.string("name"), reason: context.reason ?? "aborted by \(context.identity.auditName)")
+        try runner.abort(
+            try arguments.string("name"), reason: context.reason ?? "aborted by \(context.identity.auditName)", by: context.identity)
     }
 }

@@ -39,7 +39,7 @@ struct ParamSetCommand: Command {
         let parameter = try arguments.string("param")
         let value = try arguments.numberOrDuration("value")
         do {
-            try plane.registry.set(parameter, value)
+            try plane.writer.apply([.set(parameter, value)])
             return ["param": .string(parameter), "value": .double(try plane.registry.value(parameter))]
         } catch {
             throw CommandError.from(error)
@@ -67,7 +67,7 @@ struct ShadowSetCommand: Command {
         let parameter = try arguments.string("param")
         let value = try arguments.numberOrDuration("value")
         do {
-            try plane.registry.setShadow(parameter, value)
+            try plane.writer.apply([.setShadow(parameter, value)])
         } catch {
             throw CommandError.from(error)
         }
@@ -90,7 +90,7 @@ struct ShadowClearCommand: Command {
     func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> CommandValue {
         let parameter = try arguments.string("param")
         do {
-            try plane.registry.clearShadow(parameter)
+            try plane.writer.apply([.clearShadow(parameter)])
         } catch {
             throw CommandError.from(error)
         }
@@ -121,7 +121,7 @@ struct ShadowPromoteCommand: Command {
     func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> CommandValue {
         let parameter = try arguments.string("param")
         do {
-            try plane.registry.promote(parameter)
+            try plane.writer.apply([.promote(parameter)])
         } catch {
             throw CommandError.from(error)
         }

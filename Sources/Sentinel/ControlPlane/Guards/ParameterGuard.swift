@@ -33,22 +33,38 @@ public struct ParameterGuard: Sendable, Hashable {
     /// Nil when `current → proposed` passes, else which guard refused and why.
     /// `sinceLastChange` is nil when the knob never changed.
     func refusal(parameter: String, current: Double, proposed: Double, sinceLastChange: Duration?) -> String? {
-        let guardName = "guard \(pattern)"
+        boundsRefusal(parameter: parameter, proposed: proposed)
+            ?? stepRefusal(parameter: parameter, current: current, proposed: proposed)
+            ?? intervalRefusal(parameter: parameter, sinceLastChange: sinceLastChange)
+    }
+
+    /// `min` and `max`: nil when `proposed` lies within them.
+    func boundsRefusal(parameter: String, proposed: Double) -> String? {
         if let minimum, proposed < minimum {
-            return "\(guardName): \(parameter) = \(format(proposed)) is below the minimum \(format(minimum))"
+            return "guard \(pattern): \(parameter) = \(format(proposed)) is below the minimum \(format(minimum))"
         }
         if let maximum, proposed > maximum {
-            return "\(guardName): \(parameter) = \(format(proposed)) is above the maximum \(format(maximum))"
+            return "guard \(pattern): \(parameter) = \(format(proposed)) is above the maximum \(format(maximum))"
         }
+        return nil
+    }
+
+    /// `max_step_up` and `max_step_down`: nil when the step is within them.
+    func stepRefusal(parameter: String, current: Double, proposed: Double) -> String? {
         let step = proposed - current
         if let maxStepUp, step > maxStepUp {
-            return "\(guardName): \(parameter) \(format(current)) → \(format(proposed)) is a step up of \(format(step)), more than max_step_up \(format(maxStepUp))"
+            return "guard \(pattern): \(parameter) \(format(current)) → \(format(proposed)) is a step up of \(format(step)), more than max_step_up \(format(maxStepUp))"
         }
         if let maxStepDown, -step > maxStepDown {
-            return "\(guardName): \(parameter) \(format(current)) → \(format(proposed)) is a step down of \(format(-step)), more than max_step_down \(format(maxStepDown))"
+            return "guard \(pattern): \(parameter) \(format(current)) → \(format(proposed)) is a step down of \(format(-step)), more than max_step_down \(format(maxStepDown))"
         }
+        return nil
+    }
+
+    /// `min_interval`: nil when the knob last changed long enough ago (or never).
+    func intervalRefusal(parameter: String, sinceLastChange: Duration?) -> String? {
         if let minInterval, let sinceLastChange, sinceLastChange < minInterval {
-            return "\(guardName): \(parameter) changed \(sinceLastChange.secondsText) ago, min_interval is \(minInterval.secondsText)"
+            return "guard \(pattern): \(parameter) changed \(sinceLastChange.secondsText) ago, min_interval is \(minInterval.secondsText)"
         }
         return nil
     }

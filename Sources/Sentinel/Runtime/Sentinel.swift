@@ -2,7 +2,6 @@ import Logging
 import Resilience
 import ScriptHost
 import ServiceLifecycle
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -48,44 +47,53 @@ public final class Sentinel: Service, Sendable {
             self.watcher = watcher
             self.idleWake = idleWake
         }
+
+        /// How the runtime runs scripts.
+        var settings: SentinelRuntime.Settings { .init(limits: limits, seed: seed, failureLimit: failureLimit) }
     }
 
-    public let plane: ControlPlane
-    public let engine: ScriptEngine
+    /// The control plane, the trials and the scripts.
+    public let runtime: SentinelRuntime
     public let configuration: Configuration
     public let watcher: ScriptFolderWatcher
-    /// Shadow trials: `trial.start`, `trial.abort`, `state.trials`, evaluated on their intervals.
-    public let trials: TrialManager
     let logger: Logger
-    let alertSink: (any AlertSink)?
     let metrics: StateMetricsReporter
     /// Saved knobs that are not registered (yet): kept and written back, never dropped.
-    private let retained = Mutex<[String: PersistedParameter]>([:])
+    private let retained = Locked<[String: PersistedParameter]>([:])
     /// How saving the state file goes: failures are logged once per episode.
-    private let saves = Mutex(StateSaveHealth())
+    private let saves = Locked(StateSaveHealth())
 
-    public init(
-        plane: ControlPlane, configuration: Configuration, logger: Logger = Logger(label: "sentinel"),
-        alertSink: (any AlertSink)? = nil, metrics: StateMetricsReporter = StateMetricsReporter()
-    ) {
-        self.plane = plane
+    /// The control plane every change goes through.
+    public var plane: ControlPlane { runtime.plane }
+    /// The scripts.
+    public var engine: ScriptEngine { runtime.engine }
+    /// Shadow trials: `trial.start`, `trial.abort`, `state.trials`, evaluated on their intervals.
+    public var trials: TrialRunner { runtime.trials }
+
+    /// Runs `runtime` with a watcher on `configuration.folders` and the state
+    /// file; registers `scripts.reload`.
+    public init(runtime: SentinelRuntime, configuration: Configuration, logger: Logger, metrics: StateMetricsReporter = StateMetricsReporter()) {
+        self.runtime = runtime
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
-        self.alertSink = alertSink
-        let trials = TrialManager(plane: plane)
-        self.trials = trials
-        trials.registerCommands()
-        engine = ScriptEngine(
-            plane: plane, limits: configuration.limits, seed: configuration.seed,
-            failureLimit: configuration.failureLimit, logger: logger, alertSink: alertSink,
-            trials: { trials.stateView() })
-        watcher = ScriptFolderWatcher(folders: configuration.folders, configuration: configuration.watcher, logger: logger)
-        let engine = engine
-        let watcher = watcher
-        try? plane.register(ScriptPauseCommand(engine: engine))
-        try? plane.register(ScriptResumeCommand(engine: engine))
-        try? plane.register(ScriptsReloadCommand { _ = await watcher.reloadNow() })
+        let watcher = ScriptFolderWatcher(folders: configuration.folders, configuration: configuration.watcher, logger: logger)
+        self.watcher = watcher
+        if runtime.plane.command(named: "scripts.reload") == nil {
+            do { try runtime.plane.register(ScriptsReloadCommand { _ = await watcher.reloadNow() }) } catch {
+                logger.error("\(error)")
+            }
+        }
+    }
+
+    /// Builds the runtime around `plane` (see ``SentinelRuntime``) and runs it.
+    public convenience init(
+        plane: ControlPlane, configuration: Configuration, logger: Logger, alertSink: (any AlertSink)? = nil,
+        metrics: StateMetricsReporter = StateMetricsReporter()
+    ) {
+        self.init(
+            runtime: SentinelRuntime(plane: plane, settings: configuration.settings, logger: logger, alertSink: alertSink),
+            configuration: configuration, logger: logger, metrics: metrics)
     }
 
     /// Restores the state file (a corrupt or unreadable one is reported and
@@ -117,14 +125,13 @@ public final class Sentinel: Service, Sendable {
     /// Whether the last save of the state file failed, with the failures of the current episode.
     public var stateSaveHealth: StateSaveHealth { saves.withLock { $0 } }
 
-    /// Evaluates scripts as they fall due until cancelled. A late wake-up is
-    /// one catch-up round, never a burst.
+    /// Evaluates scripts and trials as they fall due until cancelled. A late
+    /// wake-up is one catch-up round, never a burst.
     func schedule() async {
         let time = plane.time
         while !Task.isCancelled {
             let now = time.now()
-            let due = [await engine.nextDue, trials.nextDue].compactMap { $0 }.min()
-            let next = due ?? (now + configuration.idleWake.nanosecondsClamped)
+            let next = await runtime.nextDue ?? (now + configuration.idleWake.nanosecondsClamped)
             let wake = min(next, now + configuration.idleWake.nanosecondsClamped)
             if wake > now {
                 do {
@@ -133,18 +140,12 @@ public final class Sentinel: Service, Sendable {
                     return
                 }
             }
-            let round = await engine.tick()
-            let trialsBefore = trials.coordinator.trials.mapValues(\.status)
-            for alert in trials.evaluateDue() {
-                logger.warning("ALERT [\(alert.severity.rawValue)] \(alert.source): \(alert.message)")
-                await alertSink?.send(alert)
-            }
-            let trialsChanged = trials.coordinator.trials.mapValues(\.status) != trialsBefore
-            if trialsChanged || round.outcomes.contains(where: { $0.outcome.outcome == .applied }) {
+            let round = await runtime.round()
+            if round.changedState {
                 // A crash must not lose what the automation decided.
                 saveState()
             }
-            if !round.evaluated.isEmpty {
+            if !round.scripts.evaluated.isEmpty {
                 // The file sink syncs on its next write; flushing per round bounds what a power loss can take.
                 plane.audit.flush()
                 metrics.report(Observer(registry: plane.registry).snapshot())

@@ -15,15 +15,15 @@ import ShadowEval
 /// first evaluation sees a stall and restarts the window: time nobody
 /// observed is never counted as stable. A watching trial resumes its watch
 /// the same way, with the same baseline.
-extension TrialManager {
+extension TrialRunner {
     /// Every trial, for the state file.
     public func persisted(now: Int64? = nil) -> CommandValue {
         let now = now ?? plane.time.now()
         let wallNow = plane.now
         func wall(_ instant: Int64) -> CommandValue { .double(wallNow - Double(now - instant) / 1e9) }
         var saved: [CommandValue] = []
-        for trial in coordinator.trials.values.sorted(by: { $0.name < $1.name }) {
-            let extra = extras(for: trial.name)
+        for record in records.withLock({ $0.values.sorted { $0.name < $1.name } }) {
+            let trial = record.trial
             let configuration = trial.configuration
             var fields: [String: CommandValue] = [
                 "name": .string(trial.name),
@@ -52,12 +52,10 @@ extension TrialManager {
                 for (index, count) in latencies.enumerated() where count != 0 { buckets[String(index)] = .double(count) }
                 fields["baseline_latencies"] = .object(buckets)
             }
-            if let extra {
-                fields["max_duration"] = .double(Double(extra.request.maxDuration) / 1e9)
-                if let limit = extra.request.maxShadowCalls { fields["max_shadow_calls"] = .int(Int64(limit)) }
-                fields["warnings"] = .array(extra.warnings.map { .string($0) })
-                fields["shadow_calls"] = .int(Int64(extra.shadowCalls))
-            }
+            fields["max_duration"] = .double(Double(record.request.maxDuration) / 1e9)
+            if let limit = record.request.maxShadowCalls { fields["max_shadow_calls"] = .int(Int64(limit)) }
+            fields["warnings"] = .array(record.warnings.map { .string($0) })
+            fields["shadow_calls"] = .int(Int64(record.shadowCalls))
             saved.append(.object(fields))
         }
         return .array(saved)
@@ -76,9 +74,8 @@ extension TrialManager {
         var problems: [String] = []
         for item in items {
             do {
-                let (trial, extra) = try Self.decode(item, now: now, wallNow: wallNow, registry: plane.registry)
-                coordinator.restore(trial)
-                setExtras(extra, for: trial.name)
+                let record = try Self.decode(item, now: now, wallNow: wallNow, registry: plane.registry)
+                records.withLock { $0[record.name] = record }
             } catch {
                 problems.append("trial \(item.objectValue?["name"]?.stringValue ?? "?"): not restored: \(error.message)")
             }
@@ -89,7 +86,7 @@ extension TrialManager {
     /// The range of a count read back from a state file.
     static let savedCount = InputRange(0, 1e15, unit: .number, wholeNumber: true)
 
-    static func decode(_ item: CommandValue, now: Int64, wallNow: Double, registry: ParameterRegistry) throws(CommandError) -> (ShadowTrial, Extras) {
+    static func decode(_ item: CommandValue, now: Int64, wallNow: Double, registry: ParameterRegistry) throws(CommandError) -> TrialRecord {
         guard case .object(let fields) = item else { throw CommandError(.invalidArgument, "expected an object") }
         let arguments = CommandArguments(command: "state file", values: fields)
         func instant(_ key: String) throws(CommandError) -> Int64 {
@@ -137,7 +134,9 @@ extension TrialManager {
         let pipeline = String(request.configuration.params.keys.sorted()[0].prefix { $0 != "." })
         let warnings = (fields["warnings"]?.arrayValue ?? []).compactMap(\.stringValue)
         let shadowCalls = fields["shadow_calls"] == nil ? 0 : try arguments.wholeNumber("shadow_calls", in: Self.savedCount)
-        return (trial, Extras(request: request, pipeline: pipeline, warnings: warnings, shadowCalls: shadowCalls))
+        var record = TrialRecord(trial: trial, request: request, pipeline: pipeline, warnings: warnings)
+        record.shadowCalls = shadowCalls
+        return record
     }
 
     static func encode(_ criteria: TrialCriteria) -> CommandValue {
