@@ -7,6 +7,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
         .package(name: "Sentinel", path: ".."),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -34,6 +35,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Resilience", package: "Sentinel"),
                 .product(name: "Sentinel", package: "Sentinel"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "SentinelBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
@@ -44,6 +46,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Resilience", package: "Sentinel"),
                 .product(name: "Simulation", package: "Sentinel"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "SimulationBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -67,7 +67,7 @@ func auditBenchmarks() {
 
     Benchmark("audit: append to file, fsync once a second (default)", configuration: .init(scalingFactor: .kilo)) {
         benchmark in
-        let sink = try AuditFileSink(.init(path: "\(directory)/default.jsonl"))
+        let sink = try AuditFileSink(.init(path: "\(directory)/default.jsonl"), logger: silent)
         let log = AuditLog(sinks: [sink])
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations { log.append(typicalEntry) }
@@ -77,7 +77,7 @@ func auditBenchmarks() {
     }
 
     Benchmark("audit: append to file, fsync never", configuration: .init(scalingFactor: .kilo)) { benchmark in
-        let sink = try AuditFileSink(.init(path: "\(directory)/never.jsonl", fsync: .never))
+        let sink = try AuditFileSink(.init(path: "\(directory)/never.jsonl", fsync: .never), logger: silent)
         let log = AuditLog(sinks: [sink])
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations { log.append(typicalEntry) }
@@ -88,7 +88,7 @@ func auditBenchmarks() {
 
     Benchmark("audit: append to file, fsync every entry", configuration: .init(scalingFactor: .one, maxIterations: 2000)) {
         benchmark in
-        let sink = try AuditFileSink(.init(path: "\(directory)/always.jsonl", fsync: .always))
+        let sink = try AuditFileSink(.init(path: "\(directory)/always.jsonl", fsync: .always), logger: silent)
         let log = AuditLog(sinks: [sink])
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations { log.append(typicalEntry) }

@@ -1,7 +1,10 @@
 // Observer, control plane and engine figures.
 import Benchmark
+import Logging
 import Resilience
 import Sentinel
+
+let silent = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
 
 /// 1,000 pipelines with every policy, on a manual clock.
 func thousandPipelines() throws -> (ParameterRegistry, ManualClock) {
@@ -63,10 +66,20 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    Benchmark("baseline: registry.set of one knob, no control plane", configuration: .init(scalingFactor: .kilo)) { benchmark in
+        let (registry, _) = try thousandPipelines()
+        var value: Double = 1
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            value = value.truncatingRemainder(dividingBy: 5) + 1
+            try registry.set("p7.retry.max_attempts", value)
+        }
+    }
+
     Benchmark("engine: a tick of 10 scripts over 1,000 pipelines", configuration: .init(scalingFactor: .one)) { benchmark in
         let (registry, clock) = try thousandPipelines()
         let plane = ControlPlane(registry: registry, time: ClockTimeSource(clock), epoch: 0)
-        let engine = ScriptEngine(plane: plane)
+        let engine = ScriptEngine(plane: plane, logger: silent)
         for index in 0..<10 {
             _ = try await engine.load(path: "bench/rule\(index).lua", source: sentinelRule).get()
         }

@@ -1,4 +1,5 @@
 import Benchmark
+import Logging
 import Resilience
 import Simulation
 
@@ -102,7 +103,8 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             do {
                 let scenario = try Scenario(yaml: hourScenario, file: "hour.yaml")
-                let simulation = try Simulation(scenario: scenario, policies: policies)
+                let simulation = try Simulation(
+                    scenario: scenario, policies: policies, logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
                 let report = try await simulation.run { _ in }
                 blackHole(report.simulatedCalls)
             } catch {

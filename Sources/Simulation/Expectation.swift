@@ -44,7 +44,7 @@ public struct Expectation: Sendable {
     }
 
     public enum Comparison: Sendable, Hashable {
-        case equals(CommandValue)
+        case equals(JSONValue)
         case atLeast(Double)
         case atMost(Double)
         case between(Double, Double)
@@ -58,7 +58,7 @@ public struct Expectation: Sendable {
             }
         }
 
-        func holds(for actual: CommandValue) -> Bool {
+        func holds(for actual: JSONValue) -> Bool {
             switch self {
             case .equals(let expected):
                 if let a = actual.number, let e = expected.number { return abs(a - e) <= 1e-9 }
@@ -97,14 +97,14 @@ public struct Expectation: Sendable {
 public struct ExpectationResult: Sendable {
     public var assertion: String
     public var passed: Bool
-    public var actual: CommandValue
+    public var actual: JSONValue
 
-    var commandValue: CommandValue {
+    var jsonValue: JSONValue {
         ["assertion": .string(assertion), "passed": .bool(passed), "actual": actual]
     }
 }
 
-extension CommandValue {
+extension JSONValue {
     var number: Double? {
         switch self {
         case .int(let value): Double(value)

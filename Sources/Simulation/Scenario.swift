@@ -117,13 +117,13 @@ public struct TimedEvent: Sendable {
         /// New traffic of a pipeline, the fields given merged in.
         case traffic(pipeline: String, spec: TrafficSpec)
         /// An operator command through the control plane (actor `operator:scenario`).
-        case command(name: String, arguments: [String: CommandValue], reason: String?)
+        case command(name: String, arguments: [String: JSONValue], reason: String?)
     }
 
     /// Seconds since the start.
     public var at: Double
     public var change: Change
     /// The fields as written (`set`, or the command's `args`), for the output.
-    public var written: CommandValue
+    public var written: JSONValue
     var location: SourceLocation
 }

@@ -462,7 +462,7 @@ struct ScenarioParser {
                 guard f["args"] == nil, f["reason"] == nil else { throw item.error("'args' and 'reason' belong to command events") }
                 let updated = try parseBackend(set, base: current)
                 backends[target] = updated
-                events.append(TimedEvent(at: at, change: .backend(target: target, spec: updated), written: try set.commandValue(), location: location))
+                events.append(TimedEvent(at: at, change: .backend(target: target, spec: updated), written: try set.jsonValue(), location: location))
             } else if let pipelineNode = f["traffic"] {
                 let pipeline = try pipelineNode.string()
                 guard pipelines.contains(where: { $0.name == pipeline }) else { throw pipelineNode.error("no pipeline \(pipeline)") }
@@ -470,13 +470,13 @@ struct ScenarioParser {
                 guard f["args"] == nil, f["reason"] == nil else { throw item.error("'args' and 'reason' belong to command events") }
                 let updated = try parseTraffic(set, base: traffic[pipeline] ?? TrafficSpec(rate: 0), duration: duration)
                 traffic[pipeline] = updated
-                events.append(TimedEvent(at: at, change: .traffic(pipeline: pipeline, spec: updated), written: try set.commandValue(), location: location))
+                events.append(TimedEvent(at: at, change: .traffic(pipeline: pipeline, spec: updated), written: try set.jsonValue(), location: location))
             } else if let commandNode = f["command"] {
                 guard f["set"] == nil else { throw item.error("a command event takes 'args', not 'set'") }
                 let name = try commandNode.string()
-                var arguments: [String: CommandValue] = [:]
+                var arguments: [String: JSONValue] = [:]
                 if let args = f["args"] {
-                    guard case .object(let object) = try args.commandValue() else { throw args.error("expected a mapping of arguments") }
+                    guard case .object(let object) = try args.jsonValue() else { throw args.error("expected a mapping of arguments") }
                     arguments = object
                 }
                 events.append(TimedEvent(
@@ -538,7 +538,7 @@ struct ScenarioParser {
                 }
                 switch kind {
                 case 0:
-                    let expected = try value.commandValue()
+                    let expected = try value.jsonValue()
                     switch expected {
                     case .int, .double, .string: comparisons.append(.equals(expected))
                     default: throw value.error("expected a number or a string")

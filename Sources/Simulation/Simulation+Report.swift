@@ -49,7 +49,7 @@ extension Simulation {
                 actual: actual)
         }
         let passed = runErrors.isEmpty && results.allSatisfy(\.passed)
-        var errorRates: [String: CommandValue] = [:]
+        var errorRates: [String: JSONValue] = [:]
         for (name, count) in calls { errorRates[name] = .double(count > 0 ? Double(failures[name] ?? 0) / Double(count) : 0) }
         emit(SimulationEvent(type: "summary", t: scenario.duration, fields: [
             "scenario": .string(scenario.name), "seed": .int(Int64(bitPattern: seed)),
@@ -57,7 +57,7 @@ extension Simulation {
             "calls": .object(calls.mapValues { .int(Int64($0)) }),
             "in_flight": .object(inFlight.mapValues { .int(Int64($0)) }),
             "error_rate": .object(errorRates),
-            "expect": .array(results.map(\.commandValue)),
+            "expect": .array(results.map(\.jsonValue)),
             "errors": .array(runErrors.map { .string($0) }),
             "passed": .bool(passed),
         ]))
@@ -68,7 +68,7 @@ extension Simulation {
 
     private func measure(
         _ subject: Expectation.Subject, _ driver: CallDriver, knobs: [String: Double], calls: [String: Int], failures: [String: Int]
-    ) -> CommandValue {
+    ) -> JSONValue {
         switch subject {
         case .param(let name): return knobs[name].map { .double($0) } ?? .null
         case .paramMax(let name): return capture.highest(name).map { .double($0) } ?? .null

@@ -249,7 +249,7 @@ public final class Simulation {
         for captured in capture.drain() {
             let entry = captured.entry
             if entry.action.hasPrefix("script.") {
-                var fields: [String: CommandValue] = [
+                var fields: [String: JSONValue] = [
                     "action": .string(entry.action), "outcome": .string(entry.outcome.rawValue), "actor": .string(entry.actor),
                 ]
                 if let target = entry.target { fields["script"] = .string(target) }
@@ -257,7 +257,7 @@ public final class Simulation {
                 emit(SimulationEvent(type: "script", t: t, fields: fields))
                 continue
             }
-            var fields: [String: CommandValue] = [
+            var fields: [String: JSONValue] = [
                 "actor": .string(entry.actor), "action": .string(entry.action), "args": entry.args,
                 "outcome": .string(entry.outcome.rawValue),
             ]
@@ -267,7 +267,7 @@ public final class Simulation {
             if let from = captured.from { fields["from"] = .double(from) }
             if let to = captured.to { fields["to"] = .double(to) }
             if !captured.changes.isEmpty {
-                var changes: [String: CommandValue] = [:]
+                var changes: [String: JSONValue] = [:]
                 for change in captured.changes { changes[change.knob] = ["from": .double(change.from), "to": .double(change.to)] }
                 fields["changes"] = .object(changes)
             }
@@ -298,8 +298,8 @@ public final class Simulation {
 
     private func statsEvent(_ t: Double, _ pipeline: String, _ variant: String?, _ counts: (calls: Int, failures: Int), _ stats: WindowStats) -> SimulationEvent {
         let errorRate = counts.calls > 0 ? Double(counts.failures) / Double(counts.calls) : 0
-        var fields: [String: CommandValue] = ["pipeline": .string(pipeline), "calls": .int(Int64(counts.calls))]
-        fields["variant"] = variant.map(CommandValue.string) ?? .null
+        var fields: [String: JSONValue] = ["pipeline": .string(pipeline), "calls": .int(Int64(counts.calls))]
+        fields["variant"] = variant.map(JSONValue.string) ?? .null
         fields["error_rate"] = .double(errorRate)
         fields["p50"] = .double(stats.p50)
         fields["p99"] = .double(stats.p99)

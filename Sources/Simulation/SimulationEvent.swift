@@ -9,9 +9,9 @@ public struct SimulationEvent: Sendable {
     public var type: String
     /// Virtual seconds since the start.
     public var t: Double
-    public var fields: [String: CommandValue]
+    public var fields: [String: JSONValue]
 
-    public init(type: String, t: Double, fields: [String: CommandValue]) {
+    public init(type: String, t: Double, fields: [String: JSONValue]) {
         self.type = type
         self.t = t
         self.fields = fields
@@ -22,9 +22,9 @@ public struct SimulationEvent: Sendable {
         var object = fields
         object["type"] = .string(type)
         object["t"] = .double(t)
-        return CommandValue.object(object).jsonString()
+        return JSONValue.object(object).jsonString()
     }
 
     /// One field, or nil.
-    public subscript(_ key: String) -> CommandValue? { fields[key] }
+    public subscript(_ key: String) -> JSONValue? { fields[key] }
 }

@@ -179,13 +179,13 @@ guard calls > 0 else { return [dim("\(stamp)  · \(name) no calls")] }
         return lines
     }
 
-    static func names(_ value: CommandValue) -> [String] {
+    static func names(_ value: JSONValue) -> [String] {
         guard case .array(let items) = value else { return [] }
         return items.map(\.plainText)
     }
 
     /// `error_rate=0.035 latency={...}`, keys sorted.
-    static func assignments(_ value: CommandValue?) -> String {
+    static func assignments(_ value: JSONValue?) -> String {
         guard case .object(let object)? = value else { return value?.plainText ?? "" }
         return object.keys.sorted().map { "\($0)=\(object[$0]?.plainText ?? "")" }.joined(separator: " ")
     }

@@ -124,7 +124,7 @@ final class FuzzRunner {
                 return error.description
             }
         case .json:
-            let value: CommandValue
+            let value: JSONValue
             do {
                 value = try JSONParser().parse(bytes)
             } catch {

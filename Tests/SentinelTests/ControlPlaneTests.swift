@@ -29,18 +29,18 @@ import Testing
     }
 
     @Test(arguments: [
-        ("nope.retry.max_attempts", CommandValue.int(1), "nope.retry.max_attempts: no such knob"),
-        ("checkout", CommandValue.int(1), "is not a knob name"),
-        ("checkout.retry.max_attempts", CommandValue.string("many"), "must be a number or a duration like \"250ms\", got \"many\""),
-        ("checkout.retry.max_attempts", CommandValue.double(.nan), "NaN is not a value"),
-        ("checkout.retry.max_attempts", CommandValue.double(2.5), "not a whole number"),
-        ("checkout.split.canary_weight", CommandValue.int(150), "outside 0...100"),
-        ("checkout.bulkhead.max_concurrent", CommandValue.int(0), "zero capacity"),
-        ("checkout.timeout.duration", CommandValue.double(-1), "cannot be negative"),
-        ("checkout.retry.max_attempts", CommandValue.null, "argument 'value' is missing"),
-        ("checkout.retry.max_attempts", CommandValue.bool(true), "must be a number or a duration, got boolean"),
+        ("nope.retry.max_attempts", JSONValue.int(1), "nope.retry.max_attempts: no such knob"),
+        ("checkout", JSONValue.int(1), "is not a knob name"),
+        ("checkout.retry.max_attempts", JSONValue.string("many"), "must be a number or a duration like \"250ms\", got \"many\""),
+        ("checkout.retry.max_attempts", JSONValue.double(.nan), "NaN is not a value"),
+        ("checkout.retry.max_attempts", JSONValue.double(2.5), "not a whole number"),
+        ("checkout.split.canary_weight", JSONValue.int(150), "outside 0...100"),
+        ("checkout.bulkhead.max_concurrent", JSONValue.int(0), "zero capacity"),
+        ("checkout.timeout.duration", JSONValue.double(-1), "cannot be negative"),
+        ("checkout.retry.max_attempts", JSONValue.null, "argument 'value' is missing"),
+        ("checkout.retry.max_attempts", JSONValue.bool(true), "must be a number or a duration, got boolean"),
     ])
-    func badSetIsRejectedAndChangesNothing(parameter: String, value: CommandValue, message: String) async throws {
+    func badSetIsRejectedAndChangesNothing(parameter: String, value: JSONValue, message: String) async throws {
         let fixture = try Fixture()
         let before = fixture.registry.parameters()
         let outcome = await fixture.set(parameter, value)
@@ -145,7 +145,7 @@ import Testing
         struct Exploding: Command {
             let name = "checkout.explode"
             func target(_ arguments: CommandArguments) throws(CommandError) -> String? { "checkout" }
-            func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> CommandValue {
+            func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> JSONValue {
                 struct Boom: Error {}
                 throw Boom()
             }
@@ -164,7 +164,7 @@ import Testing
             let name = "checkout.slow"
             var timeout: Duration? { .milliseconds(1) }
             func target(_ arguments: CommandArguments) throws(CommandError) -> String? { nil }
-            func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> CommandValue {
+            func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> JSONValue {
                 // Waits until cancelled: only the timeout can end it.
                 try await Task.sleep(for: .seconds(3600))
                 return .null

@@ -18,11 +18,11 @@ import Testing
         }
     }
 
-    func operatorCommand(_ fixture: Fixture, _ name: String, _ arguments: [String: CommandValue] = [:]) async -> CommandOutcome {
+    func operatorCommand(_ fixture: Fixture, _ name: String, _ arguments: [String: JSONValue] = [:]) async -> CommandOutcome {
         await fixture.plane.execute(name, arguments, context: CommandContext(identity: .operator("alice"), reason: "incident 42"))
     }
 
-    func startTrial(_ fixture: Fixture, watch: CommandValue = 0) async throws -> TrialRunner {
+    func startTrial(_ fixture: Fixture, watch: JSONValue = 0) async throws -> TrialRunner {
         let trials = TrialRunner(plane: fixture.plane, logger: .silent)
         trials.registerCommands()
         let started = await operatorCommand(fixture, "trial.start", [

@@ -6,7 +6,7 @@ import Testing
     // MARK: - Writing
 
     @Test func keysAreSortedBytewiseAtEveryLevel() {
-        let value: CommandValue = [
+        let value: JSONValue = [
             "b": 1, "a": 2, "B": 3, "é": 4, "aa": 5, "a_b": 6,
             "nested": ["z": true, "m": ["y": nil, "x": "deep"]],
         ]
@@ -16,32 +16,32 @@ import Testing
     }
 
     @Test func sameValueGivesSameBytes() {
-        var members: [String: CommandValue] = [:]
+        var members: [String: JSONValue] = [:]
         for index in 0..<200 { members["key\(index)"] = .int(Int64(index)) }
-        let first = CommandValue.object(members).jsonString()
+        let first = JSONValue.object(members).jsonString()
         // A dictionary built in the opposite order iterates differently; the output must not.
-        var reversed: [String: CommandValue] = [:]
+        var reversed: [String: JSONValue] = [:]
         for index in (0..<200).reversed() { reversed["key\(index)"] = .int(Int64(index)) }
-        #expect(CommandValue.object(reversed).jsonString() == first)
+        #expect(JSONValue.object(reversed).jsonString() == first)
     }
 
     @Test func escapesQuotesBackslashesAndControlCharacters() throws {
         let text = "a\"b\\c\n\r\t\u{8}\u{c}\u{1}\u{1f}\u{0}/"
-        #expect(CommandValue.string(text).jsonString() == #""a\"b\\c\n\r\t\b\f\u0001\u001f\u0000/""#)
-        #expect(try CommandValue(json: CommandValue.string(text).jsonString()) == .string(text))
+        #expect(JSONValue.string(text).jsonString() == #""a\"b\\c\n\r\t\b\f\u0001\u001f\u0000/""#)
+        #expect(try JSONValue(json: JSONValue.string(text).jsonString()) == .string(text))
     }
 
     @Test func nonASCIIPassesThroughAsUTF8() {
         let text = "héllo ✓ 🚀 \u{2028} 日本"
-        #expect(CommandValue.string(text).jsonString() == "\"\(text)\"")
+        #expect(JSONValue.string(text).jsonString() == "\"\(text)\"")
     }
 
     @Test(arguments: [
         (Int64(0), "0"), (42, "42"), (-7, "-7"), (.max, "9223372036854775807"), (.min, "-9223372036854775808"),
     ])
     func integersAreWrittenAsIntegers(value: Int64, text: String) throws {
-        #expect(CommandValue.int(value).jsonString() == text)
-        #expect(try CommandValue(json: text) == .int(value))
+        #expect(JSONValue.int(value).jsonString() == text)
+        #expect(try JSONValue(json: text) == .int(value))
     }
 
     @Test(arguments: [
@@ -50,8 +50,8 @@ import Testing
         (Double.greatestFiniteMagnitude, "1.7976931348623157e+308"),
     ])
     func doublesAreShortestAndReadBackAsDoubles(value: Double, text: String) throws {
-        #expect(CommandValue.double(value).jsonString() == text)
-        let parsed = try CommandValue(json: text)
+        #expect(JSONValue.double(value).jsonString() == text)
+        let parsed = try JSONValue(json: text)
         guard case .double(let back) = parsed else {
             Issue.record("\(text) read back as \(parsed), not a double")
             return
@@ -60,14 +60,14 @@ import Testing
     }
 
     @Test func nanAndInfinitiesAreWrittenAsStringsAndStayStrings() throws {
-        let value: CommandValue = ["nan": .double(.nan), "up": .double(.infinity), "down": .double(-.infinity)]
+        let value: JSONValue = ["nan": .double(.nan), "up": .double(.infinity), "down": .double(-.infinity)]
         let text = value.jsonString()
         #expect(text == #"{"down":"-Infinity","nan":"NaN","up":"Infinity"}"#)
-        #expect(try CommandValue(json: text) == ["nan": "NaN", "up": "Infinity", "down": "-Infinity"])
+        #expect(try JSONValue(json: text) == ["nan": "NaN", "up": "Infinity", "down": "-Infinity"])
     }
 
     @Test func prettyStyleWritesOneMemberPerLine() {
-        let value: CommandValue = ["b": [1, 2], "a": ["x": "y"], "e": [:], "f": []]
+        let value: JSONValue = ["b": [1, 2], "a": ["x": "y"], "e": [:], "f": []]
         let expected = """
             {
               "a": {
@@ -85,29 +85,29 @@ import Testing
     }
 
     @Test func emptyContainersAreCompact() {
-        #expect(CommandValue.object([:]).jsonString() == "{}")
-        #expect(CommandValue.array([]).jsonString() == "[]")
-        #expect(CommandValue.array([[], [:]]).jsonString() == "[[],{}]")
+        #expect(JSONValue.object([:]).jsonString() == "{}")
+        #expect(JSONValue.array([]).jsonString() == "[]")
+        #expect(JSONValue.array([[], [:]]).jsonString() == "[[],{}]")
     }
 
     // MARK: - Parsing
 
     @Test(arguments: [
-        ("42", CommandValue.int(42)), ("-0", .int(0)), ("-9223372036854775808", .int(.min)),
+        ("42", JSONValue.int(42)), ("-0", .int(0)), ("-9223372036854775808", .int(.min)),
         ("9223372036854775808", .double(9_223_372_036_854_775_808)), ("1.0", .double(1)), ("1e2", .double(100)),
         ("-2.5E-1", .double(-0.25)), ("0", .int(0)), ("1E+2", .double(100)),
     ])
-    func numbersBecomeIntegersOnlyWithoutFractionOrExponent(text: String, expected: CommandValue) throws {
-        #expect(try CommandValue(json: text) == expected)
+    func numbersBecomeIntegersOnlyWithoutFractionOrExponent(text: String, expected: JSONValue) throws {
+        #expect(try JSONValue(json: text) == expected)
     }
 
     @Test func parsesEveryKindOfValueWithWhitespace() throws {
         let text = " {\n\t\"a\" : [ true , false , null ] ,\r\n \"b\" : { \"c\" : \"d\" } , \"e\" : -1.5 } \n"
-        #expect(try CommandValue(json: text) == ["a": [true, false, nil], "b": ["c": "d"], "e": -1.5])
+        #expect(try JSONValue(json: text) == ["a": [true, false, nil], "b": ["c": "d"], "e": -1.5])
     }
 
     @Test func unicodeEscapesDecodeIncludingSurrogatePairs() throws {
-        #expect(try CommandValue(json: #""\u00e9\ud83d\ude80\n\/\u0041""#) == .string("é🚀\n/A"))
+        #expect(try JSONValue(json: #""\u00e9\ud83d\ude80\n\/\u0041""#) == .string("é🚀\n/A"))
     }
 
     @Test func byteOrderMarkIsSkipped() throws {
@@ -187,7 +187,7 @@ import Testing
         for _ in 0..<300 {
             let value = random.value(depth: 0)
             for style in [JSONWriter.Style.compact, .pretty] {
-                #expect(try CommandValue(json: value.jsonString(style: style)) == value)
+                #expect(try JSONValue(json: value.jsonString(style: style)) == value)
             }
         }
     }
@@ -300,7 +300,7 @@ struct JSONTestRandom {
     }
 
     /// A random JSON-representable value (finite doubles only).
-    mutating func value(depth: Int) -> CommandValue {
+    mutating func value(depth: Int) -> JSONValue {
         switch next() % (depth < 3 ? 8 : 6) {
         case 0: return .null
         case 1: return .bool(next() % 2 == 0)
@@ -311,7 +311,7 @@ struct JSONTestRandom {
         case 4, 5: return .string(text())
         case 6: return .array((0..<Int(next() % 5)).map { _ in value(depth: depth + 1) })
         default:
-            var members: [String: CommandValue] = [:]
+            var members: [String: JSONValue] = [:]
             for _ in 0..<Int(next() % 5) { members[text()] = value(depth: depth + 1) }
             return .object(members)
         }

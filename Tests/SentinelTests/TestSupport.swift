@@ -23,7 +23,7 @@ struct Fixture {
         plane = ControlPlane(registry: registry, access: access, guards: guards, time: time, epoch: epoch)
     }
 
-    func set(_ parameter: String, _ value: CommandValue, as identity: Identity = .script("rule"),
+    func set(_ parameter: String, _ value: JSONValue, as identity: Identity = .script("rule"),
              position: Int? = nil, key: String? = nil, dryRun: Bool = false) async -> CommandOutcome {
         await plane.execute(
             "param.set", ["param": .string(parameter), "value": value],

@@ -19,11 +19,11 @@ import Testing
         }
     }
 
-    func start(_ plane: ControlPlane, _ arguments: [String: CommandValue], as identity: Identity = .operator("alice")) async -> CommandOutcome {
+    func start(_ plane: ControlPlane, _ arguments: [String: JSONValue], as identity: Identity = .operator("alice")) async -> CommandOutcome {
         await plane.execute("trial.start", arguments, context: CommandContext(identity: identity, source: "test", reason: "try it"))
     }
 
-    static let tighter: [String: CommandValue] = [
+    static let tighter: [String: JSONValue] = [
         "name": "tighter", "params": ["checkout.timeout.duration": "300ms"], "window": "1m", "interval": "10s",
         "min_samples": 20, "watch": 0,
     ]
@@ -158,14 +158,14 @@ import Testing
         #expect(trials.stateView()["tighter"]?.objectValue?["warnings"]?.arrayValue?.count == 1)
     }
 
-    static let badArguments: [([String: CommandValue], String)] = {
-        let knob: [String: CommandValue] = ["checkout.timeout.duration": 0.3]
-        func with(_ key: String, _ value: CommandValue) -> [String: CommandValue] {
-            var arguments: [String: CommandValue] = ["name": "t", "params": .object(knob)]
+    static let badArguments: [([String: JSONValue], String)] = {
+        let knob: [String: JSONValue] = ["checkout.timeout.duration": 0.3]
+        func with(_ key: String, _ value: JSONValue) -> [String: JSONValue] {
+            var arguments: [String: JSONValue] = ["name": "t", "params": .object(knob)]
             arguments[key] = value
             return arguments
         }
-        var cases: [([String: CommandValue], String)] = []
+        var cases: [([String: JSONValue], String)] = []
         cases.append((with("colour", "red"), "unknown field 'colour'"))
         cases.append((["name": "t"], "params"))
         cases.append((with("params", .object([:])), "params names no knob"))
@@ -182,7 +182,7 @@ import Testing
     }()
 
     @Test(arguments: badArguments)
-    func badTrialArgumentsAreRejectedNamingTheField(arguments: [String: CommandValue], message: String) async throws {
+    func badTrialArgumentsAreRejectedNamingTheField(arguments: [String: JSONValue], message: String) async throws {
         let fixture = try Fixture()
         _ = try Pipeline("other", registry: fixture.registry, time: ClockTimeSource(fixture.clock)) { Timeout(.seconds(1)) }
         let trials = TrialRunner(plane: fixture.plane, logger: .silent)

@@ -100,6 +100,6 @@ import Testing
     }
 }
 
-extension CommandValue {
+extension JSONValue {
     var plainTextForTests: String { jsonString() }
 }

@@ -57,7 +57,7 @@ func parseError(_ yaml: String) -> String? {
     }
 }
 
-extension CommandValue {
+extension JSONValue {
     var double: Double? {
         switch self {
         case .int(let value): Double(value)

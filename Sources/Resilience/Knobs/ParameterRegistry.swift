@@ -212,9 +212,9 @@ public final class ParameterRegistry: Sendable {
             let operation = operations[0]
             let entry = try lookup(operation.knob)
             let slots = [Self.slot(operation, entry.index)]
+            // One table: commit checks every operation on copies before it stores any.
             let changes = try gate.lock.withLock { (_: inout Void) throws(KnobError) -> [KnobChange] in
-                try entry.table.validate(slots)
-                return try entry.table.commit(slots)
+                try entry.table.commit(slots)
             }
             entry.table.announce(changes)
             return

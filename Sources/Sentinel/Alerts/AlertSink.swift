@@ -6,7 +6,7 @@ public protocol AlertSink: Sendable {
 
 extension Alert {
     /// `{ fields, message, severity, source, time }` with an RFC 3339 time.
-    public var commandValue: CommandValue {
+    public var jsonValue: JSONValue {
         [
             "time": .string(RFC3339.string(fromUnixSeconds: time)), "source": .string(source),
             "severity": .string(severity.rawValue), "message": .string(message), "fields": .object(fields),

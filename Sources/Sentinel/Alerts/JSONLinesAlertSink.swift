@@ -28,7 +28,7 @@ public final class JSONLinesAlertSink: AlertSink {
     }
 
     public func send(_ alert: Alert) async {
-        var line = Array(alert.commandValue.jsonString().utf8)
+        var line = Array(alert.jsonValue.jsonString().utf8)
         line.append(UInt8(ascii: "\n"))
         descriptor.withLock { fd in
             line.withUnsafeBytes { bytes in

@@ -64,7 +64,7 @@ extension AuditEntry {
     ///
     /// See ``init(jsonObject:)`` for what is accepted.
     public init(jsonLine: String) throws(AuditDecodingError) {
-        let value: CommandValue
+        let value: JSONValue
         do {
             value = try JSONParser().parse(jsonLine)
         } catch {
@@ -85,7 +85,7 @@ extension AuditEntry {
     ///   numbers);
     /// - a double with an integral value, such as `2.0`, comes back as `.double`;
     ///   an integer `2` as `.int`.
-    public init(jsonObject value: CommandValue) throws(AuditDecodingError) {
+    public init(jsonObject value: JSONValue) throws(AuditDecodingError) {
         guard case .object(let fields) = value else {
             throw AuditDecodingError(.notAnObject, field: nil, "an audit entry is a JSON object, not \(value.typeName)")
         }
@@ -115,7 +115,7 @@ extension AuditEntry {
             result: Self.optionalValue("result", in: fields))
     }
 
-    private static func requiredString(_ name: String, in fields: [String: CommandValue]) throws(AuditDecodingError)
+    private static func requiredString(_ name: String, in fields: [String: JSONValue]) throws(AuditDecodingError)
         -> String
     {
         guard let value = fields[name], value != .null else {
@@ -127,7 +127,7 @@ extension AuditEntry {
         return text
     }
 
-    private static func optionalString(_ name: String, in fields: [String: CommandValue]) throws(AuditDecodingError)
+    private static func optionalString(_ name: String, in fields: [String: JSONValue]) throws(AuditDecodingError)
         -> String?
     {
         guard let value = fields[name], value != .null else { return nil }
@@ -137,7 +137,7 @@ extension AuditEntry {
         return text
     }
 
-    private static func optionalValue(_ name: String, in fields: [String: CommandValue]) -> CommandValue? {
+    private static func optionalValue(_ name: String, in fields: [String: JSONValue]) -> JSONValue? {
         guard let value = fields[name], value != .null else { return nil }
         return value
     }

@@ -17,21 +17,21 @@ public struct AuditEntry: Sendable, Hashable {
     /// What it acted on: a parameter, a pipeline, a script, a trial; nil when none.
     public var target: String?
     /// The arguments as given (a rejected NaN stays NaN).
-    public var args: CommandValue
+    public var args: JSONValue
     public var outcome: AuditOutcome
     /// Why: the rule's reason, or why it was denied, rejected or failed.
     public var reason: String?
     /// What the decision rested on: inputs a rule read, thresholds, test results.
-    public var evidence: CommandValue?
+    public var evidence: JSONValue?
     /// Links the entries of one evaluation or one operator request.
     public var correlationID: String?
     /// What the command returned, when it returned something worth keeping.
-    public var result: CommandValue?
+    public var result: JSONValue?
 
     public init(
-        time: Double, actor: String, action: String, target: String? = nil, args: CommandValue = .object([:]),
-        outcome: AuditOutcome, reason: String? = nil, evidence: CommandValue? = nil, correlationID: String? = nil,
-        result: CommandValue? = nil
+        time: Double, actor: String, action: String, target: String? = nil, args: JSONValue = .object([:]),
+        outcome: AuditOutcome, reason: String? = nil, evidence: JSONValue? = nil, correlationID: String? = nil,
+        result: JSONValue? = nil
     ) {
         self.time = time
         self.actor = actor

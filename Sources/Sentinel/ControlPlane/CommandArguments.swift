@@ -11,14 +11,14 @@ public struct CommandArguments: Sendable, Hashable {
     /// The command these belong to, for messages.
     public let command: String
     /// The raw values.
-    public let values: [String: CommandValue]
+    public let values: [String: JSONValue]
 
-    public init(command: String, values: [String: CommandValue]) {
+    public init(command: String, values: [String: JSONValue]) {
         self.command = command
         self.values = values
     }
 
-    public subscript(name: String) -> CommandValue? { values[name] }
+    public subscript(name: String) -> JSONValue? { values[name] }
 
     /// A required string.
     public func string(_ name: String) throws(CommandError) -> String {
@@ -81,7 +81,7 @@ public struct CommandArguments: Sendable, Hashable {
     }
 
     /// A required object.
-    public func object(_ name: String) throws(CommandError) -> [String: CommandValue] {
+    public func object(_ name: String) throws(CommandError) -> [String: JSONValue] {
         guard let value = values[name], value != .null else { throw missing(name) }
         guard case .object(let object) = value else { throw wrongType(name, "an object", value) }
         return object
@@ -91,7 +91,7 @@ public struct CommandArguments: Sendable, Hashable {
         CommandError(.invalidArgument, "\(command): argument '\(name)' is missing")
     }
 
-    private func wrongType(_ name: String, _ expected: String, _ value: CommandValue) -> CommandError {
+    private func wrongType(_ name: String, _ expected: String, _ value: JSONValue) -> CommandError {
         CommandError(.invalidArgument, "\(command): argument '\(name)' must be \(expected), got \(value.typeName)")
     }
 }

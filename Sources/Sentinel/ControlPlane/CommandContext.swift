@@ -8,7 +8,7 @@ public struct CommandContext: Sendable {
     /// Why (the rule's reason). Goes to the audit's `reason` when applied.
     public var reason: String?
     /// What the decision rested on; kept in the audit entry.
-    public var evidence: CommandValue?
+    public var evidence: JSONValue?
     /// Links related entries (one evaluation, one operator request).
     public var correlationID: String?
     /// A command repeated with the same key applies once; the repeat returns
@@ -21,7 +21,7 @@ public struct CommandContext: Sendable {
     public var positionInEvaluation: Int?
 
     public init(
-        identity: Identity, source: String = "api", reason: String? = nil, evidence: CommandValue? = nil,
+        identity: Identity, source: String = "api", reason: String? = nil, evidence: JSONValue? = nil,
         correlationID: String? = nil, idempotencyKey: String? = nil, dryRun: Bool = false,
         positionInEvaluation: Int? = nil
     ) {

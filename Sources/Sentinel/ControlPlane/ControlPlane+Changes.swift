@@ -39,11 +39,11 @@ public struct ChangeRules: Sendable, Hashable {
 public struct ChangeRecord: Sendable, Hashable {
     public var action: String
     public var target: String?
-    public var args: CommandValue
+    public var args: JSONValue
     public var reason: String?
-    public var evidence: CommandValue?
+    public var evidence: JSONValue?
 
-    public init(action: String, target: String?, args: CommandValue = .object([:]), reason: String?, evidence: CommandValue? = nil) {
+    public init(action: String, target: String?, args: JSONValue = .object([:]), reason: String?, evidence: JSONValue? = nil) {
         self.action = action
         self.target = target
         self.args = args

@@ -4,7 +4,7 @@ extension ControlPlane {
     /// The control plane's state for the state file: every knob's live and
     /// shadow value, the freeze, and what other modules add.
     public func persistedState(
-        trials: CommandValue = .object([:]), extensions: [String: CommandValue] = [:]
+        trials: JSONValue = .object([:]), extensions: [String: JSONValue] = [:]
     ) -> PersistedState {
         var parameters: [String: PersistedParameter] = [:]
         for info in registry.parameters() {

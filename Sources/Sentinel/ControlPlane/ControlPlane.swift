@@ -115,7 +115,7 @@ public final class ControlPlane: Sendable {
     /// Decodes, validates, authorizes, guards, applies and audits one command.
     /// Never throws: the outcome says what happened.
     public func execute(
-        _ name: String, _ arguments: [String: CommandValue] = [:], context: CommandContext
+        _ name: String, _ arguments: [String: JSONValue] = [:], context: CommandContext
     ) async -> CommandOutcome {
         let arguments = CommandArguments(command: name, values: arguments)
         if let key = context.idempotencyKey, let previous = state.withLock({ $0.idempotency[key] }) {
@@ -137,56 +137,81 @@ public final class ControlPlane: Sendable {
         return outcome
     }
 
-    /// Validates a command without authorizing, guarding or applying it
-    /// (for `sentinel check`).
-    public func validate(_ name: String, _ arguments: [String: CommandValue]) throws(CommandError) {
-        let arguments = CommandArguments(command: name, values: arguments)
+    /// Validates a command against the plane without authorizing, guarding
+    /// or applying it.
+    public func validate(_ name: String, _ arguments: [String: JSONValue]) throws(CommandError) {
         guard let command = command(named: name) else { throw Self.unknown(name) }
-        try command.validate(arguments, in: self)
+        _ = try Self.prepared(command, CommandArguments(command: name, values: arguments), in: self)
+    }
+
+    /// Checks a command's shape only (names, types), without a plane to look
+    /// knobs up in: what `sentinel check` can say of a script's commands.
+    public func checkShape(_ name: String, _ arguments: [String: JSONValue]) throws(CommandError) {
+        guard let command = command(named: name) else { throw Self.unknown(name) }
+        try Self.shape(command, CommandArguments(command: name, values: arguments))
+    }
+
+    private static func shape<C: Command>(_ command: C, _ raw: CommandArguments) throws(CommandError) {
+        _ = try command.target(try command.decode(raw))
+    }
+
+    private static func prepared<C: Command>(_ command: C, _ raw: CommandArguments, in plane: ControlPlane) throws(CommandError) -> C.Arguments {
+        let decoded = try command.decode(raw)
+        _ = try command.target(decoded)
+        return try command.prepare(decoded, in: plane)
     }
 
     private func run(_ name: String, _ arguments: CommandArguments, _ context: CommandContext) async -> CommandOutcome {
         guard let command = command(named: name) else {
             return finish(name, nil, arguments, context, error: Self.unknown(name), query: false)
         }
-        // The target is known before validation, so a rejected command's entry names it.
+        return await run(command, arguments, context)
+    }
+
+    /// Decodes once, prepares once, then authorizes, guards, applies and
+    /// audits on the prepared arguments.
+    private func run<C: Command>(_ command: C, _ raw: CommandArguments, _ context: CommandContext) async -> CommandOutcome {
+        let name = command.name
+        // The target is known before preparation, so a rejected command's entry names it.
         var target: String?
+        let arguments: C.Arguments
         do {
-            target = try command.target(arguments)
-            try command.validate(arguments, in: self)
+            let decoded = try command.decode(raw)
+            target = try command.target(decoded)
+            arguments = try command.prepare(decoded, in: self)
         } catch {
-            return finish(name, target, arguments, context, error: error, query: command.isQuery)
+            return finish(name, target, raw, context, error: error, query: command.isQuery)
         }
-        if let refusal = admit(command, target: target, arguments: arguments, context: context) {
-            return finish(name, target, arguments, context, error: refusal, query: command.isQuery)
+        if let refusal = admit(command, arguments, target: target, context: context) {
+            return finish(name, target, raw, context, error: refusal, query: command.isQuery)
         }
         if context.dryRun && !command.isQuery {
-            return finish(name, target, arguments, context, outcome: .dryRun, result: nil)
+            return finish(name, target, raw, context, outcome: .dryRun, result: nil)
         }
         let reservation: Reservation?
-        switch reserve(command, target: target) {
+        switch reserve(changesParameter: command.changesParameter, target: target) {
         case .success(let held): reservation = held
-        case .failure(let refusal): return finish(name, target, arguments, context, error: refusal, query: command.isQuery)
+        case .failure(let refusal): return finish(name, target, raw, context, error: refusal, query: command.isQuery)
         }
         do {
             let result = try await apply(command, arguments, context)
-            return finish(name, target, arguments, context, outcome: .applied, result: result, query: command.isQuery)
+            return finish(name, target, raw, context, outcome: .applied, result: result, query: command.isQuery)
         } catch {
             release(reservation)
             // A command that refuses its arguments while applying says so with a
             // CommandError (audited with its own outcome); anything else failed.
             let failure = error as? CommandError ?? CommandError(.failed, "\(name) failed: \(error)")
-            return finish(name, target, arguments, context, error: failure, query: command.isQuery)
+            return finish(name, target, raw, context, error: failure, query: command.isQuery)
         }
     }
 
-    private func apply(
-        _ command: any Command, _ arguments: CommandArguments, _ context: CommandContext
-    ) async throws -> CommandValue {
+    private func apply<C: Command>(
+        _ command: C, _ arguments: C.Arguments, _ context: CommandContext
+    ) async throws -> JSONValue {
         guard let timeout = command.timeout else {
             return try await command.apply(arguments, context: context, in: self)
         }
-        return try await withThrowingTaskGroup(of: CommandValue?.self) { group in
+        return try await withThrowingTaskGroup(of: JSONValue?.self) { group in
             group.addTask { try await command.apply(arguments, context: context, in: self) }
             group.addTask {
                 try await Task.sleep(for: timeout)
@@ -201,8 +226,8 @@ public final class ControlPlane: Sendable {
     }
 
     /// Authorization, the freeze and the guards. Nil when the command may go ahead.
-    private func admit(
-        _ command: any Command, target: String?, arguments: CommandArguments, context: CommandContext
+    private func admit<C: Command>(
+        _ command: C, _ arguments: C.Arguments, target: String?, context: CommandContext
     ) -> CommandError? {
         let (access, guards, frozen) = state.withLock { ($0.access, $0.guards, $0.frozen) }
         if let denial = access.denial(of: context.identity, command: command.name, target: target) {
@@ -248,8 +273,8 @@ public final class ControlPlane: Sendable {
     /// Checks the minimum-interval guards and records the change time in one
     /// step under the lock, so two concurrent changes of one knob cannot both
     /// pass; the record is undone if applying fails.
-    private func reserve(_ command: any Command, target: String?) -> Result<Reservation?, CommandError> {
-        guard command.changesParameter, let parameter = target else { return .success(nil) }
+    private func reserve(changesParameter: Bool, target: String?) -> Result<Reservation?, CommandError> {
+        guard changesParameter, let parameter = target else { return .success(nil) }
         let now = time.now()
         return state.withLock { state -> Result<Reservation?, CommandError> in
             if let last = state.lastChange[parameter] {
@@ -288,7 +313,7 @@ public final class ControlPlane: Sendable {
 
     private func finish(
         _ name: String, _ target: String?, _ arguments: CommandArguments, _ context: CommandContext,
-        outcome: AuditOutcome, result: CommandValue?, query: Bool = false
+        outcome: AuditOutcome, result: JSONValue?, query: Bool = false
     ) -> CommandOutcome {
         let entry = AuditEntry(
             time: now, actor: context.identity.auditName, action: name, target: target,
@@ -325,7 +350,7 @@ import Glibc
 public struct CommandOutcome: Sendable, Hashable {
     public var outcome: AuditOutcome
     /// What the command returned, when applied.
-    public var result: CommandValue?
+    public var result: JSONValue?
     /// Why it did not apply.
     public var error: CommandError?
     /// The audit entry written for it (nil for successful queries, which are not audited).
@@ -333,7 +358,7 @@ public struct CommandOutcome: Sendable, Hashable {
     /// True when this is the stored outcome of an earlier command with the same idempotency key.
     public var repeated: Bool = false
 
-    public init(outcome: AuditOutcome, result: CommandValue?, error: CommandError?, entry: AuditEntry?) {
+    public init(outcome: AuditOutcome, result: JSONValue?, error: CommandError?, entry: AuditEntry?) {
         self.outcome = outcome
         self.result = result
         self.error = error

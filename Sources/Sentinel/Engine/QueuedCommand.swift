@@ -1,9 +1,9 @@
 /// A command a script issued during `evaluate`, applied after it returns.
 struct QueuedCommand: Sendable, Hashable {
     var name: String
-    var arguments: [String: CommandValue]
+    var arguments: [String: JSONValue]
     var reason: String?
-    var evidence: CommandValue?
+    var evidence: JSONValue?
 }
 
 /// An alert raised with `sentinel.alert`.
@@ -18,9 +18,9 @@ public struct Alert: Sendable, Hashable {
     public var source: String
     public var severity: Severity
     public var message: String
-    public var fields: [String: CommandValue]
+    public var fields: [String: JSONValue]
 
-    public init(time: Double, source: String, severity: Severity, message: String, fields: [String: CommandValue] = [:]) {
+    public init(time: Double, source: String, severity: Severity, message: String, fields: [String: JSONValue] = [:]) {
         self.time = time
         self.source = source
         self.severity = severity

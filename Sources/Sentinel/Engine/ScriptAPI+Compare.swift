@@ -56,7 +56,7 @@ extension ScriptAPI {
             let criteria: TrialCriteria
             do throws(CommandError) {
                 criteria = try TrialRequest.criteria(
-                    spec["criteria"].map(CommandValue.init), context: "", command: "sentinel.compare")
+                    spec["criteria"].map(JSONValue.init), context: "", command: "sentinel.compare")
             } catch {
                 throw arguments.bad(1, error.message)
             }

@@ -81,7 +81,7 @@ final class ScriptAPI {
                     throw arguments.bad(1, "params.\(parameter): \(number) is not a finite number")
                 }
             }
-            var command = CommandValue(LuaValue.table(spec)).objectValue ?? [:]
+            var command = JSONValue(LuaValue.table(spec)).objectValue ?? [:]
             command["name"] = .string(name)
             try self.queue("trial.start", command, why: arguments, 2)
             return []
@@ -93,7 +93,7 @@ final class ScriptAPI {
             guard Self.isCommandName(name) else {
                 throw arguments.bad(1, "'\(name.excerpt())' is not a command name (dotted words, like \"breaker.reset\")")
             }
-            var commandArguments: [String: CommandValue] = [:]
+            var commandArguments: [String: JSONValue] = [:]
             if !arguments.isNil(2) {
                 let table = try arguments.table(2)
                 for (key, value) in table {
@@ -103,7 +103,7 @@ final class ScriptAPI {
                     if let number = value.doubleValue, !number.isFinite {
                         throw arguments.bad(2, "\(field): \(number) is not a finite number")
                     }
-                    commandArguments[field] = CommandValue(value)
+                    commandArguments[field] = JSONValue(value)
                 }
             }
             try self.queue(name, commandArguments, why: arguments, 3)
@@ -116,9 +116,9 @@ final class ScriptAPI {
                 throw arguments.bad(1, "severity must be \"info\", \"warning\" or \"critical\", got \"\(severityName)\"")
             }
             let message = try arguments.string(2)
-            var fields: [String: CommandValue] = [:]
+            var fields: [String: JSONValue] = [:]
             if !arguments.isNil(3) {
-                fields = CommandValue(.table(try arguments.table(3))).objectValue ?? [:]
+                fields = JSONValue(.table(try arguments.table(3))).objectValue ?? [:]
             }
             self.record.alerts.append(
                 Alert(time: self.wallTime, source: self.source, severity: severity, message: message, fields: fields))
@@ -182,14 +182,14 @@ final class ScriptAPI {
     // MARK: - Argument checks
 
     private func queue(
-        _ name: String, _ arguments: [String: CommandValue], why luaArguments: LuaArguments, _ index: Int
+        _ name: String, _ arguments: [String: JSONValue], why luaArguments: LuaArguments, _ index: Int
     ) throws(LuaArgumentError) {
         let (reason, evidence) = try Self.why(luaArguments, index)
         record.commands.append(QueuedCommand(name: name, arguments: arguments, reason: reason, evidence: evidence))
     }
 
     /// `why` is a string or `{ reason = "...", evidence = { ... } }`.
-    static func why(_ arguments: LuaArguments, _ index: Int) throws(LuaArgumentError) -> (String?, CommandValue?) {
+    static func why(_ arguments: LuaArguments, _ index: Int) throws(LuaArgumentError) -> (String?, JSONValue?) {
         switch try arguments.value(index) {
         case .nil: return (nil, nil)
         case .string(let reason): return (reason, nil)
@@ -200,7 +200,7 @@ final class ScriptAPI {
             case .string(let text)?: reason = text
             case let other?: throw arguments.bad(index, "reason must be a string, got \(other.typeName)")
             }
-            let evidence = table["evidence"].map(CommandValue.init)
+            let evidence = table["evidence"].map(JSONValue.init)
             for key in table.keys where key != "reason" && key != "evidence" {
                 throw arguments.bad(index, "unknown field '\(key)' in why (expected reason and evidence)")
             }
@@ -219,7 +219,7 @@ final class ScriptAPI {
     }
 
     /// A finite number, or a duration string (kept as text for the knob to check).
-    static func knobValue(_ arguments: LuaArguments, _ index: Int) throws(LuaArgumentError) -> CommandValue {
+    static func knobValue(_ arguments: LuaArguments, _ index: Int) throws(LuaArgumentError) -> JSONValue {
         switch try arguments.value(index) {
         case .integer(let integer): return .int(integer)
         case .number(let number):

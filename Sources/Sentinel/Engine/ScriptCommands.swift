@@ -5,7 +5,7 @@ struct ScriptPauseCommand: Command {
 
     func target(_ arguments: CommandArguments) throws(CommandError) -> String? { try arguments.string("name") }
 
-    func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> CommandValue {
+    func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> JSONValue {
         try await engine.pause(try arguments.string("name"))
         return ["paused": true]
     }
@@ -18,7 +18,7 @@ struct ScriptResumeCommand: Command {
 
     func target(_ arguments: CommandArguments) throws(CommandError) -> String? { try arguments.string("name") }
 
-    func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> CommandValue {
+    func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> JSONValue {
         try await engine.resume(try arguments.string("name"))
         return ["paused": false]
     }
@@ -31,7 +31,7 @@ struct ScriptsReloadCommand: Command {
 
     func target(_ arguments: CommandArguments) throws(CommandError) -> String? { nil }
 
-    func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> CommandValue {
+    func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> JSONValue {
         await reload()
         return .null
     }

@@ -34,7 +34,7 @@ public actor ScriptEngine {
     /// In `sentinel check`: a sample state where every pipeline exists with zero traffic.
     let sample: Bool
     /// Contributes `state.trials` (set by the trial module).
-    var trials: @Sendable () -> [String: CommandValue] = { [:] }
+    var trials: @Sendable () -> [String: JSONValue] = { [:] }
 
     struct Slot {
         var active: ScriptInstance
@@ -63,16 +63,14 @@ public actor ScriptEngine {
     public func checkCommands(path: String) -> [String] {
         var problems: [String] = []
         for command in lastDryRun[path] ?? [] {
-            guard let known = plane.command(named: command.name) else {
+            guard plane.command(named: command.name) != nil else {
                 if !command.name.hasPrefix("script.") && !command.name.hasPrefix("trial.") {
                     problems.append("warning: unknown command '\(command.name)' (not a built-in; fine if your service registers it)")
                 }
                 continue
             }
-            let arguments = CommandArguments(command: command.name, values: command.arguments)
-            do {
-                _ = try known.target(arguments)
-                _ = try known.proposedValueShape(arguments)
+            do throws(CommandError) {
+                try plane.checkShape(command.name, command.arguments)
             } catch {
                 problems.append(error.message)
             }
@@ -84,7 +82,7 @@ public actor ScriptEngine {
         plane: ControlPlane, limits: ScriptLimits = .default, seed: Int64 = 0, failureLimit: Int = 5,
         logger: Logger, alertSink: (any AlertSink)? = nil,
         executor: LuaThreadExecutor = .shared, sample: Bool = false,
-        trials: @escaping @Sendable () -> [String: CommandValue] = { [:] }
+        trials: @escaping @Sendable () -> [String: JSONValue] = { [:] }
     ) {
         self.trials = trials
         self.plane = plane
@@ -98,7 +96,7 @@ public actor ScriptEngine {
     }
 
     /// Sets what `state.trials` shows.
-    public func setTrialsProvider(_ provider: @escaping @Sendable () -> [String: CommandValue]) {
+    public func setTrialsProvider(_ provider: @escaping @Sendable () -> [String: JSONValue]) {
         trials = provider
     }
 
@@ -439,7 +437,7 @@ extension QueuedCommand {
     }
 }
 
-extension CommandValue {
+extension JSONValue {
     var shortText: String {
         switch self {
         case .null: "null"

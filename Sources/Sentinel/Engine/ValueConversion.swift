@@ -2,7 +2,7 @@ import ScriptHost
 
 extension LuaValue {
     /// A command value as Lua: objects become tables with string keys, arrays sequences.
-    init(_ value: CommandValue) {
+    init(_ value: JSONValue) {
         switch value {
         case .null: self = .nil
         case .bool(let flag): self = .boolean(flag)
@@ -20,12 +20,12 @@ extension LuaValue {
         }
     }
 
-    init(_ object: [String: CommandValue]) {
-        self.init(CommandValue.object(object))
+    init(_ object: [String: JSONValue]) {
+        self.init(JSONValue.object(object))
     }
 }
 
-extension CommandValue {
+extension JSONValue {
     /// A Lua value as a command value: a table whose keys are 1...n becomes an
     /// array, any other table an object (non-string keys written as strings).
     init(_ value: LuaValue) {
@@ -38,10 +38,10 @@ extension CommandValue {
         case .bytes(let bytes): self = .string(String(decoding: bytes, as: UTF8.self))
         case .table(let table):
             if !table.isEmpty, let array = value.arrayValue, array.count == table.count {
-                self = .array(array.map(CommandValue.init))
+                self = .array(array.map(JSONValue.init))
             } else {
-                var object: [String: CommandValue] = [:]
-                for (key, element) in table { object[key.description] = CommandValue(element) }
+                var object: [String: JSONValue] = [:]
+                for (key, element) in table { object[key.description] = JSONValue(element) }
                 self = .object(object)
             }
         }

@@ -1,4 +1,4 @@
-/// A strict JSON parser (RFC 8259) that reads text into a ``CommandValue``.
+/// A strict JSON parser (RFC 8259) that reads text into a ``JSONValue``.
 ///
 /// Strict means: no comments, no trailing commas, no `NaN` or `Infinity`
 /// literals, no leading zeros, no raw control characters in strings, valid
@@ -36,21 +36,21 @@ public struct JSONParser: Sendable {
     }
 
     /// Parses a JSON text.
-    public func parse(_ text: String) throws(JSONParseError) -> CommandValue {
+    public func parse(_ text: String) throws(JSONParseError) -> JSONValue {
         var text = text
         let result = text.withUTF8 { parseResult($0) }
         return try result.get()
     }
 
     /// Parses JSON from UTF-8 bytes.
-    public func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> CommandValue {
+    public func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
         if let result = bytes.withContiguousStorageIfAvailable({ parseResult($0) }) {
             return try result.get()
         }
         return try Array(bytes).withUnsafeBufferPointer { parseResult($0) }.get()
     }
 
-    func parseResult(_ input: UnsafeBufferPointer<UInt8>) -> Result<CommandValue, JSONParseError> {
+    func parseResult(_ input: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, JSONParseError> {
         var scanner = JSONScanner(input: input, maximumDepth: maximumDepth)
         do {
             return .success(try scanner.parseDocument())
@@ -74,7 +74,7 @@ struct JSONScanner {
         self.maximumDepth = maximumDepth
     }
 
-    mutating func parseDocument() throws(JSONParseError) -> CommandValue {
+    mutating func parseDocument() throws(JSONParseError) -> JSONValue {
         if input.count >= 3, input[0] == 0xEF, input[1] == 0xBB, input[2] == 0xBF { index = 3 }
         skipWhitespace()
         let value = try parseValue()
@@ -87,7 +87,7 @@ struct JSONScanner {
 
     // MARK: - Values
 
-    private mutating func parseValue() throws(JSONParseError) -> CommandValue {
+    private mutating func parseValue() throws(JSONParseError) -> JSONValue {
         guard index < input.count else { throw endOfInput(expecting: "a value") }
         switch input[index] {
         case UInt8(ascii: "{"): return try parseObject()
@@ -115,10 +115,10 @@ struct JSONScanner {
         }
     }
 
-    private mutating func parseObject() throws(JSONParseError) -> CommandValue {
+    private mutating func parseObject() throws(JSONParseError) -> JSONValue {
         try enterContainer()
         index += 1
-        var members: [String: CommandValue] = [:]
+        var members: [String: JSONValue] = [:]
         skipWhitespace()
         if index < input.count, input[index] == UInt8(ascii: "}") {
             index += 1
@@ -162,10 +162,10 @@ struct JSONScanner {
         }
     }
 
-    private mutating func parseArray() throws(JSONParseError) -> CommandValue {
+    private mutating func parseArray() throws(JSONParseError) -> JSONValue {
         try enterContainer()
         index += 1
-        var elements: [CommandValue] = []
+        var elements: [JSONValue] = []
         skipWhitespace()
         if index < input.count, input[index] == UInt8(ascii: "]") {
             index += 1
@@ -213,7 +213,7 @@ struct JSONScanner {
 
     // MARK: - Numbers
 
-    private mutating func parseNumber() throws(JSONParseError) -> CommandValue {
+    private mutating func parseNumber() throws(JSONParseError) -> JSONValue {
         let start = index
         let negative = input[index] == UInt8(ascii: "-")
         if negative { index += 1 }

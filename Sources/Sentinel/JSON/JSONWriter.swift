@@ -1,4 +1,4 @@
-/// Writes ``CommandValue``s as JSON: keys sorted bytewise, strings escaped,
+/// Writes ``JSONValue``s as JSON: keys sorted bytewise, strings escaped,
 /// integers as integers, doubles in their shortest round-trip form.
 ///
 /// The same value always gives the same bytes (the determinism `simulate`
@@ -49,7 +49,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Appends one value.
-    public mutating func write(_ value: CommandValue) {
+    public mutating func write(_ value: JSONValue) {
         write(value, depth: 0)
     }
 
@@ -65,7 +65,7 @@ public struct JSONWriter: Sendable {
         body(&bytes)
     }
 
-    private mutating func write(_ value: CommandValue, depth: Int) {
+    private mutating func write(_ value: JSONValue, depth: Int) {
         switch value {
         case .null: writeRaw("null")
         case .bool(let flag): flag ? writeRaw("true") : writeRaw("false")
@@ -77,7 +77,7 @@ public struct JSONWriter: Sendable {
         }
     }
 
-    private mutating func writeArray(_ elements: [CommandValue], depth: Int) {
+    private mutating func writeArray(_ elements: [JSONValue], depth: Int) {
         guard !elements.isEmpty else { return writeRaw("[]") }
         bytes.append(UInt8(ascii: "["))
         for (index, element) in elements.enumerated() {
@@ -89,7 +89,7 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: "]"))
     }
 
-    private mutating func writeObject(_ members: [String: CommandValue], depth: Int) {
+    private mutating func writeObject(_ members: [String: JSONValue], depth: Int) {
         guard !members.isEmpty else { return writeRaw("{}") }
         bytes.append(UInt8(ascii: "{"))
         // Sorted bytewise rather than with `String.<`, which orders by Unicode

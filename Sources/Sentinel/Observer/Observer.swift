@@ -9,7 +9,7 @@ public struct Observer: Sendable {
     }
 
     /// A snapshot at the pipelines' current instant (or `instant`).
-    public func snapshot(instant: Int64? = nil, frozen: Bool = false, trials: [String: CommandValue] = [:]) -> SystemState {
+    public func snapshot(instant: Int64? = nil, frozen: Bool = false, trials: [String: JSONValue] = [:]) -> SystemState {
         let directory = registry.directory
         let now = instant ?? directory.names.first.flatMap { directory.pipelines[$0]?.time.now() } ?? 0
         return SystemState(

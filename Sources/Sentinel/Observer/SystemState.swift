@@ -20,7 +20,7 @@ public struct SystemState: Sendable {
     /// Automation is frozen by an operator.
     public var frozen: Bool
     /// Shadow trials by name (filled by the trial module).
-    public var trials: [String: CommandValue]
+    public var trials: [String: JSONValue]
 
     /// A snapshot of `pipelines` (names in order) at `instant`. Taking it is
     /// O(1): each pipeline's breaker, bulkhead and knob values are read when
@@ -28,7 +28,7 @@ public struct SystemState: Sendable {
     /// always at `instant`; a rule that reads 10 of 1,000 pipelines pays for 10.
     public init(
         instant: Int64, names: [String], pipelines: [String: Pipeline], frozen: Bool = false,
-        trials: [String: CommandValue] = [:]
+        trials: [String: JSONValue] = [:]
     ) {
         self.instant = instant
         directory = pipelines

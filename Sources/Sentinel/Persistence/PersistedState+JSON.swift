@@ -16,10 +16,10 @@ extension PersistedState {
     ///   "version": 1
     /// }
     /// ```
-    public var jsonValue: CommandValue {
-        var knobs: [String: CommandValue] = [:]
+    public var jsonValue: JSONValue {
+        var knobs: [String: JSONValue] = [:]
         for (name, parameter) in parameters {
-            var fields: [String: CommandValue] = ["value": .double(parameter.value)]
+            var fields: [String: JSONValue] = ["value": .double(parameter.value)]
             if let shadow = parameter.shadow { fields["shadow"] = .double(shadow) }
             knobs[name] = .object(fields)
         }
@@ -42,7 +42,7 @@ extension PersistedState {
     /// infinities are written) are read back as those numbers.
     ///
     /// - Throws: a ``StateFileError`` without a path; ``StateFile`` adds it.
-    public init(jsonValue value: CommandValue) throws(StateFileError) {
+    public init(jsonValue value: JSONValue) throws(StateFileError) {
         guard case .object(let fields) = value else {
             throw Self.invalid("the top level is \(value.typeName), expected an object")
         }
@@ -77,7 +77,7 @@ extension PersistedState {
             throw Self.invalid("field \"frozen\" is \(frozenValue.typeName), expected true or false")
         }
         guard let trials = fields["trials"] else { throw Self.invalid("field \"trials\" is missing") }
-        var extensions: [String: CommandValue] = [:]
+        var extensions: [String: JSONValue] = [:]
         if let extensionsValue = fields["extensions"] {
             guard case .object(let members) = extensionsValue else {
                 throw Self.invalid("field \"extensions\" is \(extensionsValue.typeName), expected an object")
@@ -89,7 +89,7 @@ extension PersistedState {
             extensions: extensions)
     }
 
-    private static func parameter(_ value: CommandValue, name: String) throws(StateFileError) -> PersistedParameter {
+    private static func parameter(_ value: JSONValue, name: String) throws(StateFileError) -> PersistedParameter {
         guard case .object(let fields) = value else {
             throw invalid("parameter \"\(name)\" is \(value.typeName), expected an object with \"value\"")
         }
@@ -104,7 +104,7 @@ extension PersistedState {
         return PersistedParameter(value: live, shadow: shadow)
     }
 
-    private static func number(_ value: CommandValue?, _ field: String) throws(StateFileError) -> Double {
+    private static func number(_ value: JSONValue?, _ field: String) throws(StateFileError) -> Double {
         switch value {
         case .int(let integer): return Double(integer)
         case .double(let number): return number

@@ -25,14 +25,14 @@ public struct PersistedState: Sendable, Hashable {
     /// True while automation is frozen (`automation.freeze`).
     public var frozen: Bool
     /// Shadow trials, owned by ShadowEval and stored as it gives them.
-    public var trials: CommandValue
+    public var trials: JSONValue
     /// Room for later modules: each keeps its state under its own key.
-    public var extensions: [String: CommandValue]
+    public var extensions: [String: JSONValue]
 
     /// Makes a state record.
     public init(
         version: Int = PersistedState.currentVersion, savedAt: Double, parameters: [String: PersistedParameter] = [:],
-        frozen: Bool = false, trials: CommandValue = .object([:]), extensions: [String: CommandValue] = [:]
+        frozen: Bool = false, trials: JSONValue = .object([:]), extensions: [String: JSONValue] = [:]
     ) {
         self.version = version
         self.savedAt = savedAt

@@ -119,7 +119,7 @@ public struct StateFile: Sendable {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             throw StateFileError(.empty, path: path, "the file is empty (a save that never wrote its data?)")
         }
-        let value: CommandValue
+        let value: JSONValue
         do throws(JSONParseError) {
             value = try JSONParser().parse(bytes)
         } catch {

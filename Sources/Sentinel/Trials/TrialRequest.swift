@@ -92,7 +92,7 @@ public struct TrialRequest: Sendable, Hashable {
 
     /// Reads a criteria table (`sentinel.trial`'s and `sentinel.compare`'s);
     /// `context` prefixes messages (`"trial fast: "`), `command` names the caller.
-    static func criteria(_ value: CommandValue?, context: String, command: String) throws(CommandError) -> TrialCriteria {
+    static func criteria(_ value: JSONValue?, context: String, command: String) throws(CommandError) -> TrialCriteria {
         var criteria = TrialCriteria()
         guard let value, value != .null else { return criteria }
         guard case .object(let fields) = value else {

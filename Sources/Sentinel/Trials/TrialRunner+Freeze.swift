@@ -16,7 +16,7 @@ extension TrialRunner {
                 time: plane.now, actor: "sentinel", action: "trial.hold", target: record.name,
                 args: ["name": .string(record.name), "params": .object(before.configuration.params.mapValues { .double($0) })],
                 outcome: .applied, reason: event.evidence["reason"]?.string ?? Self.reason(.held),
-                evidence: event.evidence.commandValue))
+                evidence: event.evidence.jsonValue))
         }
         if let last = step.events.last { record.lastEvent = last }
         guard before.status == .watching, let pipeline = plane.registry.pipeline(named: record.pipeline) else { return nil }
@@ -33,7 +33,7 @@ extension TrialRunner {
                     "restored": .object(before.previousValues.mapValues { .double($0) }),
                 ]),
                 outcome: .denied, reason: "\(why); live regressed (\(metrics.joined(separator: ", "))) but the rollback is held",
-                evidence: evidence.commandValue))
+                evidence: evidence.jsonValue))
         }
         return Alert(
             time: plane.now, source: "sentinel", severity: .critical,

@@ -17,15 +17,15 @@ import ShadowEval
 /// the same way, with the same baseline.
 extension TrialRunner {
     /// Every trial, for the state file.
-    public func persisted(now: Int64? = nil) -> CommandValue {
+    public func persisted(now: Int64? = nil) -> JSONValue {
         let now = now ?? plane.time.now()
         let wallNow = plane.now
-        func wall(_ instant: Int64) -> CommandValue { .double(wallNow - Double(now - instant) / 1e9) }
-        var saved: [CommandValue] = []
+        func wall(_ instant: Int64) -> JSONValue { .double(wallNow - Double(now - instant) / 1e9) }
+        var saved: [JSONValue] = []
         for record in records.withLock({ $0.values.sorted { $0.name < $1.name } }) {
             let trial = record.trial
             let configuration = trial.configuration
-            var fields: [String: CommandValue] = [
+            var fields: [String: JSONValue] = [
                 "name": .string(trial.name),
                 "params": .object(configuration.params.mapValues { .double($0) }),
                 "window": .double(Double(configuration.window) / 1e9),
@@ -39,7 +39,7 @@ extension TrialRunner {
                 "last_evaluation": wall(trial.lastEvaluation),
                 "violations": .int(Int64(trial.violations)),
                 "previous": .object(trial.previousValues.mapValues { .double($0) }),
-                "evidence": trial.lastEvidence.commandValue,
+                "evidence": trial.lastEvidence.jsonValue,
             ]
             if let since = trial.coveredSince { fields["covered_since"] = wall(since) }
             if let held = trial.heldSince { fields["held_since"] = wall(held) }
@@ -48,7 +48,7 @@ extension TrialRunner {
             if let baseline = trial.baseline { fields["baseline"] = Self.encode(baseline) }
             if let latencies = trial.baselineLatencies {
                 // Sparse: bucket index → calls.
-                var buckets: [String: CommandValue] = [:]
+                var buckets: [String: JSONValue] = [:]
                 for (index, count) in latencies.enumerated() where count != 0 { buckets[String(index)] = .double(count) }
                 fields["baseline_latencies"] = .object(buckets)
             }
@@ -64,7 +64,7 @@ extension TrialRunner {
     /// Puts back the trials of a state file; returns one line per trial that
     /// could not be read (it is left out, never half restored).
     @discardableResult
-    public func restore(_ value: CommandValue, now: Int64? = nil) -> [String] {
+    public func restore(_ value: JSONValue, now: Int64? = nil) -> [String] {
         let now = now ?? plane.time.now()
         let wallNow = plane.now
         guard case .array(let items) = value else {
@@ -86,7 +86,7 @@ extension TrialRunner {
     /// The range of a count read back from a state file.
     static let savedCount = InputRange(0, 1e15, unit: .number, wholeNumber: true)
 
-    static func decode(_ item: CommandValue, now: Int64, wallNow: Double, registry: ParameterRegistry) throws(CommandError) -> TrialRecord {
+    static func decode(_ item: JSONValue, now: Int64, wallNow: Double, registry: ParameterRegistry) throws(CommandError) -> TrialRecord {
         guard case .object(let fields) = item else { throw CommandError(.invalidArgument, "expected an object") }
         let arguments = CommandArguments(command: "state file", values: fields)
         func instant(_ key: String) throws(CommandError) -> Int64 {
@@ -139,8 +139,8 @@ extension TrialRunner {
         return record
     }
 
-    static func encode(_ criteria: TrialCriteria) -> CommandValue {
-        func tolerance(_ value: MetricTolerance?) -> CommandValue {
+    static func encode(_ criteria: TrialCriteria) -> JSONValue {
+        func tolerance(_ value: MetricTolerance?) -> JSONValue {
             guard let value else { return .bool(false) }
             return ["absolute": .double(value.absolute), "relative": .double(value.relative)]
         }
@@ -152,7 +152,7 @@ extension TrialRunner {
         ]
     }
 
-    static func encode(_ stats: WindowStats) -> CommandValue {
+    static func encode(_ stats: WindowStats) -> JSONValue {
         [
             "calls": .int(Int64(stats.calls)), "successes": .int(Int64(stats.successes)),
             "failures": .int(Int64(stats.failures)), "timeouts": .int(Int64(stats.timeouts)),
@@ -164,7 +164,7 @@ extension TrialRunner {
         ]
     }
 
-    static func decodeStats(_ value: CommandValue) throws(CommandError) -> WindowStats {
+    static func decodeStats(_ value: JSONValue) throws(CommandError) -> WindowStats {
         guard case .object(let fields) = value else { throw CommandError(.invalidArgument, "baseline: expected an object") }
         let a = CommandArguments(command: "baseline", values: fields)
         func count(_ key: String) throws(CommandError) -> Int { try a.wholeNumber(key, in: savedCount) }

@@ -64,7 +64,7 @@ public final class TrialRunner: Sendable {
 
     // MARK: - Commands
 
-    func start(_ request: TrialRequest, by actor: Identity) throws(CommandError) -> CommandValue {
+    func start(_ request: TrialRequest, by actor: Identity) throws(CommandError) -> JSONValue {
         let configuration = request.configuration
         let pipelineName = String(configuration.params.keys.sorted()[0].prefix { $0 != "." })
         guard plane.registry.pipeline(named: pipelineName) != nil else {
@@ -79,7 +79,7 @@ public final class TrialRunner: Sendable {
             }
         }
         let now = plane.time.now()
-        return try records.withLock { (records: inout [String: TrialRecord]) throws(CommandError) -> CommandValue in
+        return try records.withLock { (records: inout [String: TrialRecord]) throws(CommandError) -> JSONValue in
             if let existing = records[configuration.name], !existing.trial.status.isFinal {
                 throw CommandError(.invalidArgument, TrialError.duplicateName(configuration.name).message)
             }
@@ -100,9 +100,9 @@ public final class TrialRunner: Sendable {
         }
     }
 
-    func abort(_ name: String, reason: String, by actor: Identity) throws(CommandError) -> CommandValue {
+    func abort(_ name: String, reason: String, by actor: Identity) throws(CommandError) -> JSONValue {
         let now = plane.time.now()
-        return try records.withLock { (records: inout [String: TrialRecord]) throws(CommandError) -> CommandValue in
+        return try records.withLock { (records: inout [String: TrialRecord]) throws(CommandError) -> JSONValue in
             guard var record = records[name] else {
                 throw CommandError(.invalidArgument, TrialError.unknownTrial(name).message)
             }
@@ -194,7 +194,7 @@ public final class TrialRunner: Sendable {
             case .clearShadows, .applyShadows, .none: (.shadows, .aborted, "trial.abort")
             }
             let event = step.events.last { $0.kind == kind }
-            var args: [String: CommandValue] = [
+            var args: [String: JSONValue] = [
                 "name": .string(trial.name), "params": .object(trial.configuration.params.mapValues { .double($0) }),
             ]
             if case .rollback = action { args["restored"] = .object(trial.previousValues.mapValues { .double($0) }) }
@@ -202,7 +202,7 @@ public final class TrialRunner: Sendable {
                 TrialCoordinator.operations(for: action), rules: rules,
                 record: ChangeRecord(
                     action: auditAction, target: trial.name, args: .object(args),
-                    reason: event?.evidence["reason"]?.string ?? Self.reason(kind), evidence: event?.evidence.commandValue))
+                    reason: event?.evidence["reason"]?.string ?? Self.reason(kind), evidence: event?.evidence.jsonValue))
             if let error = outcome.error {
                 refusals[auditAction]?.increment()
                 logger.warning("trial \(trial.name): \(auditAction) not applied (\(error.message)); the trial keeps its state and is evaluated again at its next interval")

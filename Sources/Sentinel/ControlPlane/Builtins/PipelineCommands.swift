@@ -14,7 +14,7 @@ struct BreakerCommand: Command {
         _ = try gate(arguments, plane)
     }
 
-    func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> CommandValue {
+    func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> JSONValue {
         let gate = try gate(arguments, plane)
         switch action {
         case .reset: gate.reset()
@@ -43,7 +43,7 @@ struct PipelinesListCommand: Command {
 
     func target(_ arguments: CommandArguments) throws(CommandError) -> String? { nil }
 
-    func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> CommandValue {
+    func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> JSONValue {
         .array(plane.registry.pipelines.map { .string($0.name) })
     }
 }
@@ -57,15 +57,15 @@ struct StateGetCommand: Command {
         try arguments.optionalString("pipeline")
     }
 
-    func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> CommandValue {
+    func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> JSONValue {
         let state = Observer(registry: plane.registry).snapshot(frozen: plane.frozen != nil)
         if let pipeline = try arguments.optionalString("pipeline") {
             guard let view = state.pipeline(pipeline) else {
                 throw CommandError(.unknownParameter, "state.get: no pipeline named '\(pipeline)'")
             }
-            return view.commandValue
+            return view.jsonValue
         }
-        return state.commandValue
+        return state.jsonValue
     }
 }
 
@@ -78,7 +78,7 @@ struct FreezeCommand: Command {
 
     func target(_ arguments: CommandArguments) throws(CommandError) -> String? { nil }
 
-    func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> CommandValue {
+    func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> JSONValue {
         if freeze {
             let reason = try arguments.optionalString("reason") ?? context.reason
             plane.setFrozen(.init(by: context.identity.auditName, reason: reason, since: plane.now))

@@ -1,20 +1,21 @@
-/// A JSON-like value: command arguments and results, audit `args` and
-/// `evidence`, and the state file.
+/// A JSON value: command arguments and results, audit `args` and
+/// `evidence`, the state file, and what Lua tables and YAML become before
+/// they are decoded.
 ///
 /// Numbers keep integers and floats apart; NaN and infinities are allowed
 /// (the audit log writes them as the strings `"NaN"`, `"Infinity"`,
 /// `"-Infinity"`, so a rejected NaN is never lost).
-public enum CommandValue: Sendable, Hashable {
+public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case int(Int64)
     case double(Double)
     case string(String)
-    case array([CommandValue])
-    case object([String: CommandValue])
+    case array([JSONValue])
+    case object([String: JSONValue])
 }
 
-extension CommandValue {
+extension JSONValue {
     /// The JSON type name, for error messages: `null`, `boolean`, `number`,
     /// `string`, `array`, `object`.
     public var typeName: String {
@@ -44,21 +45,21 @@ extension CommandValue {
         if case .bool(let value) = self { value } else { nil }
     }
 
-    public var objectValue: [String: CommandValue]? {
+    public var objectValue: [String: JSONValue]? {
         if case .object(let value) = self { value } else { nil }
     }
 
-    public var arrayValue: [CommandValue]? {
+    public var arrayValue: [JSONValue]? {
         if case .array(let value) = self { value } else { nil }
     }
 
     /// The field of an object, `.null` when absent or not an object.
-    public subscript(field: String) -> CommandValue {
+    public subscript(field: String) -> JSONValue {
         objectValue?[field] ?? .null
     }
 }
 
-extension CommandValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
+extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByFloatLiteral, ExpressibleByStringLiteral, ExpressibleByArrayLiteral,
     ExpressibleByDictionaryLiteral
 {
@@ -67,8 +68,12 @@ extension CommandValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Ex
     public init(integerLiteral value: Int64) { self = .int(value) }
     public init(floatLiteral value: Double) { self = .double(value) }
     public init(stringLiteral value: String) { self = .string(value) }
-    public init(arrayLiteral elements: CommandValue...) { self = .array(elements) }
-    public init(dictionaryLiteral elements: (String, CommandValue)...) {
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
 }
+
+/// The name `JSONValue` had before: it always was a JSON value.
+@available(*, deprecated, renamed: "JSONValue")
+public typealias CommandValue = JSONValue

@@ -3,7 +3,7 @@ import Resilience
 extension WindowStats {
     /// The fields scripts see: `calls`, `successes`, `failures`, `error_rate`,
     /// `timeouts`, `rejections`, `p50`, `p90`, `p99`, `max`.
-    public var commandValue: CommandValue {
+    public var jsonValue: JSONValue {
         [
             "calls": .int(Int64(calls)), "successes": .int(Int64(successes)), "failures": .int(Int64(failures)),
             "error_rate": .double(errorRate), "timeouts": .int(Int64(timeouts)),
@@ -15,16 +15,16 @@ extension WindowStats {
 
 extension PipelineState {
     /// Every window, shadow window, variant, breaker, bulkhead and knob of the pipeline.
-    public var commandValue: CommandValue {
-        func windows(_ stats: (StatisticsWindow) -> WindowStats) -> CommandValue {
-            .object(Dictionary(uniqueKeysWithValues: StatisticsWindow.allCases.map { ($0.rawValue, stats($0).commandValue) }))
+    public var jsonValue: JSONValue {
+        func windows(_ stats: (StatisticsWindow) -> WindowStats) -> JSONValue {
+            .object(Dictionary(uniqueKeysWithValues: StatisticsWindow.allCases.map { ($0.rawValue, stats($0).jsonValue) }))
         }
-        var object: [String: CommandValue] = [
+        var object: [String: JSONValue] = [
             "windows": windows { window($0) },
             "shadow": ["windows": windows { shadowWindow($0) }],
         ]
         if !variantNames.isEmpty {
-            var variants: [String: CommandValue] = [:]
+            var variants: [String: JSONValue] = [:]
             for variant in variantNames {
                 variants[variant] = ["windows": windows { variantWindow(variant, $0) ?? .zero }]
             }
@@ -43,13 +43,13 @@ extension PipelineState {
 
 extension SystemState {
     /// The whole snapshot: `now`, `pipelines`, `params`, `trials`, `frozen`.
-    public var commandValue: CommandValue {
-        var pipelineValues: [String: CommandValue] = [:]
-        var parameterValues: [String: CommandValue] = [:]
+    public var jsonValue: JSONValue {
+        var pipelineValues: [String: JSONValue] = [:]
+        var parameterValues: [String: JSONValue] = [:]
         for (name, pipeline) in pipelines {
-            pipelineValues[name] = pipeline.commandValue
+            pipelineValues[name] = pipeline.jsonValue
             for info in pipeline.parameters {
-                var fields: [String: CommandValue] = [
+                var fields: [String: JSONValue] = [
                     "value": .double(info.value), "min": .double(info.minimum), "max": .double(info.maximum),
                 ]
                 if let shadow = info.shadow { fields["shadow"] = .double(shadow) }

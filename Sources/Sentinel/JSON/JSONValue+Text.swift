@@ -1,9 +1,9 @@
-extension CommandValue {
+extension JSONValue {
     /// The value as JSON text: keys sorted bytewise, NaN and infinities as the
     /// strings `"NaN"`, `"Infinity"`, `"-Infinity"`. See ``JSONWriter``.
     ///
     /// ```swift
-    /// let args: CommandValue = ["value": 0.25, "param": "checkout.timeout.duration"]
+    /// let args: JSONValue = ["value": 0.25, "param": "checkout.timeout.duration"]
     /// args.jsonString()   // {"param":"checkout.timeout.duration","value":0.25}
     /// ```
     public func jsonString(style: JSONWriter.Style = .compact) -> String {
