@@ -1,0 +1,6 @@
+/// What one evaluation produced.
+struct EvaluationRecord: Sendable {
+    var commands: [QueuedCommand] = []
+    var alerts: [Alert] = []
+    var logs: [ScriptLogLine] = []
+}
