@@ -1,16 +1,11 @@
 /*
  * Placeholders while the bounded libraries are rewritten from the Lua 5.4
- * manual (issue 14): the stock functions, unbounded, and unsorted `next`.
- * The limit and ordering tests fail until the replacements land.
+ * manual (issue 14): the stock table functions, unbounded, and unsorted
+ * `next`. The table limit and ordering tests fail until the replacements land.
  */
 #include "CScriptHost.h"
 
 #include <lauxlib.h>
-
-void sh_install_bounded_string(lua_State *L, int libindex) {
-    lua_pushnil(L);
-    lua_setfield(L, libindex, "dump");
-}
 
 void sh_install_bounded_table(lua_State *L, int libindex) { (void)L; (void)libindex; }
 

@@ -33,6 +33,7 @@
  * its call ended.
  */
 #include "CScriptHost.h"
+#include "bounded.h"
 
 #include <errno.h>
 #include <lauxlib.h>
@@ -364,6 +365,39 @@ int sh_limits_exceeded(lua_State *L) {
 
 void sh_poll_limits(lua_State *L) {
     if (sh_limits_exceeded(L) != SH_LIMIT_NONE) sh_raise_limit(L);
+}
+
+/* sh_precheck charges one poll per this many bytes of work, and expects the
+ * work (copying into fresh memory) to go at least this fast. */
+#define SH_PRECHECK_BYTES_PER_POLL (64 * 1024)
+#define SH_PRECHECK_BYTES_PER_NS 4
+
+void sh_precheck(lua_State *L, size_t bytes, size_t work) {
+    sh_state_info *info = info_of(L);
+    if (!info->enforcing) return;
+    if (info->limit_hit != SH_LIMIT_NONE) sh_raise_limit(L);
+    if (info->mem_cap != 0 && (info->mem_used > info->mem_cap || bytes > info->mem_cap - info->mem_used)) {
+        sh_raise_memory_limit(L);
+    }
+    size_t polls = work / SH_PRECHECK_BYTES_PER_POLL;
+    if (polls == 0) return;
+    int64_t charge = polls > (size_t)(INT64_MAX / SH_POLL_COST / 2) ? INT64_MAX / 2 : (int64_t)polls * SH_POLL_COST;
+    info->instr_used += charge;
+    if (info->instr_budget != 0 && info->instr_used > info->instr_budget) {
+        record_hit(info, SH_LIMIT_INSTRUCTIONS);
+        sh_raise_limit(L);
+    }
+    if (info->deadline_ns == 0) return;
+    if (deadline_passed(info)) {
+        record_hit(info, SH_LIMIT_DEADLINE);
+        sh_raise_limit(L);
+    }
+    /* Work that cannot finish before the deadline is refused before it starts. */
+    int64_t estimate = (int64_t)(work / SH_PRECHECK_BYTES_PER_NS);
+    if (info->deadline_at != 0 && sh_now_ns() + estimate > info->deadline_at) {
+        record_hit(info, SH_LIMIT_DEADLINE);
+        sh_raise_limit(L);
+    }
 }
 
 void sh_begin_call(lua_State *L) {

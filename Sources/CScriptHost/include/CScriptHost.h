@@ -116,11 +116,13 @@ int sh_raise_memory_limit(lua_State *L);
 /* Monotonic nanoseconds. */
 int64_t sh_now_ns(void);
 
-/* MARK: - Bounded libraries (bounded_string.c, bounded_table.c) */
+/* MARK: - Bounded libraries (string_bounded.c, table_bounded.c, sorted_pairs.c) */
 
 /* Replace, in the library table at `libindex`, every function whose cost
- * grows with its input by a version that polls the limits, and remove the
- * functions the sandbox does not offer (string.dump). Run in protected mode. */
+ * grows with its input by our own version that polls the limits (or checks
+ * its cost up front), and remove the functions the sandbox does not offer
+ * (string.dump, string.pack, string.unpack, string.packsize). Run in
+ * protected mode. */
 void sh_install_bounded_string(lua_State *L, int libindex);
 void sh_install_bounded_table(lua_State *L, int libindex);
 
