@@ -1,13 +1,11 @@
 /*
  * Placeholders while the bounded libraries are rewritten from the Lua 5.4
- * manual (issue 14): the stock table functions, unbounded, and unsorted
- * `next`. The table limit and ordering tests fail until the replacements land.
+ * manual (issue 14): unsorted `next` and `pairs`. The ordering tests fail
+ * until the replacement lands.
  */
 #include "CScriptHost.h"
 
 #include <lauxlib.h>
-
-void sh_install_bounded_table(lua_State *L, int libindex) { (void)L; (void)libindex; }
 
 int sh_sorted_next(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
