@@ -113,6 +113,11 @@ int sh_raise_limit(lua_State *L);
  * the memory cap: records the memory limit as hit and raises. */
 int sh_raise_memory_limit(lua_State *L);
 
+/* NULL when the installed Lua matches what limits.c assumes of its private
+ * layout (the size of a call frame), else why not; probed once per process.
+ * The sandbox refuses to open with this message. */
+const char *sh_layout_problem(void);
+
 /* Monotonic nanoseconds. */
 int64_t sh_now_ns(void);
 
