@@ -4,7 +4,7 @@
 SWIFT ?= swift
 LUA_PACKAGE := liblua5.4-dev
 
-.PHONY: run test build lua benchmarks clean
+.PHONY: run test build lua benchmarks fuzz-scripthost clean
 
 lua:
 	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists lua5.4; then :; \
@@ -31,6 +31,13 @@ test: lua
 
 benchmarks: lua
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+
+# The bounded Lua libraries against the stock ones, with many more generated
+# cases per function than the test suite runs (SENTINEL_DIFFERENTIAL_CASES;
+# pick another generator seed with SENTINEL_DIFFERENTIAL_SEED=N).
+FUZZ_CASES ?= 200000
+fuzz-scripthost: lua
+	SENTINEL_DIFFERENTIAL_CASES=$(FUZZ_CASES) $(SWIFT) test --filter "ScriptHostTests.(Pattern|Library)DifferentialTests"
 
 clean:
 	rm -rf .build
