@@ -21,7 +21,7 @@ static uint8_t g_single_byte[256][32];
 /* Indexed by the escape letter, 'a' to 'z' and 'A' to 'Z'; NULL when the
  * letter is no class (then "%q" means the byte 'q'). */
 static const uint8_t *g_escape_class[128];
-static uint8_t g_escape_storage[20][32];
+static uint8_t g_escape_storage[22][32];
 static pthread_once_t g_tables_once = PTHREAD_ONCE_INIT;
 
 static void set_member(uint8_t *members, unsigned c) { members[c >> 3] |= (uint8_t)(1u << (c & 7)); }
@@ -44,6 +44,7 @@ static int in_class(char letter, int c) {
     case 'u': return isupper(c);
     case 'w': return isalnum(c);
     case 'x': return isxdigit(c);
+    case 'z': return c == 0;   /* not in the 5.4 manual, but the stock library keeps it */
     default: return 0;
     }
 }
@@ -51,7 +52,7 @@ static int in_class(char letter, int c) {
 static void build_tables(void) {
     memset(g_every_byte, 0xff, sizeof g_every_byte);
     for (unsigned c = 0; c < 256; c++) set_member(g_single_byte[c], c);
-    static const char letters[] = "acdglpsuwx";
+    static const char letters[] = "acdglpsuwxz";
     for (int k = 0; letters[k] != '\0'; k++) {
         uint8_t *lower = g_escape_storage[2 * k];
         uint8_t *upper = g_escape_storage[2 * k + 1];

@@ -293,7 +293,7 @@ int pm_search(pm_matcher *m, size_t from, int anchored, size_t refused, size_t *
 
 void pm_push_capture(lua_State *L, const pm_matcher *m, unsigned index, size_t start, size_t end) {
     if (index >= m->program->captures) {
-        if (index != 0) luaL_error(L, "invalid capture index %%%d in replacement string", (int)index + 1);
+        if (index != 0) luaL_error(L, "invalid capture index %%%d", (int)index + 1);
         lua_pushlstring(L, (const char *)m->subject + start, end - start);
         return;
     }

@@ -54,7 +54,7 @@ static int bounded_rep(lua_State *L) {
 static int bounded_sub(lua_State *L) {
     size_t length;
     luaL_checklstring(L, 1, &length);
-    lua_Integer from = luaL_optinteger(L, 2, 1);
+    lua_Integer from = luaL_checkinteger(L, 2);
     lua_Integer to = luaL_optinteger(L, 3, -1);
     size_t size = slice_size(from, to, length);
     sh_precheck(L, size, size);
