@@ -166,7 +166,7 @@ static void walk(builder *b, sh_meter *meter, const unsigned char *p, size_t len
         sh_meter_tick(meter, 1);
         unsigned char c = p[i];
         if (c == '(') {
-            if (b->captures >= PM_MAX_CAPTURES) return add_mistake(b, PM_TOO_MANY_CAPTURES, 0);
+            if (b->captures >= PM_MAX_CAPTURES) { add_mistake(b, PM_TOO_MANY_CAPTURES, 0); return; }
             uint32_t index = b->captures++;
             if (i + 1 < length && p[i + 1] == ')') {
                 pm_item *item = add_item(b, PM_POSITION);
@@ -182,7 +182,7 @@ static void walk(builder *b, sh_meter *meter, const unsigned char *p, size_t len
             continue;
         }
         if (c == ')') {
-            if (b->open_count == 0) return add_mistake(b, PM_CLOSE_WITHOUT_OPEN, 0);
+            if (b->open_count == 0) { add_mistake(b, PM_CLOSE_WITHOUT_OPEN, 0); return; }
             uint32_t index = b->open[--b->open_count];
             pm_item *item = add_item(b, PM_CLOSE);
             if (item != NULL) item->arg = index;
@@ -198,7 +198,7 @@ static void walk(builder *b, sh_meter *meter, const unsigned char *p, size_t len
         if (c == '%' && i + 1 < length) {
             unsigned char d = p[i + 1];
             if (d == 'b') {
-                if (i + 3 >= length) return add_mistake(b, PM_BALANCE_WITHOUT_ARGUMENTS, 0);
+                if (i + 3 >= length) { add_mistake(b, PM_BALANCE_WITHOUT_ARGUMENTS, 0); return; }
                 pm_item *item = add_item(b, PM_BALANCED);
                 if (item != NULL) {
                     item->first = p[i + 2];
@@ -209,10 +209,10 @@ static void walk(builder *b, sh_meter *meter, const unsigned char *p, size_t len
             }
             if (d == 'f') {
                 i += 2;
-                if (i >= length || p[i] != '[') return add_mistake(b, PM_FRONTIER_WITHOUT_SET, 0);
+                if (i >= length || p[i] != '[') { add_mistake(b, PM_FRONTIER_WITHOUT_SET, 0); return; }
                 const uint8_t *members = NULL;
                 size_t next = add_set(b, p, length, i, &members);
-                if (next == 0) return add_mistake(b, PM_MISSING_BRACKET, 0);
+                if (next == 0) { add_mistake(b, PM_MISSING_BRACKET, 0); return; }
                 pm_item *item = add_item(b, PM_FRONTIER);
                 if (item != NULL) item->members = members;
                 i = next;
@@ -222,7 +222,8 @@ static void walk(builder *b, sh_meter *meter, const unsigned char *p, size_t len
                 uint32_t number = (uint32_t)(d - '0');
                 /* Only a capture already closed on the way here can be matched again. */
                 if (number == 0 || number > b->captures || !(b->finished & (1u << (number - 1)))) {
-                    return add_mistake(b, PM_BAD_BACK_REFERENCE, number);
+                    add_mistake(b, PM_BAD_BACK_REFERENCE, number);
+                    return;
                 }
                 pm_item *item = add_item(b, PM_SAME_AS);
                 if (item != NULL) item->arg = number - 1;
@@ -235,14 +236,14 @@ static void walk(builder *b, sh_meter *meter, const unsigned char *p, size_t len
         int literal = -1;
         size_t next;
         if (c == '%') {
-            if (i + 1 >= length) return add_mistake(b, PM_ENDS_WITH_ESCAPE, 0);
+            if (i + 1 >= length) { add_mistake(b, PM_ENDS_WITH_ESCAPE, 0); return; }
             unsigned char d = p[i + 1];
             members = escape_members(d);
             if (members == g_single_byte[d]) literal = d;
             next = i + 2;
         } else if (c == '[') {
             next = add_set(b, p, length, i, &members);
-            if (next == 0) return add_mistake(b, PM_MISSING_BRACKET, 0);
+            if (next == 0) { add_mistake(b, PM_MISSING_BRACKET, 0); return; }
         } else if (c == '.') {
             members = g_every_byte;
             next = i + 1;

@@ -23,19 +23,21 @@
 enum { GROUP_NUMBER, GROUP_STRING, GROUP_FALSE, GROUP_TRUE, GROUP_OTHER };
 
 typedef struct key_entry {
-    int group;
-    int is_integer;
-    lua_Integer integer;
-    lua_Number number;
-    const char *bytes;     /* strings: kept alive by the snapshot's key table */
+    uint32_t group;
+    uint32_t is_integer;
+    union {
+        lua_Integer integer;
+        lua_Number number;
+        const char *bytes;  /* strings: kept alive by the snapshot's key table */
+    } as;
     size_t size;
-    size_t raw;            /* position in the table's raw order */
+    size_t raw;             /* the key's position in the key table (raw order) */
 } key_entry;
 
 typedef struct snapshot {
     size_t count;
-    size_t hint;           /* position of the last key returned */
-    key_entry entries[];   /* sorted; the user value holds the keys in the same order */
+    size_t hint;            /* sorted position of the last key returned */
+    key_entry entries[];    /* sorted; the user value holds the keys in raw order */
 } snapshot;
 
 static void describe(lua_State *L, int index, size_t raw, key_entry *entry) {
@@ -45,11 +47,11 @@ static void describe(lua_State *L, int index, size_t raw, key_entry *entry) {
     case LUA_TNUMBER:
         entry->group = GROUP_NUMBER;
         entry->is_integer = lua_isinteger(L, index);
-        if (entry->is_integer) entry->integer = lua_tointeger(L, index); else entry->number = lua_tonumber(L, index);
+        if (entry->is_integer) entry->as.integer = lua_tointeger(L, index); else entry->as.number = lua_tonumber(L, index);
         break;
     case LUA_TSTRING:
         entry->group = GROUP_STRING;
-        entry->bytes = lua_tolstring(L, index, &entry->size);
+        entry->as.bytes = lua_tolstring(L, index, &entry->size);
         break;
     case LUA_TBOOLEAN:
         entry->group = lua_toboolean(L, index) ? GROUP_TRUE : GROUP_FALSE;
@@ -74,12 +76,12 @@ static int compare(const key_entry *a, const key_entry *b) {
     if (a->group != b->group) return a->group < b->group ? -1 : 1;
     switch (a->group) {
     case GROUP_NUMBER:
-        if (a->is_integer && b->is_integer) return (a->integer > b->integer) - (a->integer < b->integer);
-        if (!a->is_integer && !b->is_integer) return (a->number > b->number) - (a->number < b->number);
-        if (a->is_integer) return -compare_float_integer(b->number, a->integer);
-        return compare_float_integer(a->number, b->integer);
+        if (a->is_integer && b->is_integer) return (a->as.integer > b->as.integer) - (a->as.integer < b->as.integer);
+        if (!a->is_integer && !b->is_integer) return (a->as.number > b->as.number) - (a->as.number < b->as.number);
+        if (a->is_integer) return -compare_float_integer(b->as.number, a->as.integer);
+        return compare_float_integer(a->as.number, b->as.integer);
     case GROUP_STRING: {
-        int order = memcmp(a->bytes, b->bytes, a->size < b->size ? a->size : b->size);
+        int order = memcmp(a->as.bytes, b->as.bytes, a->size < b->size ? a->size : b->size);
         if (order != 0) return order < 0 ? -1 : 1;
         return (a->size > b->size) - (a->size < b->size);
     }
@@ -143,24 +145,24 @@ static snapshot *push_snapshot(lua_State *L, int table) {
     else lua_settop(L, raw_keys);
     count = raw;
     sort_entries(&meter, shot->entries, scratch, count);
-    /* The keys in sorted order become the user value; strings stay alive there. */
-    lua_createtable(L, count > INT32_MAX ? INT32_MAX : (int)count, 0);
-    for (size_t i = 0; i < count; i++) {
-        lua_rawgeti(L, raw_keys, (lua_Integer)shot->entries[i].raw + 1);
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-        sh_meter_tick(&meter, 1);
-    }
+    /* The key table becomes the user value: strings stay alive there. */
+    lua_pushvalue(L, raw_keys);
     lua_setiuservalue(L, shot_index, 1);
     shot->count = count;
     lua_settop(L, shot_index);
     return shot;
 }
 
-/* The position of the key at `key` in the snapshot at `shot_index` (whose
- * key table is at `keys`), or SIZE_MAX. */
+/* Pushes the key at sorted position `position`. */
+static inline void push_key(lua_State *L, const snapshot *shot, int keys, size_t position) {
+    lua_rawgeti(L, keys, (lua_Integer)shot->entries[position].raw + 1);
+}
+
+/* The sorted position of the key at `key` in `shot` (whose key table is at
+ * `keys`), or SIZE_MAX. */
 static size_t find_key(lua_State *L, snapshot *shot, int keys, int key) {
     if (shot->hint < shot->count) {
-        lua_rawgeti(L, keys, (lua_Integer)shot->hint + 1);
+        push_key(L, shot, keys, shot->hint);
         int same = lua_rawequal(L, -1, key);
         lua_pop(L, 1);
         if (same) return shot->hint;
@@ -180,7 +182,7 @@ static size_t find_key(lua_State *L, snapshot *shot, int keys, int key) {
     sh_meter meter;
     sh_meter_init(&meter, L);
     for (size_t i = shot->count; i > 0 && shot->entries[i - 1].group == GROUP_OTHER; i--) {
-        lua_rawgeti(L, keys, (lua_Integer)i);
+        push_key(L, shot, keys, i - 1);
         int same = lua_rawequal(L, -1, key);
         lua_pop(L, 1);
         if (same) return i - 1;
@@ -195,7 +197,7 @@ static int step(lua_State *L, snapshot *shot, int keys, int table, size_t after)
     sh_meter meter;
     sh_meter_init(&meter, L);
     for (size_t i = after == SIZE_MAX ? 0 : after + 1; i < shot->count; i++) {
-        lua_rawgeti(L, keys, (lua_Integer)i + 1);
+        push_key(L, shot, keys, i);
         lua_pushvalue(L, -1);
         if (lua_rawget(L, table) != LUA_TNIL) {
             shot->hint = i;
