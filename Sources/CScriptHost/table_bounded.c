@@ -7,7 +7,8 @@
  * (its cost is the arguments already on the stack).
  *
  * Like the stock functions, these read and write through metamethods
- * (lua_geti, lua_seti), so a read-only view refuses writes.
+ * (lua_geti, lua_seti), so a read-only view refuses writes; a table without
+ * a metatable is accessed raw, which is the same and faster.
  */
 #include "bounded.h"
 
@@ -46,9 +47,10 @@ static int table_insert(lua_State *L) {
         luaL_argcheck(L, (lua_Unsigned)position - 1u < (lua_Unsigned)after_last, 2, "position out of bounds");
         sh_meter meter;
         sh_meter_init(&meter, L);
+        int plain = sh_is_plain_table(L, 1);
         for (lua_Integer slot = after_last; slot > position; slot--) {
-            lua_geti(L, 1, slot - 1);
-            lua_seti(L, 1, slot);
+            sh_list_get(L, 1, slot - 1, plain);
+            sh_list_set(L, 1, slot, plain);
             sh_meter_tick(&meter, 1);
         }
     } else if (arguments != 2) {
@@ -66,18 +68,19 @@ static int table_remove(lua_State *L) {
     if (position != last) {
         luaL_argcheck(L, (lua_Unsigned)position - 1u <= (lua_Unsigned)last, 1, "position out of bounds");
     }
-    lua_geti(L, 1, position);
+    int plain = sh_is_plain_table(L, 1);
+    sh_list_get(L, 1, position, plain);
     sh_meter meter;
     sh_meter_init(&meter, L);
     lua_Integer slot = position;
     while (slot < last) {
-        lua_geti(L, 1, slot + 1);
-        lua_seti(L, 1, slot);
+        sh_list_get(L, 1, slot + 1, plain);
+        sh_list_set(L, 1, slot, plain);
         slot++;
         sh_meter_tick(&meter, 1);
     }
     lua_pushnil(L);
-    lua_seti(L, 1, slot);
+    sh_list_set(L, 1, slot, plain);
     return 1;
 }
 
@@ -97,10 +100,12 @@ static int table_move(lua_State *L) {
         sh_meter_init(&meter, L);
         /* Copy backwards only when the ranges overlap with the target after the source start. */
         int backwards = target > first && target <= last && (destination == 1 || lua_compare(L, 1, destination, LUA_OPEQ));
+        int plain_source = sh_is_plain_table(L, 1);
+        int plain_destination = sh_is_plain_table(L, destination);
         for (lua_Integer k = 0; k <= span; k++) {
             lua_Integer offset = backwards ? span - k : k;
-            lua_geti(L, 1, first + offset);
-            lua_seti(L, destination, target + offset);
+            sh_list_get(L, 1, first + offset, plain_source);
+            sh_list_set(L, destination, target + offset, plain_destination);
             sh_meter_tick(&meter, 1);
         }
     }
@@ -108,8 +113,8 @@ static int table_move(lua_State *L) {
     return 1;
 }
 
-static void add_element(lua_State *L, luaL_Buffer *b, lua_Integer index) {
-    lua_geti(L, 1, index);
+static void add_element(lua_State *L, luaL_Buffer *b, lua_Integer index, int plain) {
+    sh_list_get(L, 1, index, plain);
     if (!lua_isstring(L, -1)) {
         luaL_error(L, "invalid value (%s) at index %I in table for 'concat'", luaL_typename(L, -1),
                    (LUAI_UACINT)index);
@@ -129,9 +134,10 @@ static int table_concat(lua_State *L) {
     sh_meter meter;
     sh_meter_init(&meter, L);
     /* Written so that last == LUA_MAXINTEGER cannot overflow the index. */
+    int plain = sh_is_plain_table(L, 1);
     if (index <= last) {
         for (;;) {
-            add_element(L, &b, index);
+            add_element(L, &b, index, plain);
             sh_meter_tick(&meter, 1);
             if (index == last) break;
             luaL_addlstring(&b, separator, separator_length);
@@ -153,8 +159,9 @@ static int table_unpack(lua_State *L) {
     }
     sh_meter meter;
     sh_meter_init(&meter, L);
+    int plain = sh_is_plain_table(L, 1);
     for (lua_Unsigned k = 0; k <= span; k++) {
-        lua_geti(L, 1, (lua_Integer)((lua_Unsigned)first + k));
+        sh_list_get(L, 1, (lua_Integer)((lua_Unsigned)first + k), plain);
         sh_meter_tick(&meter, 1);
     }
     return (int)span + 1;
