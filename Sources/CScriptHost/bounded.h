@@ -54,25 +54,6 @@ enum { SH_LIST_READ = 1, SH_LIST_WRITE = 2, SH_LIST_LENGTH = 4 };
  * "table expected" otherwise. */
 void sh_expect_list(lua_State *L, int arg, int needs);
 
-/* Is the value at `index` a table without a metatable? Then raw access is
- * the same as access through lua_geti/lua_seti, and faster. */
-static inline int sh_is_plain_table(lua_State *L, int index) {
-    if (lua_type(L, index) != LUA_TTABLE) return 0;
-    if (!lua_getmetatable(L, index)) return 1;
-    lua_pop(L, 1);
-    return 0;
-}
-
-/* Pushes list[i]: raw for a plain table, else through metamethods. */
-static inline void sh_list_get(lua_State *L, int list, lua_Integer i, int plain) {
-    if (plain) lua_rawgeti(L, list, i); else lua_geti(L, list, i);
-}
-
-/* list[i] = the value on top (popped). */
-static inline void sh_list_set(lua_State *L, int list, lua_Integer i, int plain) {
-    if (plain) lua_rawseti(L, list, i); else lua_seti(L, list, i);
-}
-
 /* MARK: - Patterns (pattern_compile.c, pattern_match.c) */
 
 /* Captures a pattern may hold (Lua's documented limit). */

@@ -7,8 +7,7 @@
  * (its cost is the arguments already on the stack).
  *
  * Like the stock functions, these read and write through metamethods
- * (lua_geti, lua_seti), so a read-only view refuses writes; a table without
- * a metatable is accessed raw, which is the same and faster.
+ * (lua_geti, lua_seti), so a read-only view refuses writes.
  */
 #include "bounded.h"
 
@@ -47,10 +46,9 @@ static int table_insert(lua_State *L) {
         luaL_argcheck(L, (lua_Unsigned)position - 1u < (lua_Unsigned)after_last, 2, "position out of bounds");
         sh_meter meter;
         sh_meter_init(&meter, L);
-        int plain = sh_is_plain_table(L, 1);
         for (lua_Integer slot = after_last; slot > position; slot--) {
-            sh_list_get(L, 1, slot - 1, plain);
-            sh_list_set(L, 1, slot, plain);
+            lua_geti(L, 1, slot - 1);
+            lua_seti(L, 1, slot);
             sh_meter_tick(&meter, 1);
         }
     } else if (arguments != 2) {
@@ -68,19 +66,18 @@ static int table_remove(lua_State *L) {
     if (position != last) {
         luaL_argcheck(L, (lua_Unsigned)position - 1u <= (lua_Unsigned)last, 1, "position out of bounds");
     }
-    int plain = sh_is_plain_table(L, 1);
-    sh_list_get(L, 1, position, plain);
+    lua_geti(L, 1, position);
     sh_meter meter;
     sh_meter_init(&meter, L);
     lua_Integer slot = position;
     while (slot < last) {
-        sh_list_get(L, 1, slot + 1, plain);
-        sh_list_set(L, 1, slot, plain);
+        lua_geti(L, 1, slot + 1);
+        lua_seti(L, 1, slot);
         slot++;
         sh_meter_tick(&meter, 1);
     }
     lua_pushnil(L);
-    sh_list_set(L, 1, slot, plain);
+    lua_seti(L, 1, slot);
     return 1;
 }
 
@@ -100,12 +97,10 @@ static int table_move(lua_State *L) {
         sh_meter_init(&meter, L);
         /* Copy backwards only when the ranges overlap with the target after the source start. */
         int backwards = target > first && target <= last && (destination == 1 || lua_compare(L, 1, destination, LUA_OPEQ));
-        int plain_source = sh_is_plain_table(L, 1);
-        int plain_destination = sh_is_plain_table(L, destination);
         for (lua_Integer k = 0; k <= span; k++) {
             lua_Integer offset = backwards ? span - k : k;
-            sh_list_get(L, 1, first + offset, plain_source);
-            sh_list_set(L, destination, target + offset, plain_destination);
+            lua_geti(L, 1, first + offset);
+            lua_seti(L, destination, target + offset);
             sh_meter_tick(&meter, 1);
         }
     }
@@ -113,8 +108,8 @@ static int table_move(lua_State *L) {
     return 1;
 }
 
-static void add_element(lua_State *L, luaL_Buffer *b, lua_Integer index, int plain) {
-    sh_list_get(L, 1, index, plain);
+static void add_element(lua_State *L, luaL_Buffer *b, lua_Integer index) {
+    lua_geti(L, 1, index);
     if (!lua_isstring(L, -1)) {
         luaL_error(L, "invalid value (%s) at index %I in table for 'concat'", luaL_typename(L, -1),
                    (LUAI_UACINT)index);
@@ -134,10 +129,9 @@ static int table_concat(lua_State *L) {
     sh_meter meter;
     sh_meter_init(&meter, L);
     /* Written so that last == LUA_MAXINTEGER cannot overflow the index. */
-    int plain = sh_is_plain_table(L, 1);
     if (index <= last) {
         for (;;) {
-            add_element(L, &b, index, plain);
+            add_element(L, &b, index);
             sh_meter_tick(&meter, 1);
             if (index == last) break;
             luaL_addlstring(&b, separator, separator_length);
@@ -159,9 +153,8 @@ static int table_unpack(lua_State *L) {
     }
     sh_meter meter;
     sh_meter_init(&meter, L);
-    int plain = sh_is_plain_table(L, 1);
     for (lua_Unsigned k = 0; k <= span; k++) {
-        sh_list_get(L, 1, (lua_Integer)((lua_Unsigned)first + k), plain);
+        lua_geti(L, 1, (lua_Integer)((lua_Unsigned)first + k));
         sh_meter_tick(&meter, 1);
     }
     return (int)span + 1;

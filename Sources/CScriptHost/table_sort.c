@@ -27,7 +27,6 @@ typedef struct sorter {
     int ordered_by_function;   /* argument 2 is the order function */
     int auxiliary;             /* stack index of the auxiliary table */
     int first_slot;            /* two scratch stack slots: first_slot, first_slot + 1 */
-    int plain;                 /* the list has no metatable: raw access */
     sh_meter meter;
 } sorter;
 
@@ -46,13 +45,13 @@ static int precedes(sorter *s, int a, int b) {
 }
 
 static inline void load(sorter *s, int slot, lua_Integer index) {
-    sh_list_get(s->L, 1, index, s->plain);
+    lua_geti(s->L, 1, index);
     lua_replace(s->L, slot);
 }
 
 static inline void store(sorter *s, int slot, lua_Integer index) {
     lua_pushvalue(s->L, slot);
-    sh_list_set(s->L, 1, index, s->plain);
+    lua_seti(s->L, 1, index);
     sh_meter_tick(&s->meter, 1);
 }
 
@@ -88,7 +87,7 @@ static void merge(sorter *s, lua_Integer first, lua_Integer middle, lua_Integer 
     if (!precedes(s, right, left)) return;   /* already in order */
     lua_Integer left_count = middle - first + 1;
     for (lua_Integer k = 0; k < left_count; k++) {
-        sh_list_get(L, 1, first + k, s->plain);
+        lua_geti(L, 1, first + k);
         lua_rawseti(L, s->auxiliary, k + 1);
         sh_meter_tick(&s->meter, 1);
     }
@@ -115,7 +114,7 @@ static void merge(sorter *s, lua_Integer first, lua_Integer middle, lua_Integer 
     /* The right run is used up: the rest of the left run goes last. */
     for (; taken_left < left_count; taken_left++) {
         lua_rawgeti(L, s->auxiliary, taken_left + 1);
-        sh_list_set(L, 1, out++, s->plain);
+        lua_seti(L, 1, out++);
         sh_meter_tick(&s->meter, 1);
     }
 }
@@ -131,7 +130,6 @@ int sh_table_sort(lua_State *L) {
     sorter s;
     s.L = L;
     s.ordered_by_function = ordered_by_function;
-    s.plain = sh_is_plain_table(L, 1);
     sh_meter_init(&s.meter, L);
     luaL_checkstack(L, 8, "sort");
     lua_createtable(L, (int)(count / 2 + 1), 0);
