@@ -66,9 +66,10 @@ static int bounded_byte(lua_State *L) {
     luaL_checklstring(L, 1, &length);
     lua_Integer from = luaL_optinteger(L, 2, 1);
     lua_Integer to = luaL_optinteger(L, 3, from);
-    /* Each code is a value on the stack. */
+    /* Each code is a value on the stack; a slice longer than the stack can
+     * grow is refused by the stock function ("string slice too long"). */
     size_t count = slice_size(from, to, length);
-    sh_precheck(L, count * sizeof(lua_Number) * 2, count * 16);
+    if (count < 1000000) sh_precheck(L, count * sizeof(lua_Number) * 2, count * 16);
     return call_stock(L);
 }
 
@@ -103,7 +104,7 @@ static int bounded_format(lua_State *L) {
         if (format[i] != '%') continue;
         if (++i >= length) break;
         if (format[i] == '%') continue;
-        while (i < length && strchr("-+ #0123456789.", format[i]) != NULL) i++;
+        while (i < length && format[i] != '\0' && strchr("-+ #0123456789.", format[i]) != NULL) i++;
         if (i >= length) break;
         argument++;
         size_t size = 0;
