@@ -35,7 +35,7 @@ benchmarks: lua
 # The bounded Lua libraries against the stock ones, with many more generated
 # cases per function than the test suite runs (SENTINEL_DIFFERENTIAL_CASES;
 # pick another generator seed with SENTINEL_DIFFERENTIAL_SEED=N).
-FUZZ_CASES ?= 200000
+FUZZ_CASES ?= 100000
 fuzz-scripthost: lua
 	SENTINEL_DIFFERENTIAL_CASES=$(FUZZ_CASES) $(SWIFT) test --filter "ScriptHostTests.(Pattern|Library)DifferentialTests"
 

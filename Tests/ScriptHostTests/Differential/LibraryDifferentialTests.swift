@@ -38,81 +38,81 @@ import Testing
         }
     }
 
-    @Test func stringFunctionsWithKnownCostMatchStock() throws {
-        var run = try DifferentialRun()
-        var g = Generator(salt: 11)
-        let formats = [
-            "%d", "%5.2f", "%s", "%q", "%x", "%-5s|", "%c", "%i", "%g", "%10.3s", "%%", "%a", "%o", "%e", "%u", "%5",
-            "%s %s", "%q%q", "%#x", "%+d", "%.20s", "%099d", "%100d",
-        ]
-        for _ in 0..<Differential.cases(3000) {
-            switch Int.random(in: 0..<9, using: &g.random) {
-            case 0:
-                // A huge count only with a non-empty string: stock rep of "" loops `count` times.
-                if g.chance(10) {
-                    run.check("rep", [.text("ab"), g.pick([.integer(1 << 31), .integer(.max), .number(3e9)]), g.text()])
-                } else {
-                    run.check("rep", [g.text(), g.integer(-2...6), g.chance(40) ? g.text() : .nil])
-                }
-            case 1: run.check("sub", [g.text(), g.position(), g.position()])
-            case 2: run.check("byte", [g.text(), g.position(), g.position()])
-            case 3: run.check("char", (0..<Int.random(in: 0...4, using: &g.random)).map { _ in g.chance(90) ? g.integer(0...255) : g.integer(-1...300) })
-            case 4: run.check("upper", [g.chance(95) ? g.text() : .integer(12)])
-            case 5: run.check("lower", [g.chance(95) ? g.text() : .nil])
-            case 6: run.check("reverse", [g.text()])
-            case 7: run.check("len", [g.chance(95) ? g.text() : .boolean(false)])
-            default:
-                let argument: Argument = g.pick([g.text(), g.integer(-300...300), .number(3.25), .number(-0.0), .nil, .boolean(true), .number(1e300)])
-                run.check("format", [.text(g.pick(formats)), argument, g.text()])
-            }
+    static let formats = [
+        "%d", "%5.2f", "%s", "%q", "%x", "%-5s|", "%c", "%i", "%g", "%10.3s", "%%", "%a", "%o", "%e", "%u", "%5",
+        "%s %s", "%q%q", "%#x", "%+d", "%.20s", "%099d", "%100d",
+    ]
+
+    /// One argument list for a known-cost string function.
+    static func arguments(for function: String, _ g: inout Generator) -> [Argument] {
+        switch function {
+        case "rep":
+            // A huge count only with a non-empty string: stock rep of "" loops `count` times.
+            if g.chance(10) { return [.text("ab"), g.pick([.integer(1 << 31), .integer(.max), .number(3e9)]), g.text()] }
+            return [g.text(), g.integer(-2...6), g.chance(40) ? g.text() : .nil]
+        case "sub", "byte": return [g.text(), g.position(), g.position()]
+        case "char":
+            return (0..<Int.random(in: 0...4, using: &g.random)).map { _ in g.chance(90) ? g.integer(0...255) : g.integer(-1...300) }
+        case "upper": return [g.chance(95) ? g.text() : .integer(12)]
+        case "lower": return [g.chance(95) ? g.text() : .nil]
+        case "len": return [g.chance(95) ? g.text() : .boolean(false)]
+        case "format":
+            let argument: Argument = g.pick([g.text(), g.integer(-300...300), .number(3.25), .number(-0.0), .nil, .boolean(true), .number(1e300)])
+            return [.text(g.pick(formats)), argument, g.text()]
+        default: return [g.text()]
         }
+    }
+
+    @Test(arguments: ["rep", "sub", "byte", "char", "upper", "lower", "reverse", "len", "format"])
+    func stringFunctionWithKnownCostMatchesStock(function: String) throws {
+        var run = try DifferentialRun()
+        var g = Generator(salt: 11 &+ UInt64(function.utf8.reduce(0) { $0 &* 31 &+ Int($1) }))
+        for _ in 0..<Differential.cases(2000) { run.check(function, Self.arguments(for: function, &g)) }
         run.finish()
     }
 
-    @Test func insertRemoveMoveMatchStock() throws {
+    @Test(arguments: ["insert", "remove", "move", "concat", "unpack"])
+    func listFunctionMatchesStock(function: String) throws {
         var run = try DifferentialRun()
-        var g = Generator(salt: 12)
-        for _ in 0..<Differential.cases(3000) {
-            let list = Argument.list(g.list())
-            switch Int.random(in: 0..<3, using: &g.random) {
-            case 0:
+        var g = Generator(salt: 12 &+ UInt64(function.utf8.count))
+        for _ in 0..<Differential.cases(2000) {
+            var items = g.list()
+            switch function {
+            case "insert":
+                let list = Argument.list(items)
                 switch Int.random(in: 0..<6, using: &g.random) {
                 case 0: run.check("insert", [list])
                 case 1: run.check("insert", [list, g.integer(0...9), .integer(99), .integer(98)])
                 case 2, 3: run.check("insert", [list, .text("v")])
                 default: run.check("insert", [list, g.position(), .text("v")])
                 }
-            case 1:
-                run.check("remove", g.chance(30) ? [list] : [list, g.position()])
-            default:
+            case "remove":
+                run.check("remove", g.chance(30) ? [.list(items)] : [.list(items), g.position()])
+            case "move":
                 // Small ranges only: stock Lua has no limits, and move(t, 1, maxinteger, 2) runs for ever.
-                run.check("move", [list, g.integer(-3...9), g.integer(-3...9), g.integer(-3...9), .boolean(g.chance(40))])
+                run.check("move", [.list(items), g.integer(-3...9), g.integer(-3...9), g.integer(-3...9), .boolean(g.chance(40))])
+            default:
+                if g.chance(10) && !items.isEmpty { items[Int.random(in: 0..<items.count, using: &g.random)] = .boolean(true) }
+                if g.chance(10) { items.append(.number(0.5)) }
+                if g.chance(5) { items.append(.list([])) }
+                if function == "concat" {
+                    run.check("concat", [.list(items), g.chance(60) ? .text(",") : .nil, g.position(), g.position()])
+                } else {
+                    run.check("unpack", [.list(items), g.position(), g.position()])
+                }
             }
         }
-        run.check("insert", [.integer(5), .integer(1)])
-        run.check("move", [.list([]), .integer(-1), .integer(.max), .integer(1)])
-        run.check("move", [.list([.integer(1), .integer(2)]), .integer(1), .integer(2), .integer(.max)])
-        run.finish()
-    }
-
-    @Test func concatAndUnpackMatchStock() throws {
-        var run = try DifferentialRun()
-        var g = Generator(salt: 13)
-        for _ in 0..<Differential.cases(3000) {
-            var items = g.list()
-            if g.chance(10) && !items.isEmpty { items[Int.random(in: 0..<items.count, using: &g.random)] = .boolean(true) }
-            if g.chance(10) { items.append(.number(0.5)) }
-            if g.chance(5) { items.append(.list([])) }
-            let list = Argument.list(items)
-            if g.chance(50) {
-                run.check("concat", [list, g.chance(60) ? .text(",") : .nil, g.position(), g.position()])
-            } else {
-                run.check("unpack", [list, g.position(), g.position()])
-            }
+        switch function {
+        case "insert": run.check("insert", [.integer(5), .integer(1)])
+        case "move":
+            run.check("move", [.list([]), .integer(-1), .integer(.max), .integer(1)])
+            run.check("move", [.list([.integer(1), .integer(2)]), .integer(1), .integer(2), .integer(.max)])
+        case "unpack":
+            run.check("unpack", [.list([]), .integer(1), .integer(100_000_000)])
+            run.check("unpack", [.nil])
+        case "concat": run.check("concat", [.list([]), .nil, .integer(1), .integer(0)])
+        default: break
         }
-        run.check("unpack", [.list([]), .integer(1), .integer(100_000_000)])
-        run.check("unpack", [.nil])
-        run.check("concat", [.list([]), .nil, .integer(1), .integer(0)])
         run.finish()
     }
 
