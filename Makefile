@@ -4,7 +4,7 @@
 SWIFT ?= swift
 LUA_PACKAGE := liblua5.4-dev
 
-.PHONY: run test build lua benchmarks clean fuzz chaos
+.PHONY: run test build lua benchmarks clean fuzz fuzz-parsers fuzz-scripthost chaos
 
 lua:
 	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists lua5.4; then :; \
@@ -35,7 +35,9 @@ test: lua
 # runs a few hundred inputs). A crash leaves its input in .build/fuzz/TARGET.current.
 FUZZ_SECONDS ?= 120
 FUZZ_SEED ?= $(shell date +%s)
-fuzz: lua
+fuzz: fuzz-parsers fuzz-scripthost
+
+fuzz-parsers: lua
 	mkdir -p .build/fuzz
 	$(SWIFT) build --build-tests
 	@echo "fuzzing with seed $(FUZZ_SEED) for $(FUZZ_SECONDS) s per target"
@@ -51,6 +53,13 @@ chaos: lua
 
 benchmarks: lua
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+
+# The bounded Lua libraries against the stock ones, with many more generated
+# cases per function than the test suite runs (SENTINEL_DIFFERENTIAL_CASES;
+# pick another generator seed with SENTINEL_DIFFERENTIAL_SEED=N).
+FUZZ_CASES ?= 100000
+fuzz-scripthost: lua
+	SENTINEL_DIFFERENTIAL_CASES=$(FUZZ_CASES) $(SWIFT) test --filter "ScriptHostTests.(Pattern|Library)DifferentialTests"
 
 clean:
 	rm -rf .build

@@ -218,6 +218,56 @@ let fiveKilobyteScript: String = {
     return source + "return { name = 'five', interval = '5s', evaluate = function(state) return rules[1](state) end }\n"
 }()
 
+/// Library workloads: (name, chunk-level setup, body of the measured function).
+/// Each body returns an integer so that the raw baseline reads a result.
+let libraryWorkloads: [(String, String, String)] = [
+    ("string.find with a pattern, 10 KB, no match",
+     "local s = ('ab12 cd34 '):rep(1100)",
+     "local n = 0 for i = 1, 10 do if s:find('%d%d%d%a') then n = n + 1 end end return n"),
+    ("string.find backtracking a-b, 2 KB",
+     "local s = ('a'):rep(2000)",
+     "return s:find('a-b') or 0"),
+    ("string.match captures, 1,000 lines",
+     "local lines = {} for i = 1, 1000 do lines[i] = 'key' .. i .. ' = value' .. i end",
+     "local n = 0 for i = 1, #lines do local k, v = lines[i]:match('^(%w+)%s*=%s*(%w+)$') if k then n = n + 1 end end return n"),
+    ("string.gmatch words, 10 KB",
+     "local s = ('alpha beta gamma delta '):rep(450)",
+     "local n = 0 for w in s:gmatch('%a+') do n = n + 1 end return n"),
+    ("string.gsub digits, 10 KB",
+     "local s = ('ab12 cd34 '):rep(1100)",
+     "local r, n = s:gsub('%d+', '#') return n"),
+    ("string.gsub %b() and %f, 10 KB",
+     "local s = ('call(a, (b)) word '):rep(550)",
+     "local r, n = s:gsub('%b()', '') local r2, n2 = r:gsub('%f[%w]%w+', 'W') return n + n2"),
+    ("string.rep 100 KB",
+     "",
+     "return #(('abc'):rep(33000, ','))"),
+    ("string.format 1,000 times",
+     "",
+     "local n = 0 for i = 1, 1000 do n = n + #string.format('%d:%5.2f:%s', i, i / 3, 'x') end return n"),
+    ("table.sort 10k numbers",
+     "local base = {} for i = 1, 10000 do base[i] = (i * 7919) % 10007 end",
+     "local t = table.move(base, 1, #base, 1, {}) table.sort(t) return t[1]"),
+    ("table.sort 10k numbers with a comparator",
+     "local base = {} for i = 1, 10000 do base[i] = (i * 7919) % 10007 end",
+     "local t = table.move(base, 1, #base, 1, {}) table.sort(t, function(a, b) return a > b end) return t[1]"),
+    ("table.sort 10k strings",
+     "local base = {} for i = 1, 10000 do base[i] = 'k' .. ((i * 7919) % 10007) end",
+     "local t = table.move(base, 1, #base, 1, {}) table.sort(t) return #t[1]"),
+    ("pairs over 1,000 mixed keys",
+     "local t = {} for i = 1, 500 do t[i] = i t['k' .. i] = i end",
+     "local n = 0 for k, v in pairs(t) do n = n + v end return n"),
+    ("table.concat 10k",
+     "local t = {} for i = 1, 10000 do t[i] = 'x' .. i end",
+     "return #table.concat(t, ',')"),
+    ("table.insert and table.remove at the front, 1,000",
+     "",
+     "local t = {} for i = 1, 1000 do table.insert(t, 1, i) end for i = 1, 1000 do table.remove(t, 1) end return #t"),
+    ("table.unpack 200 values",
+     "local t = {} for i = 1, 200 do t[i] = i end",
+     "local n = 0 for i = 1, 100 do n = n + select('#', table.unpack(t)) end return n"),
+]
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal],
@@ -332,6 +382,27 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // MARK: Bounded string and table functions against the stock library
+
+    // Each workload runs in a raw state (stock library, no limits) and in a
+    // sandbox with a generous deadline and memory cap, so the bounded
+    // functions poll the limits as they would in production (hookless).
+    let generous = ScriptLimits(instructions: nil, deadline: .seconds(10), memory: 64 << 20)
+    for (name, setup, body) in libraryWorkloads {
+        let source = "\(setup)\nreturn function() \(body) end"
+        Benchmark("library \(name): raw Lua (baseline)", configuration: .init(scalingFactor: .one)) { benchmark in
+            let raw = RawLua(source)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations { blackHole(raw.callLoop()) }
+        }
+        Benchmark("library \(name): LuaSandbox", configuration: .init(scalingFactor: .one)) { benchmark in
+            let sandbox = try LuaSandbox(limits: generous)
+            let function = try sandbox.load(source, chunkName: "=library")
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations { blackHole(try sandbox.call(function)) }
+        }
+    }
+
     // MARK: Overshoot of long library calls past a 20 ms deadline (no budget)
 
     let deadlineOnly = ScriptLimits(instructions: nil, deadline: .milliseconds(20), memory: 16 << 20)
@@ -340,6 +411,9 @@ let benchmarks: @Sendable () -> Void = {
         ("string.rep of empty 3e9", "return string.rep('', 3e9)"),
         ("table.sort 500k", "local t = {} for i = 1, 500000 do t[i] = (i * 7919) % 500000 end table.sort(t)"),
         ("plain find worst case", "return ('a'):rep(1e6):find(('a'):rep(5000) .. 'b', 1, true)"),
+        ("table.insert under a __len of 2^62",
+         "local t = setmetatable({}, { __len = function() return 1 << 62 end }) table.insert(t, 1, 'x')"),
+        ("backtracking gsub", "return string.gsub(('a'):rep(3000), 'a-a-a-a-a-a-b', '')"),
     ] {
         Benchmark("deadline 20 ms: \(name)", configuration: .init(scalingFactor: .one, maxIterations: 20)) { benchmark in
             let sandbox = try LuaSandbox(limits: deadlineOnly)

@@ -33,6 +33,7 @@
  * its call ended.
  */
 #include "CScriptHost.h"
+#include "bounded.h"
 
 #include <errno.h>
 #include <lauxlib.h>
@@ -50,8 +51,17 @@
 #define SH_POLL_COST 1000
 
 /* sizeof(CallInfo) in Lua 5.4 on LP64 (lstate.h: 4 pointers, a 24-byte union,
- * an int, two shorts): frees of blocks of this size wait for the watchdog. */
+ * an int, two shorts): frees of blocks of this size wait for the watchdog.
+ * This is the one fact of the VM's private layout ScriptHost relies on, so it
+ * is checked twice: here at build time (Lua 5.4 headers, 64-bit pointers),
+ * and once per process by a probe (sh_layout_problem) that watches the
+ * allocations of nested calls in a scratch state; the sandbox refuses to open
+ * when they differ. */
 #define SH_CALLINFO_SIZE 64
+#if LUA_VERSION_NUM != 504 || LUA_VERSION_RELEASE_NUM < 50400 || LUA_VERSION_RELEASE_NUM > 50499
+#error "limits.c assumes Lua 5.4's CallInfo size (SH_CALLINFO_SIZE); check lstate.h of this Lua and update it"
+#endif
+_Static_assert(sizeof(void *) == 8 && sizeof(lua_Integer) == 8, "SH_CALLINFO_SIZE is the size on LP64");
 
 /* How often the watchdog looks at the states inside a call. */
 #define SH_WATCHDOG_TICK_NS 1000000L
@@ -366,6 +376,39 @@ void sh_poll_limits(lua_State *L) {
     if (sh_limits_exceeded(L) != SH_LIMIT_NONE) sh_raise_limit(L);
 }
 
+/* sh_precheck charges one poll per this many bytes of work, and expects the
+ * work (copying into fresh memory) to go at least this fast. */
+#define SH_PRECHECK_BYTES_PER_POLL (64 * 1024)
+#define SH_PRECHECK_BYTES_PER_NS 4
+
+void sh_precheck(lua_State *L, size_t bytes, size_t work) {
+    sh_state_info *info = info_of(L);
+    if (!info->enforcing) return;
+    if (info->limit_hit != SH_LIMIT_NONE) sh_raise_limit(L);
+    if (info->mem_cap != 0 && (info->mem_used > info->mem_cap || bytes > info->mem_cap - info->mem_used)) {
+        sh_raise_memory_limit(L);
+    }
+    size_t polls = work / SH_PRECHECK_BYTES_PER_POLL;
+    if (polls == 0) return;
+    int64_t charge = polls > (size_t)(INT64_MAX / SH_POLL_COST / 2) ? INT64_MAX / 2 : (int64_t)polls * SH_POLL_COST;
+    info->instr_used += charge;
+    if (info->instr_budget != 0 && info->instr_used > info->instr_budget) {
+        record_hit(info, SH_LIMIT_INSTRUCTIONS);
+        sh_raise_limit(L);
+    }
+    if (info->deadline_ns == 0) return;
+    if (deadline_passed(info)) {
+        record_hit(info, SH_LIMIT_DEADLINE);
+        sh_raise_limit(L);
+    }
+    /* Work that cannot finish before the deadline is refused before it starts. */
+    int64_t estimate = (int64_t)(work / SH_PRECHECK_BYTES_PER_NS);
+    if (info->deadline_at != 0 && sh_now_ns() + estimate > info->deadline_at) {
+        record_hit(info, SH_LIMIT_DEADLINE);
+        sh_raise_limit(L);
+    }
+}
+
 void sh_begin_call(lua_State *L) {
     sh_state_info *info = info_of(L);
     info->instr_used = 0;
@@ -403,6 +446,71 @@ static int sh_panic(lua_State *L) {
     /* Returning lets Lua abort: a panic means an unprotected call, which the
      * host never makes. The callback has logged it first. */
     return 0;
+}
+
+/* MARK: - Layout probe */
+
+typedef struct layout_probe {
+    int recording;
+    int frames;        /* untagged allocations of SH_CALLINFO_SIZE bytes */
+    int others;        /* untagged allocations of any other size */
+} layout_probe;
+
+static void *probe_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    layout_probe *probe = (layout_probe *)ud;
+    if (nsize == 0) {
+        free(ptr);
+        return NULL;
+    }
+    /* A new block with osize 0 is no Lua object: nested calls make only
+     * call frames (CallInfo) that way. */
+    if (ptr == NULL && osize == 0 && probe->recording) {
+        if (nsize == SH_CALLINFO_SIZE) probe->frames++; else probe->others++;
+    }
+    return realloc(ptr, nsize);
+}
+
+static int probe_nest(lua_State *L) {
+    lua_Integer depth = lua_tointeger(L, 1);
+    if (depth > 0) {
+        lua_pushcfunction(L, probe_nest);
+        lua_pushinteger(L, depth - 1);
+        lua_call(L, 1, 0);
+    }
+    return 0;
+}
+
+#define PROBE_DEPTH 8
+
+static const char *g_layout_problem;
+static pthread_once_t g_layout_once = PTHREAD_ONCE_INIT;
+
+static void probe_layout(void) {
+    layout_probe probe = {0, 0, 0};
+    lua_State *L = lua_newstate(probe_alloc, &probe);
+    if (L == NULL) {
+        g_layout_problem = "ScriptHost: cannot create a Lua state to check the Lua library's layout";
+        return;
+    }
+    if (lua_version(L) != LUA_VERSION_NUM) {
+        g_layout_problem = "ScriptHost: the Lua library linked is not the version of the headers it was built with";
+    } else {
+        lua_pushcfunction(L, probe_nest);
+        lua_pushinteger(L, PROBE_DEPTH);
+        probe.recording = 1;
+        int status = lua_pcall(L, 1, 0, 0);
+        probe.recording = 0;
+        if (status != LUA_OK || probe.frames < PROBE_DEPTH || probe.others != 0) {
+            g_layout_problem = "ScriptHost: this Lua library's call frames (CallInfo) are not 64 bytes, which "
+                "the deadline watchdog relies on (limits.c, SH_CALLINFO_SIZE); refusing to open a sandbox";
+        }
+    }
+    lua_close(L);
+}
+
+const char *sh_layout_problem(void) {
+    pthread_once(&g_layout_once, probe_layout);
+    return g_layout_problem;
 }
 
 /* MARK: - State */

@@ -108,6 +108,8 @@ static void copy_field(lua_State *L, int from, int to, const char *name) {
 static int open_sandbox(lua_State *L) {
     lua_Integer seed = (lua_Integer)(*(int64_t *)lua_touserdata(L, 1));
     lua_settop(L, 0);
+    const char *problem = sh_layout_problem();
+    if (problem != NULL) return luaL_error(L, "%s", problem);
 
     /* The base library goes into the real globals, which no script can reach;
      * the sandbox copies the functions it offers from there. */

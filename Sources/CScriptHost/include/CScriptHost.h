@@ -113,14 +113,21 @@ int sh_raise_limit(lua_State *L);
  * the memory cap: records the memory limit as hit and raises. */
 int sh_raise_memory_limit(lua_State *L);
 
+/* NULL when the installed Lua matches what limits.c assumes of its private
+ * layout (the size of a call frame), else why not; probed once per process.
+ * The sandbox refuses to open with this message. */
+const char *sh_layout_problem(void);
+
 /* Monotonic nanoseconds. */
 int64_t sh_now_ns(void);
 
-/* MARK: - Bounded libraries (bounded_string.c, bounded_table.c) */
+/* MARK: - Bounded libraries (string_bounded.c, table_bounded.c, sorted_pairs.c) */
 
 /* Replace, in the library table at `libindex`, every function whose cost
- * grows with its input by a version that polls the limits, and remove the
- * functions the sandbox does not offer (string.dump). Run in protected mode. */
+ * grows with its input by our own version that polls the limits (or checks
+ * its cost up front), and remove the functions the sandbox does not offer
+ * (string.dump, string.pack, string.unpack, string.packsize). Run in
+ * protected mode. */
 void sh_install_bounded_string(lua_State *L, int libindex);
 void sh_install_bounded_table(lua_State *L, int libindex);
 
