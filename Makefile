@@ -4,7 +4,7 @@
 SWIFT ?= swift
 LUA_PACKAGE := liblua5.4-dev
 
-.PHONY: run test build lua benchmarks clean fuzz fuzz-parsers fuzz-scripthost chaos
+.PHONY: run test build lua benchmarks clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint
 
 lua:
 	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists lua5.4; then :; \
@@ -25,6 +25,7 @@ run: lua
 	"$$($(SWIFT) build --show-bin-path)/sentinel" simulate examples/recipes/canary/healthy.yaml
 
 test: lua
+	python3 Tests/cli/layers.py
 	$(SWIFT) test
 	$(SWIFT) build --product sentinel
 	Tests/cli/sentinel-cli.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
@@ -50,6 +51,21 @@ CHAOS_KILLS ?= 150
 chaos: lua
 	$(SWIFT) build --product sentinel
 	Tests/cli/kill-during-saves.sh "$$($(SWIFT) build --show-bin-path)/sentinel" $(CHAOS_KILLS)
+
+# The suites that exercise threads, under ThreadSanitizer, in a build folder
+# of their own (a second full build: outside `make test`).
+TSAN_SUITES := ConcurrentReconfigurationTests|PipelineTests|BulkheadTests|KnobTests|ShadowTests|WindowTests|AuditTests|AuditDurabilityTests|TrialWiringTests|OneDoorTests|FreezeTests|HotReloadTests|ReloadWatcherTests|ScriptEngineTests|WorkloadTests|SimulationRunTests
+tsan: lua
+	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter "$(TSAN_SUITES)"
+
+# swift-format with the repository's .swift-format: `format` rewrites, `lint` only reports (CI runs it).
+FORMAT_PATHS := Sources Tests examples Benchmarks/*Benchmarks Package.swift Benchmarks/Package.swift
+format:
+	swift format format --in-place --recursive --parallel --configuration .swift-format $(FORMAT_PATHS)
+
+lint:
+	python3 Tests/cli/layers.py
+	swift format lint --strict --recursive --parallel --configuration .swift-format $(FORMAT_PATHS)
 
 benchmarks: lua
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark

@@ -3,11 +3,8 @@ import PackageDescription
 
 let package = Package(
     name: "Sentinel",
-    platforms: [.macOS(.v15)],
     products: [
         .library(name: "ScriptHost", targets: ["ScriptHost"]),
-        // The raw Lua C API, for baselines in Benchmarks/.
-        .library(name: "CLua", targets: ["CLua"]),
         .library(name: "Resilience", targets: ["Resilience"]),
         .library(name: "Sentinel", targets: ["Sentinel"]),
         .library(name: "Simulation", targets: ["Simulation"]),
@@ -80,6 +77,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -105,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "SentinelCommand",
             dependencies: [
-                "Sentinel", "Simulation",
+                "Sentinel", "Simulation", "Resilience",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -3,19 +3,20 @@ import PackageDescription
 
 let package = Package(
     name: "SentinelBenchmarks",
-    platforms: [.macOS(.v15)],
     dependencies: [
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
         .package(name: "Sentinel", path: ".."),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
+        // Lua 5.4 from the system, bare: the baseline ScriptHost is measured against.
+        .systemLibrary(name: "RawLua", path: "RawLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
         .executableTarget(
             name: "ScriptHostBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "ScriptHost", package: "Sentinel"),
-                .product(name: "CLua", package: "Sentinel"),
+                "RawLua",
             ],
             path: "ScriptHostBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -1,7 +1,7 @@
 // ScriptHost figures, each against its baseline in the same run: the raw Lua C
 // API driven from Swift (lua_pcall with a message handler, no limits).
 import Benchmark
-import CLua
+import RawLua
 import ScriptHost
 
 #if canImport(Glibc)
@@ -20,14 +20,14 @@ final class RawLua {
     init(_ source: String) {
         state = luaL_newstate()
         luaL_openlibs(state)
-        _ = clua_loadbufferx(state, source, source.utf8.count, "=raw", "t")
-        clua_call(state, 0, 1)
-        function = luaL_ref(state, CLUA_REGISTRYINDEX)
-        clua_getglobal_table(state)
+        _ = raw_lua_load(state, source, source.utf8.count, "=raw")
+        raw_lua_call(state, 0, 1)
+        function = luaL_ref(state, RAW_LUA_REGISTRYINDEX)
+        raw_lua_push_globals(state)
         lua_getfield(state, -1, "debug")
         lua_getfield(state, -1, "traceback")
-        handler = luaL_ref(state, CLUA_REGISTRYINDEX)
-        clua_pop(state, 2)
+        handler = luaL_ref(state, RAW_LUA_REGISTRYINDEX)
+        raw_lua_pop(state, 2)
     }
 
     deinit { lua_close(state) }
@@ -35,21 +35,21 @@ final class RawLua {
     /// Calls the rule with `{ calls = 41 }` and reads the integer result.
     @inline(__always)
     func callRule() -> Int64 {
-        lua_rawgeti(state, CLUA_REGISTRYINDEX, lua_Integer(handler))
-        lua_rawgeti(state, CLUA_REGISTRYINDEX, lua_Integer(function))
+        lua_rawgeti(state, RAW_LUA_REGISTRYINDEX, lua_Integer(handler))
+        lua_rawgeti(state, RAW_LUA_REGISTRYINDEX, lua_Integer(function))
         lua_createtable(state, 0, 1)
         lua_pushinteger(state, 41)
         lua_setfield(state, -2, "calls")
-        _ = clua_pcall(state, 1, 1, -3)
+        _ = raw_lua_pcall(state, 1, 1, -3)
         let result = lua_tointegerx(state, -1, nil)
         lua_settop(state, 0)
         return Int64(result)
     }
 
     func callLoop() -> Int64 {
-        lua_rawgeti(state, CLUA_REGISTRYINDEX, lua_Integer(handler))
-        lua_rawgeti(state, CLUA_REGISTRYINDEX, lua_Integer(function))
-        _ = clua_pcall(state, 0, 1, -2)
+        lua_rawgeti(state, RAW_LUA_REGISTRYINDEX, lua_Integer(handler))
+        lua_rawgeti(state, RAW_LUA_REGISTRYINDEX, lua_Integer(function))
+        _ = raw_lua_pcall(state, 0, 1, -2)
         let result = lua_tointegerx(state, -1, nil)
         lua_settop(state, 0)
         return Int64(result)

@@ -44,7 +44,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("observer: snapshot of 1,000 pipelines", configuration: .init(scalingFactor: .one)) { benchmark in
         let (registry, _) = try thousandPipelines()
-        let observer = Observer(registry: registry)
+        let observer = StateSnapshotter(registry: registry)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations { blackHole(observer.snapshot()) }
     }

@@ -27,7 +27,7 @@ import Testing
     }
 
     /// Loads a rule whose `evaluate` runs `body`; the load's dry run raises if an assert fails.
-    func load(_ fixture: Fixture, _ body: String, sample: Bool = false) async -> Result<String, ScriptLoadError> {
+    func load(_ fixture: Fixture, _ body: String, sample: Bool = false) async -> Result<String, ScriptFailure> {
         let engine = ScriptEngine(plane: fixture.plane, logger: .silent, sample: sample)
         return await engine.load(path: "p/compare.lua", source: """
             local LATENCY = { error_rate = false, rejection_rate = false, timeout_rate = false,
@@ -117,7 +117,7 @@ import Testing
     func badArgumentsRaiseAndNameTheMistake(call: String, message: String) async throws {
         let fixture = try Fixture()
         let result = await load(fixture, call)
-        #expect(throws: ScriptLoadError.self) { try result.get() }
+        #expect(throws: ScriptFailure.self) { try result.get() }
         if case .failure(let error) = result {
             #expect(error.message.contains(message), "\(call): \(error.message)")
         }

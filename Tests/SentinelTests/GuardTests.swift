@@ -51,4 +51,17 @@ import Testing
         fixture.advance(.seconds(40))
         #expect(await fixture.set("checkout.split.canary_weight", 20).outcome == .applied)
     }
+
+    @Test func concurrentChangesCannotBothPassTheIntervalGuard() async throws {
+        let guards = GuardPolicy(parameters: [ParameterGuard(pattern: "checkout.retry.*", minInterval: .seconds(30))])
+        let fixture = try Fixture(guards: guards)
+        let outcomes = await withTaskGroup(of: AuditOutcome.self) { group in
+            for value in 1...40 {
+                group.addTask { await fixture.set("checkout.retry.max_attempts", .int(Int64(value % 5 + 1))).outcome }
+            }
+            return await group.reduce(into: [AuditOutcome]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == .applied }.count == 1)
+        #expect(outcomes.filter { $0 == .rejected }.count == 39)
+    }
 }

@@ -18,7 +18,7 @@ import Glibc
         }
         _ = await fixture.set("checkout.retry.max_attempts", 2)
         let metrics = TestMetrics()
-        StateMetricsReporter(factory: metrics).report(Observer(registry: fixture.registry).snapshot())
+        StateMetricsReporter(factory: metrics).report(StateSnapshotter(registry: fixture.registry).snapshot())
         let calls = try metrics.expectGauge("sentinel_pipeline_calls", [("pipeline", "checkout"), ("window", "1m")])
         #expect(calls.lastValue == 10)
         let errors = try metrics.expectGauge("sentinel_pipeline_error_rate", [("pipeline", "checkout"), ("window", "10s")])

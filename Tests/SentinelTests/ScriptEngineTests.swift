@@ -62,7 +62,7 @@ import Testing
         for broken in ["return {", "return { interval = '5s' }", "return { interval = 0, evaluate = function() end }",
                        "return { interval = '5s', evaluate = function(s) return s.nope.x end }", "while true do end"] {
             let result = await engine.load(path: "policies/guard.lua", source: broken)
-            #expect(throws: ScriptLoadError.self) { try result.get() }
+            #expect(throws: ScriptFailure.self) { try result.get() }
             #expect(await engine.status(of: "shed-retries")?.digest == digest)
             let entry = try #require(fixture.plane.audit.last)
             #expect(entry.action == "script.reload")

@@ -266,4 +266,24 @@ import Darwin
             return error
         }
     }
+
+    @Test func unreadableStateFileIsKeptAndUnknownKnobsSurviveASave() async throws {
+        let folder = ScriptFolder()
+        let path = folder.path + "/state.json"
+        folder.write("state.json", "{ not json")
+        let fixture = try Fixture()
+        let sentinel = Sentinel(plane: fixture.plane, configuration: .init(folders: [folder.path], stateFile: path), logger: .silent)
+        sentinel.restoreState()
+        #expect(access(path + ".unreadable", F_OK) == 0)
+        // A saved knob of a pipeline that is not registered here is written back, not dropped.
+        var state = fixture.plane.persistedState()
+        state.parameters["payments.retry.max_attempts"] = PersistedParameter(value: 2)
+        try StateFile(path: path).save(state)
+        let second = Sentinel(plane: fixture.plane, configuration: .init(folders: [folder.path], stateFile: path), logger: .silent)
+        second.restoreState()
+        second.saveState()
+        let saved = try #require(try StateFile(path: path).load())
+        #expect(saved.parameters["payments.retry.max_attempts"]?.value == 2)
+        unlink(path + ".unreadable")
+    }
 }

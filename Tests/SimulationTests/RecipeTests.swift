@@ -15,14 +15,10 @@ import Testing
         "../scenarios/shadow-promote-frozen.yaml",
     ]
 
+    /// The run of a shipped scenario: simulated once per test run and shared
+    /// by every test that looks at it (the runs are deterministic).
     static func run(_ file: String) async throws -> Run {
-        let path = "examples/recipes/\(file)"
-        guard case .success(let contents) = ScriptFile.read(path: path, maximumFileSize: 1 << 20) else {
-            throw ScratchFolderError(errno: 2)
-        }
-        let scenario = try Scenario(yaml: String(decoding: contents.contents, as: UTF8.self), file: path)
-        let folder = String(path[..<path.lastIndex(of: "/")!])
-        return try await simulate(scenario, policies: folder + "/" + scenario.policies)
+        try await RecipeRuns.shared.run(file)
     }
 
     @Test(arguments: scenarios)
@@ -102,4 +98,27 @@ import Testing
 
 extension JSONValue {
     var plainTextForTests: String { jsonString() }
+}
+
+/// Each shipped scenario simulated once per test run, whichever test asks first.
+actor RecipeRuns {
+    static let shared = RecipeRuns()
+    private var runs: [String: Task<Run, any Error>] = [:]
+
+    func run(_ file: String) async throws -> Run {
+        if let running = runs[file] { return try await running.value }
+        let task = Task { try await Self.simulate(file) }
+        runs[file] = task
+        return try await task.value
+    }
+
+    private static func simulate(_ file: String) async throws -> Run {
+        let path = "examples/recipes/\(file)"
+        guard case .success(let contents) = ScriptFile.read(path: path, maximumFileSize: 1 << 20) else {
+            throw ScratchFolderError(errno: 2)
+        }
+        let scenario = try Scenario(yaml: String(decoding: contents.contents, as: UTF8.self), file: path)
+        let folder = String(path[..<path.lastIndex(of: "/")!])
+        return try await SimulationTests.simulate(scenario, policies: folder + "/" + scenario.policies)
+    }
 }

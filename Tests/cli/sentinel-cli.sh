@@ -71,9 +71,8 @@ out=$("$bin" simulate "$work/malformed.yaml" 2>&1); expect "a malformed scenario
 out=$("$bin" simulate "$work/nothing.yaml" 2>&1); expect "a missing scenario exits 2" 2 $? "$out" "nothing.yaml"
 out=$("$bin" simulate examples/recipes/blue-green/switch.yaml --policies "$work/missing" 2>&1); expect "a missing policies folder exits 2" 2 $? "$out" "missing"
 out=$("$bin" simulate --help 2>&1); expect "simulate --help explains itself" 0 $? "$out" "Example"
-for scenario in examples/recipes/*/*.yaml examples/scenarios/*.yaml; do
-  out=$("$bin" simulate "$scenario" 2>&1); expect "recipe $scenario" 0 $? "$out" "PASSED"
-done
+# Every shipped scenario passes its expectations in RecipeTests; here the CLI runs one end to end.
+out=$("$bin" simulate examples/recipes/canary/errors.yaml 2>&1); expect "a recipe through the CLI" 0 $? "$out" "PASSED"
 
 # run --workload: the scenario's traffic on the real clock, the rules act on it.
 "$bin" run --policies examples/recipes/canary --workload examples/recipes/canary/healthy.yaml --audit-log "$work/workload.jsonl" >"$work/workload.log" 2>&1 &

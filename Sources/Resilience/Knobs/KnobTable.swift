@@ -132,21 +132,23 @@ public final class KnobTable: @unchecked Sendable {
 
     private func step(_ operation: SlotOperation, live: inout [Double], shadow: inout [Double?]) throws(KnobError) {
         let i = operation.index
-        let descriptor = descriptors[i]
+        // Fields are read in place: copying a descriptor retains and releases its strings.
         switch operation {
         case .set(_, let value):
             live[i] = try checked(value, slot: i)
         case .setShadow(_, let value):
-            guard descriptor.shadowable else {
-                throw KnobError(.notShadowable, knob: descriptor.name,
-                                "\(descriptor.name): traffic split weights cannot be shadowed; a call goes to one variant only")
+            guard descriptors[i].shadowable else {
+                let name = descriptors[i].name
+                throw KnobError(.notShadowable, knob: name,
+                                "\(name): traffic split weights cannot be shadowed; a call goes to one variant only")
             }
             shadow[i] = try checked(value, slot: i)
         case .clearShadow:
             shadow[i] = nil
         case .promote:
             guard let value = shadow[i] else {
-                throw KnobError(.noShadow, knob: descriptor.name, "\(descriptor.name): has no shadow value to promote")
+                let name = descriptors[i].name
+                throw KnobError(.noShadow, knob: name, "\(name): has no shadow value to promote")
             }
             live[i] = value
             shadow[i] = nil
@@ -154,10 +156,10 @@ public final class KnobTable: @unchecked Sendable {
     }
 
     private func checked(_ value: Double, slot: Int) throws(KnobError) -> Double {
-        let descriptor = descriptors[slot]
-        let value = try descriptor.validate(value)
+        let value = try descriptors[slot].validate(value)
         if let validator = validators[slot], let reason = validator(value) {
-            throw KnobError(.rejectedByValidator, knob: descriptor.name, "\(descriptor.name): \(reason)")
+            let name = descriptors[slot].name
+            throw KnobError(.rejectedByValidator, knob: name, "\(name): \(reason)")
         }
         return value
     }

@@ -247,7 +247,8 @@ public final class ControlPlane: Sendable {
         guard !applicable.isEmpty else { return nil }
         do {
             guard let proposed = try command.proposedValue(arguments, in: self) else { return nil }
-            let current = try registry.value(parameter)
+            // The knob commands looked the knob up when they were prepared.
+            let current = try (arguments as? KnobArguments)?.info?.value ?? registry.value(parameter)
             for guardRule in applicable {
                 if let refusal = guardRule.refusal(
                     parameter: parameter, current: current, proposed: proposed, sinceLastChange: nil)

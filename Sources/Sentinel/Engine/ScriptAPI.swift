@@ -251,7 +251,7 @@ final class ScriptAPI {
         case .integer(let integer): return Double(integer)
         case .number(let number) where number.isFinite: return number
         case .string(let text): return try DurationParser.seconds(from: text)
-        default: throw ScriptLoadError(message: "expected a duration like \"5s\" or a number of seconds, got \(value)")
+        default: throw ScriptFailure(message: "expected a duration like \"5s\" or a number of seconds, got \(value)")
         }
     }
 }

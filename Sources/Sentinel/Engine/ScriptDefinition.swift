@@ -23,9 +23,9 @@ struct ScriptDefinition: Sendable, Hashable {
     static let fields: Set<String> = ["name", "interval", "dry_run", "fresh_memory", "staged", "evaluate", "description"]
 
     /// Reads and checks the returned table; errors name the field.
-    static func read(from sandbox: LuaSandbox, result: LuaReference, defaultName: String) throws(ScriptLoadError) -> ScriptDefinition {
-        func fail(_ message: String, field: String? = nil) -> ScriptLoadError {
-            var error = ScriptLoadError(message: message)
+    static func read(from sandbox: LuaSandbox, result: LuaReference, defaultName: String) throws(ScriptFailure) -> ScriptDefinition {
+        func fail(_ message: String, field: String? = nil) -> ScriptFailure {
+            var error = ScriptFailure(message: message)
             error.field = field
             return error
         }
@@ -35,7 +35,7 @@ struct ScriptDefinition: Sendable, Hashable {
         } catch {
             throw fail("\(error.message)")
         }
-        func field(_ name: String) throws(ScriptLoadError) -> LuaValue {
+        func field(_ name: String) throws(ScriptFailure) -> LuaValue {
             do {
                 return try sandbox.field(name, of: result)
             } catch {
@@ -93,12 +93,12 @@ struct ScriptDefinition: Sendable, Hashable {
         return ScriptDefinition(name: name, interval: interval, dryRun: dryRun, freshMemory: freshMemory, stagedEvaluations: staged)
     }
 
-    private static func boolean(_ value: LuaValue, _ name: String) throws(ScriptLoadError) -> Bool {
+    private static func boolean(_ value: LuaValue, _ name: String) throws(ScriptFailure) -> Bool {
         switch value {
         case .nil: return false
         case .boolean(let flag): return flag
         default:
-            var error = ScriptLoadError(message: "field '\(name)' must be true or false, got \(value.typeName)")
+            var error = ScriptFailure(message: "field '\(name)' must be true or false, got \(value.typeName)")
             error.field = name
             throw error
         }
@@ -107,37 +107,5 @@ struct ScriptDefinition: Sendable, Hashable {
     static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && name.count <= 128
             && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") }
-    }
-}
-
-/// Why a script could not be loaded: printed as `path:line: message`.
-public struct ScriptLoadError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The file (display path), when known.
-    public var path: String?
-    public var line: Int?
-    public var message: String
-    /// The sandbox's error code, when the failure came from Lua.
-    public var code: ScriptError.Code?
-    /// The field of the returned table the error is about, when it is about one.
-    var field: String?
-
-    public init(path: String? = nil, line: Int? = nil, message: String, code: ScriptError.Code? = nil) {
-        self.path = path
-        self.line = line
-        self.message = message
-        self.code = code
-    }
-
-    /// A limit stopped the script part-way: its sandbox should be rebuilt.
-    public var hitLimit: Bool {
-        code == .instructionBudget || code == .deadline || code == .memory
-    }
-
-    public var description: String {
-        switch (path, line) {
-        case (let path?, let line?): "\(path):\(line): \(message)"
-        case (let path?, nil): "\(path): \(message)"
-        default: message
-        }
     }
 }

@@ -51,7 +51,7 @@ public actor ScriptEngine {
 
     private var slots: [String: Slot] = [:]
     private var namesByPath: [String: String] = [:]
-    private var failedPaths: [String: ScriptLoadError] = [:]
+    private var failedPaths: [String: ScriptFailure] = [:]
     private var lastDryRun: [String: [QueuedCommand]] = [:]
 
     /// The commands the validation run of the script at `path` issued (for `sentinel check`).
@@ -135,7 +135,7 @@ public actor ScriptEngine {
     }
 
     /// Files that failed to load and have no active version, with why.
-    public var loadFailures: [String: ScriptLoadError] { failedPaths }
+    public var loadFailures: [String: ScriptFailure] { failedPaths }
 
     /// The instant the next script is due, if any runs.
     public var nextDue: Int64? {
@@ -156,14 +156,14 @@ public actor ScriptEngine {
                 case .success(let text): source = text
                 case .failure(let invalid):
                     reportFailure(path: file.path, reload: namesByPath[file.path] != nil,
-                        ScriptLoadError(path: file.path, line: invalid.line, message: "the file is \(invalid)"))
+                        ScriptFailure(path: file.path, line: invalid.line, message: "the file is \(invalid)"))
                     continue
                 }
                 _ = load(path: file.path, source: source, digest: file.digest.value)
             case .removed(let path, _):
                 unload(path: path)
             case .unreadable(let path, let reason):
-                reportFailure(path: path, reload: namesByPath[path] != nil, ScriptLoadError(path: path, message: reason))
+                reportFailure(path: path, reload: namesByPath[path] != nil, ScriptFailure(path: path, message: reason))
             }
         }
     }
@@ -174,23 +174,23 @@ public actor ScriptEngine {
     /// replace the running version. On failure the last good version keeps
     /// running and the failure is audited as `path:line: message`.
     @discardableResult
-    public func load(path: String, source: String, digest: UInt64? = nil) -> Result<String, ScriptLoadError> {
+    public func load(path: String, source: String, digest: UInt64? = nil) -> Result<String, ScriptFailure> {
         let digest = digest ?? ScriptDigest(of: Array(source.utf8)).value
         let previousName = namesByPath[path]
         if let previousName, let slot = slots[previousName], slot.active.digest == digest, slot.staged == nil {
             return .success(previousName)
         }
         let instance: ScriptInstance
-        do throws(ScriptLoadError) {
+        do throws(ScriptFailure) {
             instance = try ScriptInstance(
                 path: path, source: source, digest: digest, limits: limits, seed: seed,
                 readParameter: { [plane, sample] name in sample ? 0 : try? plane.registry.value(name) })
             if let owner = slots[instance.name], owner.active.path != path {
-                throw ScriptLoadError(
+                throw ScriptFailure(
                     path: path, message: "a script named '\(instance.name)' is already loaded from \(owner.active.path)")
             }
             if let previousName, previousName != instance.name, slots[instance.name] != nil {
-                throw ScriptLoadError(path: path, message: "a script named '\(instance.name)' is already loaded")
+                throw ScriptFailure(path: path, message: "a script named '\(instance.name)' is already loaded")
             }
             if let previous = previousName.flatMap({ slots[$0] })?.active, let warning = instance.inherit(from: previous) {
                 logger.warning("\(path): \(warning)")
@@ -241,7 +241,7 @@ public actor ScriptEngine {
         logger.info("unloaded \(name): \(path) was removed")
     }
 
-    private func reportFailure(path: String, reload: Bool, _ error: ScriptLoadError) {
+    private func reportFailure(path: String, reload: Bool, _ error: ScriptFailure) {
         failedPaths[path] = error
         let kept = reload ? "; the last good version keeps running" : ""
         logger.error("\(error)\(kept)")
@@ -283,7 +283,7 @@ public actor ScriptEngine {
         /// Scripts evaluated, in order.
         public var evaluated: [String] = []
         /// Scripts whose evaluate raised, with the error.
-        public var failed: [String: ScriptLoadError] = [:]
+        public var failed: [String: ScriptFailure] = [:]
         /// The outcome of every command applied, in order, with the script that issued it.
         public var outcomes: [(script: String, command: String, outcome: CommandOutcome)] = []
         /// Ticks skipped because the engine was late, coalesced into this round.
@@ -396,7 +396,7 @@ public actor ScriptEngine {
     }
 
     private func snapshot(at instant: Int64? = nil) -> SystemState {
-        Observer(registry: plane.registry).snapshot(
+        StateSnapshotter(registry: plane.registry).snapshot(
             instant: instant ?? plane.time.now(), frozen: plane.frozen != nil, trials: trials())
     }
 

@@ -18,7 +18,7 @@ final class ScriptInstance {
     init(
         path: String, source: String, digest: UInt64, limits: ScriptLimits, seed: Int64,
         readParameter: @escaping (String) -> Double?
-    ) throws(ScriptLoadError) {
+    ) throws(ScriptFailure) {
         self.path = path
         self.source = source
         self.digest = digest
@@ -37,13 +37,13 @@ final class ScriptInstance {
                 line = Self.deepestNestingLine(in: source)
                 message += " (the code nests too deeply)"
             }
-            throw ScriptLoadError(path: path, line: line, message: message.excerpt(ScriptEngine.maximumLoggedText), code: error.code)
+            throw ScriptFailure(path: path, line: line, message: message.excerpt(ScriptEngine.maximumLoggedText), code: error.code)
         }
         do {
             definition = try ScriptDefinition.read(from: sandbox, result: script, defaultName: defaultName)
         } catch {
             let line = error.field.flatMap { Self.line(ofField: $0, in: source) }
-            throw ScriptLoadError(path: path, line: line, message: error.message)
+            throw ScriptFailure(path: path, line: line, message: error.message)
         }
         api.source = "script:\(definition.name)"
     }
@@ -123,7 +123,7 @@ final class ScriptInstance {
 
     /// Runs `evaluate(state, memory)` once and returns what it issued. If
     /// `evaluate` raises, the error is thrown and none of its commands count.
-    func evaluate(_ state: StateView, now: Double, wallTime: Double) throws(ScriptLoadError) -> EvaluationRecord {
+    func evaluate(_ state: StateView, now: Double, wallTime: Double) throws(ScriptFailure) -> EvaluationRecord {
         api.record = EvaluationRecord()
         api.now = now
         api.wallTime = wallTime
@@ -136,7 +136,7 @@ final class ScriptInstance {
             _ = try sandbox.call(script, field: "evaluate", arguments: [.view(state), .reference(memory)])
         } catch {
             // A script's error text is its own (`error(("x"):rep(1e6))`): bounded before it is logged and audited.
-            throw ScriptLoadError(
+            throw ScriptFailure(
                 path: error.chunkName ?? path, line: error.line, message: error.message.excerpt(ScriptEngine.maximumLoggedText),
                 code: error.code)
         }
@@ -145,14 +145,14 @@ final class ScriptInstance {
 
     /// Evaluates once to validate, then puts `memory` and the helpers' state
     /// back as they were: a validation run must not count as an evaluation.
-    func dryRun(_ state: StateView, now: Double, wallTime: Double) throws(ScriptLoadError) -> EvaluationRecord {
+    func dryRun(_ state: StateView, now: Double, wallTime: Double) throws(ScriptFailure) -> EvaluationRecord {
         let holds = api.holds
         let cooldowns = api.cooldowns
         let saved: LuaValue
         do {
             saved = try sandbox.value(of: memory)
         } catch {
-            throw ScriptLoadError(path: path, message: "memory cannot be copied: \(error.message)")
+            throw ScriptFailure(path: path, message: "memory cannot be copied: \(error.message)")
         }
         defer {
             api.holds = holds

@@ -148,7 +148,7 @@ public final class Sentinel: Service, Sendable {
             if !round.scripts.evaluated.isEmpty {
                 // The file sink syncs on its next write; flushing per round bounds what a power loss can take.
                 plane.audit.flush()
-                metrics.report(Observer(registry: plane.registry).snapshot())
+                metrics.report(StateSnapshotter(registry: plane.registry).snapshot())
             }
         }
     }

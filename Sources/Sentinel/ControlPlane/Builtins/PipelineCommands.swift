@@ -58,7 +58,7 @@ struct StateGetCommand: Command {
     }
 
     func apply(_ arguments: CommandArguments, context: CommandContext, in plane: ControlPlane) async throws -> JSONValue {
-        let state = Observer(registry: plane.registry).snapshot(frozen: plane.frozen != nil)
+        let state = StateSnapshotter(registry: plane.registry).snapshot(frozen: plane.frozen != nil)
         if let pipeline = try arguments.optionalString("pipeline") {
             guard let view = state.pipeline(pipeline) else {
                 throw CommandError(.unknownParameter, "state.get: no pipeline named '\(pipeline)'")

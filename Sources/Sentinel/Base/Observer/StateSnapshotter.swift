@@ -1,7 +1,7 @@
 import Resilience
 
 /// Takes ``SystemState`` snapshots of a registry's pipelines.
-public struct Observer: Sendable {
+public struct StateSnapshotter: Sendable {
     public let registry: ParameterRegistry
 
     public init(registry: ParameterRegistry) {
@@ -16,3 +16,7 @@ public struct Observer: Sendable {
             instant: now, names: directory.names, pipelines: directory.pipelines, frozen: frozen, trials: trials)
     }
 }
+
+/// The name `StateSnapshotter` had before: it only ever took snapshots.
+@available(*, deprecated, renamed: "StateSnapshotter")
+public typealias Observer = StateSnapshotter

@@ -6,8 +6,7 @@ import Glibc
 #endif
 
 /// The state of one ``ScriptFolderWatcher`` run, owned by its loop: the
-/// schedule, which folders are watched or polled, the inotify instance and
-/// the `SIGHUP` source.
+/// schedule, which folders are watched or polled, and the inotify instance.
 struct WatchSession<C: Clock> where C.Duration == Duration {
     /// Whether the loop goes on after an event.
     enum Next {
@@ -23,7 +22,6 @@ struct WatchSession<C: Clock> where C.Duration == Duration {
     var watches: FolderWatchTable
     /// Deadlines for which a timer task is sleeping.
     private var armed: [Duration] = []
-    private var hangup: HangupSignalSource?
     #if canImport(Glibc)
     private var monitor: InotifyMonitor?
     #endif
@@ -47,13 +45,10 @@ struct WatchSession<C: Clock> where C.Duration == Duration {
 
     // MARK: - Sources
 
-    /// Sets up inotify (or polling) and the `SIGHUP` source.
+    /// Sets up inotify (or polling); `SIGHUP` is the loop's own child task.
     mutating func start() {
         let configuration = watcher.configuration
         let inbox = self.inbox
-        if configuration.reloadsOnHangup {
-            hangup = HangupSignalSource(queue: watcher.eventQueue) { inbox.yield(.trigger(.hangup)) }
-        }
         var unavailable = configuration.usesInotify ? "inotify is not available on this platform" : "inotify is turned off"
         #if canImport(Glibc)
         if configuration.usesInotify {
@@ -76,10 +71,8 @@ struct WatchSession<C: Clock> where C.Duration == Duration {
         publishPolledFolders()
     }
 
-    /// Stops inotify and the `SIGHUP` source.
+    /// Stops inotify.
     mutating func stop() {
-        hangup?.stop()
-        hangup = nil
         #if canImport(Glibc)
         monitor?.stop()
         monitor = nil

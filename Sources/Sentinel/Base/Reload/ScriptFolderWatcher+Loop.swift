@@ -1,11 +1,13 @@
 import Dispatch
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 extension ScriptFolderWatcher {
     /// The one loop behind both `run` methods.
     ///
-    /// Every source (inotify's Dispatch handler, the `SIGHUP` source, the
+    /// Every source (inotify's Dispatch handler, `SIGHUP` through a
+    /// `UnixSignalsSequence` child task, the
     /// pushed triggers, `reloadNow()`, timers) only yields an ``Event`` into
     /// one inbox; this loop alone owns the schedule, the watch table and the
     /// scans, so none of them needs a lock. Timers are child tasks that sleep
@@ -43,6 +45,13 @@ extension ScriptFolderWatcher {
         }
 
         await withDiscardingTaskGroup { group in
+            if automatic, configuration.reloadsOnHangup {
+                group.addTask {
+                    for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                        continuation.yield(.trigger(.hangup))
+                    }
+                }
+            }
             if let pump {
                 group.addTask {
                     await pump(continuation)
