@@ -83,17 +83,6 @@ public struct LuaArguments {
         return table
     }
 
-    /// Argument `index` decoded into `T`; errors name the field path, as in
-    /// `bad argument #1 to 'sentinel.trial' (params.window: expected number, got string)`.
-    public func decode<T: Decodable>(_ type: T.Type, _ index: Int) throws(LuaArgumentError) -> T {
-        let value = try value(index)
-        do {
-            return try LuaValueDecoder().decode(type, from: value, rootName: "#\(index)")
-        } catch {
-            throw bad(index, "\(error)")
-        }
-    }
-
     /// True when argument `index` is absent or nil.
     public func isNil(_ index: Int) -> Bool {
         guard index >= 1, index <= count else { return true }

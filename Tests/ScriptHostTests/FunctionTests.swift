@@ -57,25 +57,6 @@ struct Refusal: Error, CustomStringConvertible {
         #expect(try sandbox.callReturningAll(rule) == [false, "catch.lua:1: refused by the host"])
     }
 
-    @Test func argumentsDecodeIntoSwiftTypes() throws {
-        struct Trial: Decodable, Equatable {
-            var name: String
-            var window: Double
-        }
-        let sandbox = try LuaSandbox()
-        nonisolated(unsafe) var received: [Trial] = []
-        try sandbox.register("trial") { arguments in
-            received.append(try arguments.decode(Trial.self, 1))
-            return []
-        }
-        let ok = try sandbox.load("return function() trial{ name = 't', window = 600 } end", chunkName: "=ok")
-        _ = try sandbox.call(ok)
-        #expect(received == [Trial(name: "t", window: 600)])
-        let bad = try sandbox.load("return function() trial{ name = 't', window = '10m' } end", chunkName: "=bad")
-        let error = #expect(throws: ScriptError.self) { try sandbox.call(bad) }
-        #expect(error?.message == "bad argument #1 to 'trial' (#1.window: expected number, got string)")
-    }
-
     @Test func hugeAndOddNumbersArrive() throws {
         let sandbox = try LuaSandbox()
         nonisolated(unsafe) var seen: [LuaValue] = []
