@@ -31,7 +31,12 @@ private let shadowed: Pipeline = {
     let pipeline = happyPath("shadowed")
     // A shadow on every knob (looser than live, so no call is judged a rejection).
     let operations = pipeline.knobs.entries().map { info in
-        KnobOperation.setShadow(info.name, min(info.maximum, max(info.minimum, info.value * 1.1 + (info.descriptor.kind == .integer ? 1 : 0)).rounded(info.descriptor.kind == .integer ? .down : .toNearestOrEven)))
+        KnobOperation.setShadow(
+            info.name,
+            min(
+                info.maximum,
+                max(info.minimum, info.value * 1.1 + (info.descriptor.kind == .integer ? 1 : 0)).rounded(
+                    info.descriptor.kind == .integer ? .down : .toNearestOrEven)))
     }
     do { try registry.apply(operations) } catch { fatalError("shadows: \(error)") }
     return pipeline
@@ -147,7 +152,8 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("child task: task group, op + timer, first wins", configuration: .init(scalingFactor: .one, maxIterations: 20000)) { benchmark in
+    Benchmark("child task: task group, op + timer, first wins", configuration: .init(scalingFactor: .one, maxIterations: 20000)) {
+        benchmark in
         for i in benchmark.scaledIterations {
             let value = try await withThrowingTaskGroup(of: Int?.self) { group in
                 group.addTask { try await rawOperation(i) }

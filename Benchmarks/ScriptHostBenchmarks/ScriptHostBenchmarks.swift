@@ -212,7 +212,8 @@ let fiveKilobyteScript: String = {
     var source = "local rules = {}\n"
     var index = 0
     while source.utf8.count < 5 * 1024 {
-        source += "rules[\(index)] = function(state) local w = state.windows['1m'] if w.error_rate > 0.\(index % 9 + 1) then return \(index) end return nil end\n"
+        source +=
+            "rules[\(index)] = function(state) local w = state.windows['1m'] if w.error_rate > 0.\(index % 9 + 1) then return \(index) end return nil end\n"
         index += 1
     }
     return source + "return { name = 'five', interval = '5s', evaluate = function(state) return rules[1](state) end }\n"
@@ -221,51 +222,81 @@ let fiveKilobyteScript: String = {
 /// Library workloads: (name, chunk-level setup, body of the measured function).
 /// Each body returns an integer so that the raw baseline reads a result.
 let libraryWorkloads: [(String, String, String)] = [
-    ("string.find with a pattern, 10 KB, no match",
-     "local s = ('ab12 cd34 '):rep(1100)",
-     "local n = 0 for i = 1, 10 do if s:find('%d%d%d%a') then n = n + 1 end end return n"),
-    ("string.find backtracking a-b, 2 KB",
-     "local s = ('a'):rep(2000)",
-     "return s:find('a-b') or 0"),
-    ("string.match captures, 1,000 lines",
-     "local lines = {} for i = 1, 1000 do lines[i] = 'key' .. i .. ' = value' .. i end",
-     "local n = 0 for i = 1, #lines do local k, v = lines[i]:match('^(%w+)%s*=%s*(%w+)$') if k then n = n + 1 end end return n"),
-    ("string.gmatch words, 10 KB",
-     "local s = ('alpha beta gamma delta '):rep(450)",
-     "local n = 0 for w in s:gmatch('%a+') do n = n + 1 end return n"),
-    ("string.gsub digits, 10 KB",
-     "local s = ('ab12 cd34 '):rep(1100)",
-     "local r, n = s:gsub('%d+', '#') return n"),
-    ("string.gsub %b() and %f, 10 KB",
-     "local s = ('call(a, (b)) word '):rep(550)",
-     "local r, n = s:gsub('%b()', '') local r2, n2 = r:gsub('%f[%w]%w+', 'W') return n + n2"),
-    ("string.rep 100 KB",
-     "",
-     "return #(('abc'):rep(33000, ','))"),
-    ("string.format 1,000 times",
-     "",
-     "local n = 0 for i = 1, 1000 do n = n + #string.format('%d:%5.2f:%s', i, i / 3, 'x') end return n"),
-    ("table.sort 10k numbers",
-     "local base = {} for i = 1, 10000 do base[i] = (i * 7919) % 10007 end",
-     "local t = table.move(base, 1, #base, 1, {}) table.sort(t) return t[1]"),
-    ("table.sort 10k numbers with a comparator",
-     "local base = {} for i = 1, 10000 do base[i] = (i * 7919) % 10007 end",
-     "local t = table.move(base, 1, #base, 1, {}) table.sort(t, function(a, b) return a > b end) return t[1]"),
-    ("table.sort 10k strings",
-     "local base = {} for i = 1, 10000 do base[i] = 'k' .. ((i * 7919) % 10007) end",
-     "local t = table.move(base, 1, #base, 1, {}) table.sort(t) return #t[1]"),
-    ("pairs over 1,000 mixed keys",
-     "local t = {} for i = 1, 500 do t[i] = i t['k' .. i] = i end",
-     "local n = 0 for k, v in pairs(t) do n = n + v end return n"),
-    ("table.concat 10k",
-     "local t = {} for i = 1, 10000 do t[i] = 'x' .. i end",
-     "return #table.concat(t, ',')"),
-    ("table.insert and table.remove at the front, 1,000",
-     "",
-     "local t = {} for i = 1, 1000 do table.insert(t, 1, i) end for i = 1, 1000 do table.remove(t, 1) end return #t"),
-    ("table.unpack 200 values",
-     "local t = {} for i = 1, 200 do t[i] = i end",
-     "local n = 0 for i = 1, 100 do n = n + select('#', table.unpack(t)) end return n"),
+    (
+        "string.find with a pattern, 10 KB, no match",
+        "local s = ('ab12 cd34 '):rep(1100)",
+        "local n = 0 for i = 1, 10 do if s:find('%d%d%d%a') then n = n + 1 end end return n"
+    ),
+    (
+        "string.find backtracking a-b, 2 KB",
+        "local s = ('a'):rep(2000)",
+        "return s:find('a-b') or 0"
+    ),
+    (
+        "string.match captures, 1,000 lines",
+        "local lines = {} for i = 1, 1000 do lines[i] = 'key' .. i .. ' = value' .. i end",
+        "local n = 0 for i = 1, #lines do local k, v = lines[i]:match('^(%w+)%s*=%s*(%w+)$') if k then n = n + 1 end end return n"
+    ),
+    (
+        "string.gmatch words, 10 KB",
+        "local s = ('alpha beta gamma delta '):rep(450)",
+        "local n = 0 for w in s:gmatch('%a+') do n = n + 1 end return n"
+    ),
+    (
+        "string.gsub digits, 10 KB",
+        "local s = ('ab12 cd34 '):rep(1100)",
+        "local r, n = s:gsub('%d+', '#') return n"
+    ),
+    (
+        "string.gsub %b() and %f, 10 KB",
+        "local s = ('call(a, (b)) word '):rep(550)",
+        "local r, n = s:gsub('%b()', '') local r2, n2 = r:gsub('%f[%w]%w+', 'W') return n + n2"
+    ),
+    (
+        "string.rep 100 KB",
+        "",
+        "return #(('abc'):rep(33000, ','))"
+    ),
+    (
+        "string.format 1,000 times",
+        "",
+        "local n = 0 for i = 1, 1000 do n = n + #string.format('%d:%5.2f:%s', i, i / 3, 'x') end return n"
+    ),
+    (
+        "table.sort 10k numbers",
+        "local base = {} for i = 1, 10000 do base[i] = (i * 7919) % 10007 end",
+        "local t = table.move(base, 1, #base, 1, {}) table.sort(t) return t[1]"
+    ),
+    (
+        "table.sort 10k numbers with a comparator",
+        "local base = {} for i = 1, 10000 do base[i] = (i * 7919) % 10007 end",
+        "local t = table.move(base, 1, #base, 1, {}) table.sort(t, function(a, b) return a > b end) return t[1]"
+    ),
+    (
+        "table.sort 10k strings",
+        "local base = {} for i = 1, 10000 do base[i] = 'k' .. ((i * 7919) % 10007) end",
+        "local t = table.move(base, 1, #base, 1, {}) table.sort(t) return #t[1]"
+    ),
+    (
+        "pairs over 1,000 mixed keys",
+        "local t = {} for i = 1, 500 do t[i] = i t['k' .. i] = i end",
+        "local n = 0 for k, v in pairs(t) do n = n + v end return n"
+    ),
+    (
+        "table.concat 10k",
+        "local t = {} for i = 1, 10000 do t[i] = 'x' .. i end",
+        "return #table.concat(t, ',')"
+    ),
+    (
+        "table.insert and table.remove at the front, 1,000",
+        "",
+        "local t = {} for i = 1, 1000 do table.insert(t, 1, i) end for i = 1, 1000 do table.remove(t, 1) end return #t"
+    ),
+    (
+        "table.unpack 200 values",
+        "local t = {} for i = 1, 200 do t[i] = i end",
+        "local n = 0 for i = 1, 100 do n = n + select('#', table.unpack(t)) end return n"
+    ),
 ]
 
 let benchmarks: @Sendable () -> Void = {
@@ -411,8 +442,10 @@ let benchmarks: @Sendable () -> Void = {
         ("string.rep of empty 3e9", "return string.rep('', 3e9)"),
         ("table.sort 500k", "local t = {} for i = 1, 500000 do t[i] = (i * 7919) % 500000 end table.sort(t)"),
         ("plain find worst case", "return ('a'):rep(1e6):find(('a'):rep(5000) .. 'b', 1, true)"),
-        ("table.insert under a __len of 2^62",
-         "local t = setmetatable({}, { __len = function() return 1 << 62 end }) table.insert(t, 1, 'x')"),
+        (
+            "table.insert under a __len of 2^62",
+            "local t = setmetatable({}, { __len = function() return 1 << 62 end }) table.insert(t, 1, 'x')"
+        ),
         ("backtracking gsub", "return string.gsub(('a'):rep(3000), 'a-a-a-a-a-a-b', '')"),
     ] {
         Benchmark("deadline 20 ms: \(name)", configuration: .init(scalingFactor: .one, maxIterations: 20)) { benchmark in

@@ -99,7 +99,9 @@ func auditBenchmarks() {
 
     // MARK: - State file
 
-    Benchmark("state file: save 1,000 knobs (write, fsync, rename, fsync dir)", configuration: .init(scalingFactor: .one, maxIterations: 500)) {
+    Benchmark(
+        "state file: save 1,000 knobs (write, fsync, rename, fsync dir)", configuration: .init(scalingFactor: .one, maxIterations: 500)
+    ) {
         benchmark in
         let file = StateFile(path: "\(directory)/state.json")
         for _ in benchmark.scaledIterations { try file.save(thousandKnobs) }

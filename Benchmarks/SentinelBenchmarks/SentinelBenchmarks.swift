@@ -49,7 +49,8 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations { blackHole(observer.snapshot()) }
     }
 
-    Benchmark("control plane: param.set with authorization, guards, in-memory audit", configuration: .init(scalingFactor: .kilo)) { benchmark in
+    Benchmark("control plane: param.set with authorization, guards, in-memory audit", configuration: .init(scalingFactor: .kilo)) {
+        benchmark in
         let (registry, clock) = try thousandPipelines()
         var configuration = ControlPlaneConfiguration()
         configuration.access.roles["tuner"] = Role(grants: [Grant(commands: ["param.*"], targets: ["*.retry.*"])])

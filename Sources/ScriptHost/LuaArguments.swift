@@ -23,7 +23,8 @@ public struct LuaArguments {
     /// Fails unless the script passed a number of arguments within `range`.
     public func expectCount(_ range: ClosedRange<Int>) throws(LuaArgumentError) {
         guard range.contains(count) else {
-            let expected = range.lowerBound == range.upperBound
+            let expected =
+                range.lowerBound == range.upperBound
                 ? "\(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)"
             throw LuaArgumentError("wrong number of arguments to '\(functionName)' (expected \(expected), got \(count))")
         }

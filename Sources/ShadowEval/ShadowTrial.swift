@@ -153,8 +153,9 @@ public struct ShadowTrial: Sendable, Hashable {
         lastEvaluation = now
         heldSince = nil
         if stalled {
-            restart(now: now, reason: "stall: \(Double(now - previous) / 1e9) s since the previous evaluation",
-                    into: &step)
+            restart(
+                now: now, reason: "stall: \(Double(now - previous) / 1e9) s since the previous evaluation",
+                into: &step)
         }
         // Where a passing evaluation's coverage begins: the previous evaluation,
         // or nothing before itself after a stall or a freeze.
@@ -162,8 +163,9 @@ public struct ShadowTrial: Sendable, Hashable {
         if status == .watching {
             watch(now: now, live: live, liveLatencies: liveLatencies, coverageStart: coverageStart, into: &step)
         } else {
-            trial(now: now, live: live, shadow: shadow, liveLatencies: liveLatencies, shadowLatencies: shadowLatencies,
-                  coverageStart: coverageStart, into: &step)
+            trial(
+                now: now, live: live, shadow: shadow, liveLatencies: liveLatencies, shadowLatencies: shadowLatencies,
+                coverageStart: coverageStart, into: &step)
         }
         return step
     }
@@ -287,8 +289,9 @@ public struct ShadowTrial: Sendable, Hashable {
         let evidence: Evidence = ["reason": .string(reason)]
         if status == .watching {
             status = .rolledBack
-            return TrialStep(actions: [.rollback(previousValues)],
-                             events: [event(.rolledBack, now: now, evidence: evidence)])
+            return TrialStep(
+                actions: [.rollback(previousValues)],
+                events: [event(.rolledBack, now: now, evidence: evidence)])
         }
         status = .aborted
         return TrialStep(actions: [.clearShadows(knobs)], events: [event(.aborted, now: now, evidence: evidence)])
@@ -298,10 +301,13 @@ public struct ShadowTrial: Sendable, Hashable {
     private mutating func restart(now: Int64, reason: String, into step: inout TrialStep) {
         guard let since = coveredSince else { return }
         coveredSince = nil
-        step.events.append(event(.windowRestarted, now: now, evidence: [
-            "reason": .string(reason),
-            "covered_seconds": .number(Double(now - since) / 1e9),
-        ]))
+        step.events.append(
+            event(
+                .windowRestarted, now: now,
+                evidence: [
+                    "reason": .string(reason),
+                    "covered_seconds": .number(Double(now - since) / 1e9),
+                ]))
     }
 
     /// Makes an event with the trial's counters added to `evidence`, and

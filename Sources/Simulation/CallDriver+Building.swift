@@ -10,8 +10,10 @@ extension CallDriver {
         for (index, spec) in scenario.pipelines.enumerated() {
             let pipeline: Pipeline
             do {
-                pipeline = try Pipeline(spec.name, registry: registry, time: time,
-                                        seed: Simulation.mix(seed, spec.name, 1)) { spec.components }
+                pipeline = try Pipeline(
+                    spec.name, registry: registry, time: time,
+                    seed: Simulation.mix(seed, spec.name, 1)
+                ) { spec.components }
             } catch {
                 throw spec.location.error(error.description)
             }
@@ -25,9 +27,10 @@ extension CallDriver {
             case .shared(let backend): targets = [target(spec.name, backend)]
             case .perVariant(let list): targets = list.map { target("\(spec.name).\($0.variant)", $0.backend) }
             }
-            runtimes.append(PipelineRuntime(
-                index: index, spec: spec, pipeline: pipeline, targets: targets,
-                trafficSeed: Simulation.mix(seed, spec.name, 3)))
+            runtimes.append(
+                PipelineRuntime(
+                    index: index, spec: spec, pipeline: pipeline, targets: targets,
+                    trafficSeed: Simulation.mix(seed, spec.name, 3)))
         }
         self.init(runtimes: runtimes, backends: backends, duration: scenario.duration)
     }

@@ -1,9 +1,10 @@
+import Resilience
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Resilience
 
 /// An outer attempt's error when the pipeline it went `via` failed the call.
 struct ViaCallFailed: Error, CustomStringConvertible {
@@ -78,8 +79,9 @@ extension CallDriver {
                 parentToken: parentToken, variant: -1, key: key)
         } else {
             c = Int32(calls.count)
-            calls.append(CallRecord(
-                call: call, pipeline: Int32(p), token: 0, parent: parent, parentToken: parentToken, variant: -1, key: key))
+            calls.append(
+                CallRecord(
+                    call: call, pipeline: Int32(p), token: 0, parent: parent, parentToken: parentToken, variant: -1, key: key))
         }
         advance(c, step, now: now)
     }

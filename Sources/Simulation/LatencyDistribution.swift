@@ -1,9 +1,10 @@
+import Resilience
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Resilience
 
 /// How long a simulated backend takes to answer, in seconds.
 public indirect enum LatencyDistribution: Sendable, Hashable {

@@ -51,16 +51,19 @@ extension Simulation {
         let passed = runErrors.isEmpty && results.allSatisfy(\.passed)
         var errorRates: [String: JSONValue] = [:]
         for (name, count) in calls { errorRates[name] = .double(count > 0 ? Double(failures[name] ?? 0) / Double(count) : 0) }
-        emit(SimulationEvent(type: "summary", t: scenario.duration, fields: [
-            "scenario": .string(scenario.name), "seed": .int(Int64(bitPattern: seed)),
-            "knobs": .object(knobs.mapValues { .double($0) }),
-            "calls": .object(calls.mapValues { .int(Int64($0)) }),
-            "in_flight": .object(inFlight.mapValues { .int(Int64($0)) }),
-            "error_rate": .object(errorRates),
-            "expect": .array(results.map(\.jsonValue)),
-            "errors": .array(runErrors.map { .string($0) }),
-            "passed": .bool(passed),
-        ]))
+        emit(
+            SimulationEvent(
+                type: "summary", t: scenario.duration,
+                fields: [
+                    "scenario": .string(scenario.name), "seed": .int(Int64(bitPattern: seed)),
+                    "knobs": .object(knobs.mapValues { .double($0) }),
+                    "calls": .object(calls.mapValues { .int(Int64($0)) }),
+                    "in_flight": .object(inFlight.mapValues { .int(Int64($0)) }),
+                    "error_rate": .object(errorRates),
+                    "expect": .array(results.map(\.jsonValue)),
+                    "errors": .array(runErrors.map { .string($0) }),
+                    "passed": .bool(passed),
+                ]))
         return SimulationReport(
             scenario: scenario.name, seed: seed, results: results, errors: runErrors, passed: passed, knobs: knobs,
             calls: calls, failures: failures, simulatedCalls: driver.simulatedCalls, inFlight: inFlight)

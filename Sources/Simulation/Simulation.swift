@@ -1,11 +1,12 @@
+import Logging
+import Resilience
+import Sentinel
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Logging
-import Resilience
-import Sentinel
 
 /// A scenario run on virtual time: the real pipelines, observer, control
 /// plane and Lua scripts, with simulated backends and traffic.
@@ -113,12 +114,15 @@ public final class Simulation {
         }
         await engine.apply(changes)
         let scripts = await engine.scripts.map(\.name).sorted()
-        emit(SimulationEvent(type: "start", t: 0, fields: [
-            "scenario": .string(scenario.name), "seed": .int(Int64(bitPattern: seed)),
-            "duration": .double(scenario.duration),
-            "pipelines": .array(driver.runtimes.map { .string($0.name) }),
-            "scripts": .array(scripts.map { .string($0) }),
-        ]))
+        emit(
+            SimulationEvent(
+                type: "start", t: 0,
+                fields: [
+                    "scenario": .string(scenario.name), "seed": .int(Int64(bitPattern: seed)),
+                    "duration": .double(scenario.duration),
+                    "pipelines": .array(driver.runtimes.map { .string($0.name) }),
+                    "scripts": .array(scripts.map { .string($0) }),
+                ]))
         emitAudit(at: 0, emit)
 
         var driver = self.driver
@@ -170,10 +174,13 @@ public final class Simulation {
         let t = Double(now) / 1e9
         for (script, error) in round.failed.sorted(by: { $0.key < $1.key }) {
             guard error.code == .deadline else {
-                emit(SimulationEvent(type: "script", t: t, fields: [
-                    "action": "script.evaluate", "outcome": "failed", "actor": "sentinel", "script": .string(script),
-                    "reason": .string(error.description),
-                ]))
+                emit(
+                    SimulationEvent(
+                        type: "script", t: t,
+                        fields: [
+                            "action": "script.evaluate", "outcome": "failed", "actor": "sentinel", "script": .string(script),
+                            "reason": .string(error.description),
+                        ]))
                 continue
             }
             // A wall-clock limit decided this, so the run would not repeat: an error of the run.
@@ -183,11 +190,14 @@ public final class Simulation {
         }
         emitAudit(at: now, emit)
         for alert in round.alerts {
-            emit(SimulationEvent(type: "alert", t: t, fields: [
-                "severity": .string(alert.severity.rawValue), "message": .string(alert.message),
-                "script": .string(alert.source.hasPrefix("script:") ? String(alert.source.dropFirst(7)) : alert.source),
-                "fields": .object(alert.fields),
-            ]))
+            emit(
+                SimulationEvent(
+                    type: "alert", t: t,
+                    fields: [
+                        "severity": .string(alert.severity.rawValue), "message": .string(alert.message),
+                        "script": .string(alert.source.hasPrefix("script:") ? String(alert.source.dropFirst(7)) : alert.source),
+                        "fields": .object(alert.fields),
+                    ]))
         }
         capture.observeAllKnobs()
         for index in driver.runtimes.indices where !driver.runtimes[index].queued.isEmpty {
@@ -205,10 +215,13 @@ public final class Simulation {
         let alerts = trials.evaluateDue(now: now)
         emitAudit(at: now, emit)
         for alert in alerts {
-            emit(SimulationEvent(type: "alert", t: Double(now) / 1e9, fields: [
-                "severity": .string(alert.severity.rawValue), "message": .string(alert.message),
-                "script": .string(alert.source), "fields": .object(alert.fields),
-            ]))
+            emit(
+                SimulationEvent(
+                    type: "alert", t: Double(now) / 1e9,
+                    fields: [
+                        "severity": .string(alert.severity.rawValue), "message": .string(alert.message),
+                        "script": .string(alert.source), "fields": .object(alert.fields),
+                    ]))
         }
         capture.observeAllKnobs()
         scheduleTrialTick(now: now, &driver)
@@ -235,8 +248,10 @@ public final class Simulation {
         case .command(let name, let arguments, let reason):
             emit(SimulationEvent(type: "event", t: t, fields: ["what": "command", "target": .string(name), "set": event.written]))
             clock.advance(to: ManualClock.Instant(offset: .nanoseconds(now)))
-            _ = await plane.execute(name, arguments, context: CommandContext(
-                identity: .operator("scenario"), source: "scenario", reason: reason ?? "scenario event"))
+            _ = await plane.execute(
+                name, arguments,
+                context: CommandContext(
+                    identity: .operator("scenario"), source: "scenario", reason: reason ?? "scenario event"))
             emitAudit(at: now, emit)
             capture.observeAllKnobs()
             scheduleTrialTick(now: now, &driver)
@@ -277,12 +292,13 @@ public final class Simulation {
 
     private func emitStats(now: Int64, interval: Int64, _ driver: inout CallDriver, _ emit: (SimulationEvent) -> Void) {
         let t = Double(now) / 1e9
-        let window: StatisticsWindow = switch interval {
-        case ...10_000_000_000: .tenSeconds
-        case ...60_000_000_000: .oneMinute
-        case ...300_000_000_000: .fiveMinutes
-        default: .fifteenMinutes
-        }
+        let window: StatisticsWindow =
+            switch interval {
+            case ...10_000_000_000: .tenSeconds
+            case ...60_000_000_000: .oneMinute
+            case ...300_000_000_000: .fiveMinutes
+            default: .fifteenMinutes
+            }
         for index in driver.runtimes.indices {
             let runtime = driver.runtimes[index]
             let overall = runtime.pipeline.windows.stats(window, now: now)
@@ -296,7 +312,9 @@ public final class Simulation {
         }
     }
 
-    private func statsEvent(_ t: Double, _ pipeline: String, _ variant: String?, _ counts: (calls: Int, failures: Int), _ stats: WindowStats) -> SimulationEvent {
+    private func statsEvent(
+        _ t: Double, _ pipeline: String, _ variant: String?, _ counts: (calls: Int, failures: Int), _ stats: WindowStats
+    ) -> SimulationEvent {
         let errorRate = counts.calls > 0 ? Double(counts.failures) / Double(counts.calls) : 0
         var fields: [String: JSONValue] = ["pipeline": .string(pipeline), "calls": .int(Int64(counts.calls))]
         fields["variant"] = variant.map(JSONValue.string) ?? .null

@@ -48,7 +48,10 @@ public struct TimelineRenderer {
             var lines = [bold("Sentinel simulation · \(scenario.name)")]
             if let description = scenario.description { lines.append("  " + description) }
             let scripts = event["scripts"].map(Self.names) ?? []
-            lines.append(dim("  \(formatSeconds(scenario.duration)) of virtual time · seed \(event["seed"]?.plainText ?? "?") · scripts: \(scripts.isEmpty ? "none" : scripts.joined(separator: ", "))"))
+            lines.append(
+                dim(
+                    "  \(formatSeconds(scenario.duration)) of virtual time · seed \(event["seed"]?.plainText ?? "?") · scripts: \(scripts.isEmpty ? "none" : scripts.joined(separator: ", "))"
+                ))
             for spec in scenario.pipelines {
                 lines.append(dim("  pipeline \(spec.name): \(Self.describe(spec))"))
             }
@@ -84,8 +87,9 @@ public struct TimelineRenderer {
                 name += "." + variant
                 stamp = String(repeating: " ", count: t.count)
             }
-guard calls > 0 else { return [dim("\(stamp)  · \(name) no calls")] }
-                        let text = "\(stamp)  · \(name) \(formatCount(calls)) calls, \(formatPercent(event["error_rate"]?.number ?? 0)) errors, p50 \(formatSeconds(event["p50"]?.number ?? 0)), p99 \(formatSeconds(event["p99"]?.number ?? 0))"
+            guard calls > 0 else { return [dim("\(stamp)  · \(name) no calls")] }
+            let text =
+                "\(stamp)  · \(name) \(formatCount(calls)) calls, \(formatPercent(event["error_rate"]?.number ?? 0)) errors, p50 \(formatSeconds(event["p50"]?.number ?? 0)), p99 \(formatSeconds(event["p99"]?.number ?? 0))"
             return [dim(text)]
         case "error":
             return ["\(t)  \(red("✗ error")) \(event["message"]?.plainText ?? "")"]
@@ -131,15 +135,20 @@ guard calls > 0 else { return [dim("\(stamp)  · \(name) no calls")] }
         if outcome != "applied" { head += " " + red(outcome) }
         var lines = ["\(t)  \(padded(head, color ? 61 : 44))  \(dim(who))"]
         let indent = String(repeating: " ", count: t.count) + "    "
-        if action == "trial.start", outcome == "applied", case .object(let args)? = event["args"], case .object(let params)? = args["params"] {
+        if action == "trial.start", outcome == "applied", case .object(let args)? = event["args"],
+            case .object(let params)? = args["params"]
+        {
             for knob in params.keys.sorted() {
                 lines.append(indent + dim("shadow \(knob) = \(params[knob]?.plainText ?? "")"))
             }
         }
         if case .object(let changes)? = event["changes"] {
             for knob in changes.keys.sorted() {
-                guard case .object(let change)? = changes[knob], let from = change["from"]?.number, let to = change["to"]?.number else { continue }
-                lines.append(indent + "\(to > from ? green("▲") : red("▼")) \(knob) \(trimmed(from, digits: 4)) → \(trimmed(to, digits: 4))")
+                guard case .object(let change)? = changes[knob], let from = change["from"]?.number, let to = change["to"]?.number else {
+                    continue
+                }
+                lines.append(
+                    indent + "\(to > from ? green("▲") : red("▼")) \(knob) \(trimmed(from, digits: 4)) → \(trimmed(to, digits: 4))")
             }
         }
         return lines
@@ -150,7 +159,8 @@ guard calls > 0 else { return [dim("\(stamp)  · \(name) no calls")] }
         if case .object(let calls)? = event["calls"], case .object(let rates)? = event["error_rate"] {
             for name in calls.keys.sorted() {
                 let count = Int(calls[name]?.number ?? 0)
-                lines.append("  \(padded(name, 24)) \(padded(formatCount(count), 12)) calls  \(formatPercent(rates[name]?.number ?? 0)) errors")
+                lines.append(
+                    "  \(padded(name, 24)) \(padded(formatCount(count), 12)) calls  \(formatPercent(rates[name]?.number ?? 0)) errors")
             }
         }
         if case .array(let errors)? = event["errors"], !errors.isEmpty {
@@ -172,7 +182,8 @@ guard calls > 0 else { return [dim("\(stamp)  · \(name) no calls")] }
             lines.append("  " + (passed ? green("✓") : red("✗")) + " \(assertion) " + dim("(actual \(actual))"))
         }
         lines.append("")
-        let verdict = event["passed"] == .bool(true)
+        let verdict =
+            event["passed"] == .bool(true)
             ? green("PASSED") + " all \(results.count) expectations"
             : red("FAILED") + " \(results.count - passedCount) of \(results.count) expectations"
         lines.append(verdict)
@@ -225,7 +236,8 @@ extension TrafficPattern {
         case .ramp(let to): "ramping to \(trimmed(to, digits: 1))"
         case .step: "in steps"
         case .diurnal: "diurnal"
-        case .spike(let at, let length, let factor): "spike ×\(trimmed(factor, digits: 1)) at \(formatClock(at)) for \(formatSeconds(length))"
+        case .spike(let at, let length, let factor):
+            "spike ×\(trimmed(factor, digits: 1)) at \(formatClock(at)) for \(formatSeconds(length))"
         }
     }
 }

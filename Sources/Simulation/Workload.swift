@@ -88,8 +88,10 @@ public final class Workload: Service {
             logger.notice("workload: traffic \(pipeline) \(TimelineRenderer.assignments(event.written))")
             driver.setTraffic(pipeline, spec, now: now)
         case .command(let name, let arguments, let reason):
-            let outcome = await plane.execute(name, arguments, context: CommandContext(
-                identity: .operator("workload"), source: "workload", reason: reason ?? "workload event"))
+            let outcome = await plane.execute(
+                name, arguments,
+                context: CommandContext(
+                    identity: .operator("workload"), source: "workload", reason: reason ?? "workload event"))
             logger.notice("workload: \(name) \(outcome.outcome.rawValue)")
         }
     }
@@ -99,7 +101,9 @@ public final class Workload: Service {
             let runtime = driver.runtimes[index]
             let (calls, failures) = runtime.totals.sinceSample()
             let stats = runtime.pipeline.windows.stats(.oneMinute, now: now)
-            logger.info("workload \(runtime.name): \(calls) calls, \(formatPercent(calls > 0 ? Double(failures) / Double(calls) : 0)) errors, p99 \(formatSeconds(stats.p99)) (1m)")
+            logger.info(
+                "workload \(runtime.name): \(calls) calls, \(formatPercent(calls > 0 ? Double(failures) / Double(calls) : 0)) errors, p99 \(formatSeconds(stats.p99)) (1m)"
+            )
             driver.runtimes[index].totals.markSample()
         }
     }

@@ -30,14 +30,18 @@ enum FuzzTarget: String, CaseIterable, Sendable, CustomStringConvertible {
     var shippedSeeds: [String] {
         switch self {
         case .scenario:
-            ["examples/recipes/canary/healthy.yaml", "examples/recipes/ratchet-up/finds-capacity.yaml",
-             "examples/recipes/failover/outage.yaml", "examples/scenarios/shadow-promote-frozen.yaml",
-             "examples/recipes/safety-valve/spike.yaml"]
+            [
+                "examples/recipes/canary/healthy.yaml", "examples/recipes/ratchet-up/finds-capacity.yaml",
+                "examples/recipes/failover/outage.yaml", "examples/scenarios/shadow-promote-frozen.yaml",
+                "examples/recipes/safety-valve/spike.yaml",
+            ]
         case .config: []
         case .json: []
         case .script:
-            ["policies/shadow_promote.lua", "policies/retry_tuning.lua", "examples/recipes/canary/canary.lua",
-             "examples/recipes/blue-green/blue_green.lua"]
+            [
+                "policies/shadow_promote.lua", "policies/retry_tuning.lua", "examples/recipes/canary/canary.lua",
+                "examples/recipes/blue-green/blue_green.lua",
+            ]
         }
     }
 
@@ -45,16 +49,22 @@ enum FuzzTarget: String, CaseIterable, Sendable, CustomStringConvertible {
     var dictionary: [String] {
         switch self {
         case .scenario, .config:
-            ["&a ", "*a", "<<: *a", "? ", ": ", "- ", "[", "]", "{", "}", "!!str ", "!!binary ", "|", ">", "---", "...",
-             "duration: ", "min_interval: ", "memory: ", "deadline: ", "p99: ", "sample: ", "keys: ", "window: ",
-             "params: ", "commands: ", "rate: ", "at: ", "1h", "250ms", "GiB", "\"*\""]
+            [
+                "&a ", "*a", "<<: *a", "? ", ": ", "- ", "[", "]", "{", "}", "!!str ", "!!binary ", "|", ">", "---", "...",
+                "duration: ", "min_interval: ", "memory: ", "deadline: ", "p99: ", "sample: ", "keys: ", "window: ",
+                "params: ", "commands: ", "rate: ", "at: ", "1h", "250ms", "GiB", "\"*\"",
+            ]
         case .json:
-            ["{", "}", "[", "]", ":", ",", "\"", "\\u0000", "\\ud800", "1e999", "-1e999", "true", "false", "null",
-             "\"trials\"", "\"parameters\"", "\"started_at\"", "\"violations\"", "\"window\"", "\"status\"", "\"held_since\""]
+            [
+                "{", "}", "[", "]", ":", ",", "\"", "\\u0000", "\\ud800", "1e999", "-1e999", "true", "false", "null",
+                "\"trials\"", "\"parameters\"", "\"started_at\"", "\"violations\"", "\"window\"", "\"status\"", "\"held_since\"",
+            ]
         case .script:
-            ["(", ")", "{", "}", "end", "function() ", "return ", "interval = ", "1e10", "\"2562048h\"",
-             "sentinel.set(", "sentinel.trial{", "sentinel.command(", "string.rep(", "(\"a\"):rep(3000):find(\"a-a-a-b\")",
-             "setmetatable({}, {__index = function(t, k) return t[k] end})", "while true do end", "..", "#", "%b()"]
+            [
+                "(", ")", "{", "}", "end", "function() ", "return ", "interval = ", "1e10", "\"2562048h\"",
+                "sentinel.set(", "sentinel.trial{", "sentinel.command(", "string.rep(", "(\"a\"):rep(3000):find(\"a-a-a-b\")",
+                "setmetatable({}, {__index = function(t, k) return t[k] end})", "while true do end", "..", "#", "%b()",
+            ]
         }
     }
 

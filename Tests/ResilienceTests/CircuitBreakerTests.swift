@@ -1,10 +1,12 @@
 import Testing
+
 @testable import Resilience
 
 @Suite struct CircuitBreakerTests {
-    let settings = BreakerSettings(failureRateThreshold: 0.5, slowCallRateThreshold: 1, slowCallDuration: 10 * second,
-                                   minimumCalls: 4, openDuration: 10 * second, openDurationMultiplier: 2,
-                                   maxOpenDuration: 25 * second, halfOpenCalls: 2)
+    let settings = BreakerSettings(
+        failureRateThreshold: 0.5, slowCallRateThreshold: 1, slowCallDuration: 10 * second,
+        minimumCalls: 4, openDuration: 10 * second, openDurationMultiplier: 2,
+        maxOpenDuration: 25 * second, halfOpenCalls: 2)
 
     func tripped(_ core: inout CircuitBreakerCore, at now: Int64) {
         for _ in 0..<4 {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Resilience
 
 @Suite struct ConcurrentReconfigurationTests {
@@ -15,8 +16,10 @@ import Testing
             group.addTask {
                 for i in 0..<2000 {
                     let canary = Double(i % 101)
-                    try? registry.apply([.set("mix.split.canary_weight", canary), .set("mix.split.stable_weight", 100 - canary),
-                                         .setShadow("mix.retry.max_attempts", Double(1 + i % 5))])
+                    try? registry.apply([
+                        .set("mix.split.canary_weight", canary), .set("mix.split.stable_weight", 100 - canary),
+                        .setShadow("mix.retry.max_attempts", Double(1 + i % 5)),
+                    ])
                 }
             }
             for _ in 0..<2 {

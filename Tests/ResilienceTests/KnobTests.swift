@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Resilience
 
 @Suite struct KnobTests {
@@ -18,8 +19,10 @@ import Testing
     @Test func everyPolicyRegistersItsKnobsUnderThePipelineName() throws {
         let (registry, _) = try registryWithCheckout()
         let names = Set(registry.parameters().map(\.name))
-        for name in ["checkout.timeout.duration", "checkout.retry.max_attempts", "checkout.breaker.failure_rate",
-                     "checkout.bulkhead.max_concurrent", "checkout.ratelimit.rate", "checkout.split.canary_weight"] {
+        for name in [
+            "checkout.timeout.duration", "checkout.retry.max_attempts", "checkout.breaker.failure_rate",
+            "checkout.bulkhead.max_concurrent", "checkout.ratelimit.rate", "checkout.split.canary_weight",
+        ] {
             #expect(names.contains(name), "\(name) missing")
         }
         let info = try registry.parameter("checkout.timeout.duration")
@@ -102,8 +105,9 @@ import Testing
     }
 
     @Test func adaptiveStandaloneKnobValidatesAndStreamsChanges() async throws {
-        let knob = try Adaptive<Int>(name: "search.bulkhead.max_concurrent", kind: .integer, default: 32,
-                                     bounds: 1...4096, validator: { $0.truncatingRemainder(dividingBy: 2) == 0 ? nil : "must be even" })
+        let knob = try Adaptive<Int>(
+            name: "search.bulkhead.max_concurrent", kind: .integer, default: 32,
+            bounds: 1...4096, validator: { $0.truncatingRemainder(dividingBy: 2) == 0 ? nil : "must be even" })
         #expect(knob.value == 32)
         let stream = knob.changes()
         try knob.set(64)
@@ -128,8 +132,10 @@ import Testing
         #expect(knob.value == .seconds(2))
     }
 
-    @Test(arguments: [("250ms", 0.25), ("5s", 5), ("2m", 120), ("1h", 3600), ("1m30s", 90), ("1.5s", 1.5),
-                      ("100us", 0.0001), ("0.75", 0.75), (" 10ms ", 0.01)])
+    @Test(arguments: [
+        ("250ms", 0.25), ("5s", 5), ("2m", 120), ("1h", 3600), ("1m30s", 90), ("1.5s", 1.5),
+        ("100us", 0.0001), ("0.75", 0.75), (" 10ms ", 0.01),
+    ])
     func durationStringsParse(text: String, seconds: Double) throws {
         #expect(abs(try DurationParser.seconds(from: text) - seconds) < 1e-12)
     }
@@ -185,7 +191,10 @@ import Testing
             seen.append("\(change.knob) \(change.action.rawValue) \(change.value)")
             if seen.count == 3 { break }
         }
-        #expect(seen == ["api.retry.max_attempts set 2.0", "api.retry.base_delay set_shadow 0.1",
-                         "api.retry.max_attempts set 4.0"])
+        #expect(
+            seen == [
+                "api.retry.max_attempts set 2.0", "api.retry.base_delay set_shadow 0.1",
+                "api.retry.max_attempts set 4.0",
+            ])
     }
 }

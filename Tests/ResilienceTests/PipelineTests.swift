@@ -1,4 +1,6 @@
+import Synchronization
 import Testing
+
 @testable import Resilience
 
 @Suite struct PipelineTests {
@@ -152,8 +154,6 @@ import Testing
         #expect((0..<1000).allSatisfy { _ in (0..<1).contains(unit.nextUnit()) })
     }
 }
-
-import Synchronization
 
 final class OrderLog: Sendable {
     private let storage = Mutex<[String]>([])

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Resilience
 
 @Suite struct ShadowTests {
@@ -11,19 +12,27 @@ import Testing
         (true, 500, 500, 200, nil),
     ])
     func timeoutShadowJudgesOnlyWhatItCanKnow(liveTimedOut: Bool, latency: Int64, live: Int64, shadow: Int64, expected: Outcome?) {
-        #expect(ShadowJudge.timeout(liveTimedOut: liveTimedOut, latency: latency * millisecond,
-                                          live: live * millisecond, shadow: shadow * millisecond) == expected)
+        #expect(
+            ShadowJudge.timeout(
+                liveTimedOut: liveTimedOut, latency: latency * millisecond,
+                live: live * millisecond, shadow: shadow * millisecond) == expected)
     }
 
     @Test func retryShadowJudgement() {
         // Live succeeded on attempt 3; a shadow allowing 2 would have failed with attempt 2's outcome.
-        #expect(ShadowJudge.retry(attempts: 3, succeeded: true, ranOut: false, liveMax: 3, shadowMax: 2,
-                                        outcomeAtShadowLimit: .timeout) == .timeout)
+        #expect(
+            ShadowJudge.retry(
+                attempts: 3, succeeded: true, ranOut: false, liveMax: 3, shadowMax: 2,
+                outcomeAtShadowLimit: .timeout) == .timeout)
         // Live ran out at 3; a shadow allowing 5 might have succeeded: unknown.
-        #expect(ShadowJudge.retry(attempts: 3, succeeded: false, ranOut: true, liveMax: 3, shadowMax: 5,
-                                        outcomeAtShadowLimit: nil) == .unknown)
-        #expect(ShadowJudge.retry(attempts: 1, succeeded: true, ranOut: false, liveMax: 3, shadowMax: 5,
-                                        outcomeAtShadowLimit: nil) == nil)
+        #expect(
+            ShadowJudge.retry(
+                attempts: 3, succeeded: false, ranOut: true, liveMax: 3, shadowMax: 5,
+                outcomeAtShadowLimit: nil) == .unknown)
+        #expect(
+            ShadowJudge.retry(
+                attempts: 1, succeeded: true, ranOut: false, liveMax: 3, shadowMax: 5,
+                outcomeAtShadowLimit: nil) == nil)
     }
 
     @Test func admissionShadowJudgement() {
@@ -33,7 +42,9 @@ import Testing
     }
 
     @Test func bulkheadShadowJudgement() {
-        #expect(ShadowJudge.bulkhead(liveAdmitted: true, inUseBefore: 5, queuedBefore: 0, shadowCapacity: 4, shadowQueue: 0) == .rejectedByBulkhead)
+        #expect(
+            ShadowJudge.bulkhead(liveAdmitted: true, inUseBefore: 5, queuedBefore: 0, shadowCapacity: 4, shadowQueue: 0)
+                == .rejectedByBulkhead)
         #expect(ShadowJudge.bulkhead(liveAdmitted: true, inUseBefore: 5, queuedBefore: 0, shadowCapacity: 4, shadowQueue: 3) == .unknown)
         #expect(ShadowJudge.bulkhead(liveAdmitted: true, inUseBefore: 2, queuedBefore: 0, shadowCapacity: 4, shadowQueue: 0) == nil)
         #expect(ShadowJudge.bulkhead(liveAdmitted: false, inUseBefore: 4, queuedBefore: 0, shadowCapacity: 8, shadowQueue: 0) == .unknown)

@@ -1,4 +1,5 @@
 import Synchronization
+
 @testable import Resilience
 
 /// A counter tasks can bump concurrently.

@@ -10,8 +10,10 @@ import Testing
     static let budgetOnly = ScriptLimits(instructions: 1_000_000, deadline: nil, memory: 16 << 20)
     static let deadlineOnly = ScriptLimits(instructions: nil, deadline: .milliseconds(30), memory: 16 << 20)
 
-    func expectStopped(_ body: String, limits: ScriptLimits, codes: [ScriptError.Code],
-                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectStopped(
+        _ body: String, limits: ScriptLimits, codes: [ScriptError.Code],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let sandbox = try LuaSandbox(limits: limits)
         let rule = try sandbox.load("return function() \(body) end", chunkName: "=bounded")
         let error = #expect(throws: ScriptError.self, sourceLocation: sourceLocation) { try sandbox.call(rule) }
@@ -26,7 +28,8 @@ import Testing
     @Test(arguments: [
         lyingLength + "table.insert(t, 1, 'x')",
         lyingLength + "table.remove(t, 1)",
-        lyingLength + "return table.concat(setmetatable({}, { __len = function() return 1 << 62 end, __index = function() return 'x' end }))",
+        lyingLength
+            + "return table.concat(setmetatable({}, { __len = function() return 1 << 62 end, __index = function() return 'x' end }))",
         "return table.move(setmetatable({}, { __index = function() return 1 end }), 1, 1 << 62, 2, setmetatable({}, { __newindex = function() end }))",
         "local t = {} for i = 1, 200 do t[i] = i end for i = 1, 1e9 do table.sort(t, function(a, b) return a > b end) end",
         "local s = ('ab'):rep(5000) for i = 1, 1e9 do s:gsub('%w', '%0') end",

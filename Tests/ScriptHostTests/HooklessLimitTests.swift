@@ -131,7 +131,8 @@ import Testing
         var source = "local rules = {}\n"
         var index = 0
         while source.utf8.count < 5 * 1024 {
-            source += "rules[\(index)] = function(state) local w = state.windows['1m'] "
+            source +=
+                "rules[\(index)] = function(state) local w = state.windows['1m'] "
                 + "if w.error_rate > 0.\(index % 9 + 1) then return \(index) end return nil end\n"
             index += 1
         }

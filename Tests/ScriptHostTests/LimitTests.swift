@@ -23,7 +23,8 @@ import Testing
         #expect(sandbox.stackDepth == 0, sourceLocation: sourceLocation)
         #expect(try sandbox.call(healthy, .value(41)) == .integer(42), sourceLocation: sourceLocation)
         sandbox.collectGarbage()
-        #expect(sandbox.memoryInUse < baseline + 64 * 1024, "memory after: \(sandbox.memoryInUse), before: \(baseline)",
+        #expect(
+            sandbox.memoryInUse < baseline + 64 * 1024, "memory after: \(sandbox.memoryInUse), before: \(baseline)",
             sourceLocation: sourceLocation)
     }
 
@@ -50,7 +51,8 @@ import Testing
     @Test func pcallReturningNormallyAfterTheHookFiredStillFails() throws {
         // The hook fires inside the pcall; pcall returns false and the function
         // returns at once. The host trusts its own record of the limit.
-        try expectStopped("return pcall(function() while true do end end)", code: .instructionBudget,
+        try expectStopped(
+            "return pcall(function() while true do end end)", code: .instructionBudget,
             limits: Self.budgetOnly)
     }
 

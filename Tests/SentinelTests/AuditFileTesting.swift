@@ -107,13 +107,17 @@ enum AuditFileTesting {
             return try base.write(descriptor, UnsafeRawBufferPointer(rebasing: bytes[0..<allowed]), path: path)
         }
 
-        func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String)
+        func read(
+            _ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String
+        )
             throws(FileOperationError) -> Int
         {
             try base.read(descriptor, into: buffer, path: path)
         }
 
-        func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String)
+        func read(
+            _ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String
+        )
             throws(FileOperationError) -> Int
         {
             try base.read(descriptor, into: buffer, at: offset, path: path)
@@ -121,7 +125,9 @@ enum AuditFileTesting {
 
         /// Overwriting in place takes no new space, so it works on a "full" disk
         /// (as the audit's preallocated loss note relies on).
-        func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String)
+        func write(
+            _ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String
+        )
             throws(FileOperationError) -> Int
         {
             try base.write(descriptor, bytes, at: offset, path: path)

@@ -36,7 +36,8 @@ import Darwin
             correlationID: "tick-17", result: ["previous": 3])
         #expect(
             full.jsonLine()
-                == #"{"action":"param.set","actor":"script:shed-retries","args":{"param":"checkout.retry.max_attempts","value":1},"correlation_id":"tick-17","evidence":{"error_rate":0.42,"window":"1m"},"outcome":"dry_run","reason":"error rate high","result":{"previous":3},"target":"checkout.retry.max_attempts","time":"2026-11-23T18:45:00.123Z"}"#)
+                == #"{"action":"param.set","actor":"script:shed-retries","args":{"param":"checkout.retry.max_attempts","value":1},"correlation_id":"tick-17","evidence":{"error_rate":0.42,"window":"1m"},"outcome":"dry_run","reason":"error rate high","result":{"previous":3},"target":"checkout.retry.max_attempts","time":"2026-11-23T18:45:00.123Z"}"#
+        )
     }
 
     @Test func nullEvidenceAndResultAreNotWritten() {

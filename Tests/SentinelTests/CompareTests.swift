@@ -29,25 +29,29 @@ import Testing
     /// Loads a rule whose `evaluate` runs `body`; the load's dry run raises if an assert fails.
     func load(_ fixture: Fixture, _ body: String, sample: Bool = false) async -> Result<String, ScriptFailure> {
         let engine = ScriptEngine(plane: fixture.plane, logger: .silent, sample: sample)
-        return await engine.load(path: "p/compare.lua", source: """
-            local LATENCY = { error_rate = false, rejection_rate = false, timeout_rate = false,
-                              p99 = { relative = 0.2 }, confidence = 0.99 }
-            local function compare(fields)
-              fields.pipeline = fields.pipeline or "checkout"
-              fields.candidate = fields.candidate or "canary"
-              fields.reference = fields.reference or "stable"
-              return sentinel.compare(fields)
-            end
-            return { interval = "10s", evaluate = function(state)
-            \(body)
-            end }
-            """)
+        return await engine.load(
+            path: "p/compare.lua",
+            source: """
+                local LATENCY = { error_rate = false, rejection_rate = false, timeout_rate = false,
+                                  p99 = { relative = 0.2 }, confidence = 0.99 }
+                local function compare(fields)
+                  fields.pipeline = fields.pipeline or "checkout"
+                  fields.candidate = fields.candidate or "canary"
+                  fields.reference = fields.reference or "stable"
+                  return sentinel.compare(fields)
+                end
+                return { interval = "10s", evaluate = function(state)
+                \(body)
+                end }
+                """)
     }
 
     @Test func aHeavierTailIsAViolationWithItsEvidence() async throws {
         let fixture = try stableWithASlowPercent()
         record(fixture, "canary", fast: 1_900, slow: 100, slowLatency: 400 * Self.millisecond)
-        let result = await load(fixture, """
+        let result = await load(
+            fixture,
+            """
             local verdict, evidence = compare{ window = "1m", min_samples = 1000, criteria = LATENCY }
             assert(verdict == "violation", verdict)
             assert(evidence.violated:find("p99"), evidence.violated)
@@ -62,7 +66,9 @@ import Testing
     @Test func aHighP99OnFewSlowCallsIsNotAViolation() async throws {
         let fixture = try stableWithASlowPercent()
         record(fixture, "canary", fast: 985, slow: 15, slowLatency: 300 * Self.millisecond)
-        let result = await load(fixture, """
+        let result = await load(
+            fixture,
+            """
             local canary = state.pipelines.checkout.variants.canary.windows["1m"]
             local stable = state.pipelines.checkout.variants.stable.windows["1m"]
             assert(canary.p99 > 1.2 * stable.p99, "the p99 alone would be a violation")
@@ -78,7 +84,9 @@ import Testing
         fixture.advance(.seconds(60))
         record(fixture, "stable", fast: 1_000, slow: 0, slowLatency: 0, failures: 5)
         record(fixture, "canary", fast: 1_000, slow: 0, slowLatency: 0, failures: 60)
-        let result = await load(fixture, """
+        let result = await load(
+            fixture,
+            """
             local verdict, evidence = compare{ window = "5m" }
             assert(verdict == "violation" and evidence.violated == "error_rate", verdict)
             local few, why = compare{ window = "5m", min_samples = 5000 }
@@ -91,7 +99,9 @@ import Testing
 
     @Test func inTheCheckEveryPipelineAndSideIsInconclusive() async throws {
         let fixture = try Fixture()
-        let result = await load(fixture, """
+        let result = await load(
+            fixture,
+            """
             assert(compare{ pipeline = "anything", candidate = "blue", reference = "green" } == "inconclusive")
             """, sample: true)
         #expect(throws: Never.self) { try result.get() }

@@ -13,8 +13,9 @@ import Glibc
     typealias Support = AuditFileTesting
 
     static func entry(_ index: Int) -> AuditEntry {
-        AuditEntry(time: 1_800_000_000 + Double(index), actor: "script:rule", action: "param.set",
-                   target: "checkout.retry.max_attempts", outcome: .applied, reason: "entry \(index)")
+        AuditEntry(
+            time: 1_800_000_000 + Double(index), actor: "script:rule", action: "param.set",
+            target: "checkout.retry.max_attempts", outcome: .applied, reason: "entry \(index)")
     }
 
     @Test func entriesLostAtShutdownAreNotedAndWrittenByTheNextStart() throws {
@@ -55,8 +56,9 @@ import Glibc
 
     @Test func aCleanShutdownLosesNothing() throws {
         let directory = try Support.TemporaryDirectory()
-        let log = AuditLog(sinks: [try Support.sink(directory.file("audit.jsonl"), Support.FaultyFileOperations())],
-                           logger: Support.quiet)
+        let log = AuditLog(
+            sinks: [try Support.sink(directory.file("audit.jsonl"), Support.FaultyFileOperations())],
+            logger: Support.quiet)
         log.append(Self.entry(0))
         log.close()
         #expect(log.lostAtClose.isEmpty)

@@ -25,10 +25,12 @@ import Testing
     func startTrial(_ fixture: Fixture, watch: JSONValue = 0) async throws -> TrialRunner {
         let trials = TrialRunner(plane: fixture.plane, logger: .silent)
         trials.registerCommands()
-        let started = await operatorCommand(fixture, "trial.start", [
-            "name": "tighter", "params": [timeout: "300ms"], "window": "1m", "interval": "10s",
-            "min_samples": 20, "watch": watch,
-        ])
+        let started = await operatorCommand(
+            fixture, "trial.start",
+            [
+                "name": "tighter", "params": [timeout: "300ms"], "window": "1m", "interval": "10s",
+                "min_samples": 20, "watch": watch,
+            ])
         #expect(started.outcome == .applied)
         return trials
     }

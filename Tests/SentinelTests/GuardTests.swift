@@ -15,7 +15,9 @@ import Testing
         fixture.advance(.seconds(31))
         let jump = await fixture.set("checkout.split.canary_weight", 75)
         #expect(jump.outcome == .rejected)
-        #expect(jump.error?.message == "guard checkout.split.*: checkout.split.canary_weight 25 → 75 is a step up of 50, more than max_step_up 25")
+        #expect(
+            jump.error?.message
+                == "guard checkout.split.*: checkout.split.canary_weight 25 → 75 is a step up of 50, more than max_step_up 25")
         #expect(try fixture.value("checkout.split.canary_weight") == 25)
         // Rolling back to 0 at once passes: no max_step_down is configured.
         fixture.advance(.seconds(31))
@@ -39,7 +41,9 @@ import Testing
         ])
         let fixture = try Fixture(guards: guards)
         #expect(await fixture.set("checkout.retry.max_attempts", 5).error?.message.contains("above the maximum 4") == true)
-        #expect(await fixture.set("checkout.retry.max_attempts", 1).error?.message.contains("step down of 2, more than max_step_down 1") == true)
+        #expect(
+            await fixture.set("checkout.retry.max_attempts", 1).error?.message.contains("step down of 2, more than max_step_down 1") == true
+        )
         #expect(await fixture.set("checkout.retry.max_attempts", 2).outcome == .applied)
         // Other knobs are not guarded.
         #expect(await fixture.set("checkout.bulkhead.max_concurrent", 1).outcome == .applied)

@@ -68,8 +68,8 @@ func eventually(_ condition: () async -> Bool) async -> Bool {
 
         // Each bad script of the ScriptHost issue, delivered through hot reload.
         let broken = [
-            "return {",                                   // half-saved
-            "while true do end",                           // runaway at load
+            "return {",  // half-saved
+            "while true do end",  // runaway at load
             "local s = 'x' while true do s = s .. s end",  // memory bomb
             "return { interval = '1s', evaluate = function() return os.execute('true') end }",  // sandbox escape
             "return { interval = '1s', evaluate = function() error(setmetatable({}, { __tostring = function() while true do end end })) end }",
@@ -106,9 +106,12 @@ func eventually(_ condition: () async -> Bool) async -> Bool {
         let running = Task { try await sentinel.run() }
         defer { running.cancel() }
         #expect(await eventually { await engine.scripts.count == 200 })
-        #expect(await eventually {
-            fixture.plane.audit.entries.contains { $0.target == "huge" && $0.outcome == .failed && $0.reason?.contains("1 MiB") == true }
-        })
+        #expect(
+            await eventually {
+                fixture.plane.audit.entries.contains {
+                    $0.target == "huge" && $0.outcome == .failed && $0.reason?.contains("1 MiB") == true
+                }
+            })
     }
 
     @Test func scriptWithoutTheRightRoleIsDeniedAndAudited() async throws {
@@ -154,7 +157,8 @@ func eventually(_ condition: () async -> Bool) async -> Bool {
             let fixture = try Fixture()
             _ = await fixture.set("checkout.retry.max_attempts", 5, as: .operator("alice"))
             _ = await fixture.plane.execute("automation.freeze", ["reason": "drill"], context: .init(identity: .operator("alice")))
-            let sentinel = Sentinel(plane: fixture.plane, configuration: .init(folders: [folder.path], stateFile: stateFile), logger: .silent)
+            let sentinel = Sentinel(
+                plane: fixture.plane, configuration: .init(folders: [folder.path], stateFile: stateFile), logger: .silent)
             let running = Task { try await sentinel.run() }
             try await Task.sleep(for: .milliseconds(50))
             running.cancel()

@@ -274,7 +274,9 @@ import Testing
 
     // MARK: - Helpers
 
-    private static func nextDay(after date: (year: Int64, month: Int64, day: Int64)) -> (
+    private static func nextDay(
+        after date: (year: Int64, month: Int64, day: Int64)
+    ) -> (
         year: Int64, month: Int64, day: Int64
     ) {
         let leap = (date.year % 4 == 0 && date.year % 100 != 0) || date.year % 400 == 0

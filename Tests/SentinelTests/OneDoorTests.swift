@@ -86,7 +86,8 @@ import Testing
     }
 
     @Test func aPromotionWaitsForTheMinimumInterval() async throws {
-        let fixture = try Fixture(guards: GuardPolicy(parameters: [ParameterGuard(pattern: "checkout.timeout.*", minInterval: .seconds(120))]))
+        let fixture = try Fixture(
+            guards: GuardPolicy(parameters: [ParameterGuard(pattern: "checkout.timeout.*", minInterval: .seconds(120))]))
         let trials = try await startedTrial(fixture)
         #expect(await fixture.set(timeout, 0.6, as: .operator("alice")).outcome == .applied)
         for _ in 0..<3 { step(fixture, trials) }
@@ -103,7 +104,7 @@ import Testing
         #expect(trials.trial(named: "tighter")?.status == .watching)
         // Guards meant for ramps: a step of 0.01 at most, one change an hour.
         fixture.plane.guards = GuardPolicy(parameters: [
-            ParameterGuard(pattern: "checkout.timeout.*", maxStepUp: 0.01, maxStepDown: 0.01, minInterval: .seconds(3600)),
+            ParameterGuard(pattern: "checkout.timeout.*", maxStepUp: 0.01, maxStepDown: 0.01, minInterval: .seconds(3600))
         ])
         step(fixture, trials, liveFails: 25)
         #expect(trials.trial(named: "tighter")?.status == .rolledBack)
@@ -128,7 +129,8 @@ import Testing
     func theFreezeHoldsAutomaticChangesButNotOperators(_ rules: ChangeRules) async throws {
         let fixture = try Fixture()
         _ = await fixture.plane.execute("automation.freeze", ["reason": "incident"], context: CommandContext(identity: .operator("alice")))
-        let held = fixture.plane.change([.set(timeout, 1)], rules: rules, record: ChangeRecord(action: "test.change", target: timeout, reason: "why"))
+        let held = fixture.plane.change(
+            [.set(timeout, 1)], rules: rules, record: ChangeRecord(action: "test.change", target: timeout, reason: "why"))
         #expect(held.outcome == .denied && held.entry?.reason?.contains("automation is frozen by operator:alice: incident") == true)
         #expect(try fixture.value(timeout) == 0.5)
         let byOperator = fixture.plane.change([.set(timeout, 1)], rules: rules, by: .operator("alice"), record: nil)

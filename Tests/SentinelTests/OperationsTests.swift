@@ -46,7 +46,8 @@ import Glibc
         #expect(try fixture.value("checkout.retry.max_attempts") == 4)
         #expect(try fixture.registry.parameter("checkout.timeout.duration").shadow == 0.3)
         #expect(problems.count == 2)
-        #expect(problems.contains { $0.hasPrefix("gone.retry.max_attempts: saved value 2.0 not applied: the knob is no longer registered") })
+        #expect(
+            problems.contains { $0.hasPrefix("gone.retry.max_attempts: saved value 2.0 not applied: the knob is no longer registered") })
         #expect(problems.contains { $0.hasPrefix("checkout.split.canary_weight: saved value not applied") })
         #expect(try fixture.value("checkout.split.canary_weight") == 0)
     }
@@ -54,11 +55,15 @@ import Glibc
     @Test func alertsAreWrittenAsJSONLines() async throws {
         let folder = ScriptFolder()
         let sink = try JSONLinesAlertSink(path: folder.path + "/alerts.jsonl")
-        await sink.send(Alert(time: 1_800_000_000.25, source: "script:anomaly", severity: .warning, message: "p99 jumped",
-            fields: ["p99": 0.84]))
+        await sink.send(
+            Alert(
+                time: 1_800_000_000.25, source: "script:anomaly", severity: .warning, message: "p99 jumped",
+                fields: ["p99": 0.84]))
         let file = try ScriptFile.read(path: folder.path + "/alerts.jsonl").get()
-        #expect(String(decoding: file.contents, as: UTF8.self)
-            == #"{"fields":{"p99":0.84},"message":"p99 jumped","severity":"warning","source":"script:anomaly","time":"2027-01-15T08:00:00.250Z"}"# + "\n")
+        #expect(
+            String(decoding: file.contents, as: UTF8.self)
+                == #"{"fields":{"p99":0.84},"message":"p99 jumped","severity":"warning","source":"script:anomaly","time":"2027-01-15T08:00:00.250Z"}"#
+                + "\n")
         #expect(throws: ConfigurationError.self) { _ = try JSONLinesAlertSink(path: "/nonexistent/dir/alerts.jsonl") }
     }
 

@@ -21,15 +21,18 @@ import Glibc
         let folder = try ReloadTestFolder(["retry.lua": "return {}", "guard.lua": "return { name = 'g' }"])
         let scanner = ScriptFolderScanner(folders: [folder.path])
         let first = scanner.scan()
-        #expect(first == [
-            .added(ScriptFile(path: folder.path + "/guard.lua", name: "guard", contents: Array("return { name = 'g' }".utf8))),
-            .added(ScriptFile(path: folder.path + "/retry.lua", name: "retry", contents: Array("return {}".utf8))),
-        ])
+        #expect(
+            first == [
+                .added(ScriptFile(path: folder.path + "/guard.lua", name: "guard", contents: Array("return { name = 'g' }".utf8))),
+                .added(ScriptFile(path: folder.path + "/retry.lua", name: "retry", contents: Array("return {}".utf8))),
+            ])
         try folder.write("bulkhead.lua", "return { interval = '5s' }")
-        #expect(scanner.scan() == [
-            .added(ScriptFile(
-                path: folder.path + "/bulkhead.lua", name: "bulkhead", contents: Array("return { interval = '5s' }".utf8)))
-        ])
+        #expect(
+            scanner.scan() == [
+                .added(
+                    ScriptFile(
+                        path: folder.path + "/bulkhead.lua", name: "bulkhead", contents: Array("return { interval = '5s' }".utf8)))
+            ])
     }
 
     @Test func noChangeGivesAnEmptyBatch() throws {
@@ -115,18 +118,20 @@ import Glibc
         let scanner = ScriptFolderScanner(folders: [folder.path])
         _ = scanner.scan()
         try folder.rename("a.lua", to: "b.lua")
-        #expect(scanner.scan() == [
-            .removed(path: folder.path + "/a.lua", name: "a"), .added(folder.file("b.lua", "return {}")),
-        ])
+        #expect(
+            scanner.scan() == [
+                .removed(path: folder.path + "/a.lua", name: "a"), .added(folder.file("b.lua", "return {}")),
+            ])
     }
 
     @Test func editorBackupSwapLockAndTemporaryFilesAreIgnored() throws {
         let folder = try ReloadTestFolder(["x.lua": "return {}"])
         let scanner = ScriptFolderScanner(folders: [folder.path])
         _ = scanner.scan()
-        for name in ["x.lua~", ".#x.lua", ".x.lua.swp", ".x.lua.swx", "4913", "x.lua.tmp", "#x.lua#", ".hidden.lua",
-            "notes.txt", "x.LUA", ".lua"]
-        {
+        for name in [
+            "x.lua~", ".#x.lua", ".x.lua.swp", ".x.lua.swx", "4913", "x.lua.tmp", "#x.lua#", ".hidden.lua",
+            "notes.txt", "x.LUA", ".lua",
+        ] {
             try folder.write(name, "garbage")
         }
         try folder.makeFolder("sub.d")
@@ -134,11 +139,12 @@ import Glibc
         #expect(scanner.scan().isEmpty)
     }
 
-    @Test(arguments: [
-        ("retry.lua", "retry"), ("a.b.lua", "a.b"), ("x.lua.lua", "x.lua"), ("x.lua~", nil), (".#x.lua", nil),
-        (".x.lua.swp", nil), ("4913", nil), ("x.lua.tmp", nil), ("..data", nil), ("..2024_01_01", nil), (".lua", nil),
-        ("x.Lua", nil),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("retry.lua", "retry"), ("a.b.lua", "a.b"), ("x.lua.lua", "x.lua"), ("x.lua~", nil), (".#x.lua", nil),
+            (".x.lua.swp", nil), ("4913", nil), ("x.lua.tmp", nil), ("..data", nil), ("..2024_01_01", nil), (".lua", nil),
+            ("x.Lua", nil),
+        ] as [(String, String?)])
     func scriptNamesComeOnlyFromVisibleLuaFiles(entry: String, name: String?) {
         #expect(ScriptFileName.scriptName(forEntry: entry) == name)
     }
@@ -184,10 +190,11 @@ import Glibc
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
         try folder.makeFIFO("x.lua")
         let scanner = ScriptFolderScanner(folders: [folder.path])
-        #expect(scanner.scan() == [
-            .added(folder.file("a.lua", "return {}")),
-            .unreadable(path: folder.path + "/x.lua", reason: "not a regular file (a FIFO)"),
-        ])
+        #expect(
+            scanner.scan() == [
+                .added(folder.file("a.lua", "return {}")),
+                .unreadable(path: folder.path + "/x.lua", reason: "not a regular file (a FIFO)"),
+            ])
         #expect(scanner.scan().isEmpty, "an unreadable file is reported once")
         // The second line of defence, for a FIFO swapped in after the stat:
         // opened with O_NONBLOCK (which returns at once without a writer) and
@@ -218,10 +225,12 @@ import Glibc
         denied.withLock { _ = $0.insert(folder.path + "/a.lua") }
         #expect(scanner.scan() == [.unreadable(path: folder.path + "/a.lua", reason: "permission denied")])
         #expect(scanner.scan().isEmpty)
-        #expect(scanner.knownDigests[folder.path + "/a.lua"] == ScriptDigest(of: Array("return { v = 1 }".utf8)),
+        #expect(
+            scanner.knownDigests[folder.path + "/a.lua"] == ScriptDigest(of: Array("return { v = 1 }".utf8)),
             "the last good version is still the known one")
         denied.withLock { $0.removeAll() }
-        #expect(scanner.scan() == [.modified(folder.file("a.lua", "return { v = 1 }"))],
+        #expect(
+            scanner.scan() == [.modified(folder.file("a.lua", "return { v = 1 }"))],
             "readable again: reported so the engine can clear the error")
     }
 
@@ -248,10 +257,11 @@ import Glibc
         let folder = try ReloadTestFolder(["small.lua": "return {}"])
         try folder.makeSparseFile("huge.lua", size: 50 * 1024 * 1024)
         let scanner = ScriptFolderScanner(folders: [folder.path])
-        #expect(scanner.scan() == [
-            .unreadable(path: folder.path + "/huge.lua", reason: "larger than the 1 MiB limit (52428800 bytes)"),
-            .added(folder.file("small.lua", "return {}")),
-        ])
+        #expect(
+            scanner.scan() == [
+                .unreadable(path: folder.path + "/huge.lua", reason: "larger than the 1 MiB limit (52428800 bytes)"),
+                .added(folder.file("small.lua", "return {}")),
+            ])
         #expect(scanner.statistics.bytesRead == 9, "only the small file was read")
         #expect(scanner.statistics.filesRead == 1)
     }
@@ -285,10 +295,11 @@ import Glibc
         let scanner = ScriptFolderScanner(folders: [folder.path])
         _ = scanner.scan()
         try folder.removeEverything()
-        #expect(scanner.scan() == [
-            .unreadable(path: folder.path, reason: "folder does not exist"),
-            .removed(path: folder.path + "/a.lua", name: "a"),
-        ])
+        #expect(
+            scanner.scan() == [
+                .unreadable(path: folder.path, reason: "folder does not exist"),
+                .removed(path: folder.path + "/a.lua", name: "a"),
+            ])
         #expect(scanner.scan().isEmpty, "a missing folder is reported once")
         #expect(scanner.folderErrors == [folder.path: "folder does not exist"])
         try folder.recreate()
@@ -301,19 +312,21 @@ import Glibc
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
         let scanner = ScriptFolderScanner(folders: [folder.path + "/missing", folder.path + "/"])
         #expect(scanner.folders == [folder.path + "/missing", folder.path], "trailing slash dropped")
-        #expect(scanner.scan() == [
-            .unreadable(path: folder.path + "/missing", reason: "folder does not exist"),
-            .added(folder.file("a.lua", "return {}")),
-        ])
+        #expect(
+            scanner.scan() == [
+                .unreadable(path: folder.path + "/missing", reason: "folder does not exist"),
+                .added(folder.file("a.lua", "return {}")),
+            ])
     }
 
     @Test func sameScriptNameInTwoFoldersIsReportedTwice() throws {
         let first = try ReloadTestFolder(["retry.lua": "return { v = 1 }"])
         let second = try ReloadTestFolder(["retry.lua": "return { v = 2 }"])
         let scanner = ScriptFolderScanner(folders: [first.path, second.path, first.path])
-        #expect(scanner.scan() == [
-            .added(first.file("retry.lua", "return { v = 1 }")), .added(second.file("retry.lua", "return { v = 2 }")),
-        ])
+        #expect(
+            scanner.scan() == [
+                .added(first.file("retry.lua", "return { v = 1 }")), .added(second.file("retry.lua", "return { v = 2 }")),
+            ])
     }
 
     @Test func nonUTF8FileIsDeliveredAsBytes() throws {

@@ -37,10 +37,11 @@ import Glibc
         append(1, 0x400, nil)
         append(-1, 0x4000, nil)
         let events = bytes.withUnsafeBytes { InotifyEvent.parse($0) }
-        #expect(events == [
-            InotifyEvent(descriptor: 1, mask: 0x100, name: "x.lua"), InotifyEvent(descriptor: 1, mask: 0x400, name: nil),
-            InotifyEvent(descriptor: -1, mask: 0x4000, name: nil),
-        ])
+        #expect(
+            events == [
+                InotifyEvent(descriptor: 1, mask: 0x100, name: "x.lua"), InotifyEvent(descriptor: 1, mask: 0x400, name: nil),
+                InotifyEvent(descriptor: -1, mask: 0x4000, name: nil),
+            ])
         let truncated = Array(bytes.prefix(20))
         #expect(truncated.withUnsafeBytes { InotifyEvent.parse($0) }.isEmpty)
     }
@@ -252,10 +253,11 @@ import Glibc
 
         try folder.removeEverything()
         try #require(await recorder.waitForBatches(2))
-        #expect(recorder.batches[1] == [
-            .unreadable(path: folder.path, reason: "folder does not exist"),
-            .removed(path: folder.path + "/a.lua", name: "a"),
-        ])
+        #expect(
+            recorder.batches[1] == [
+                .unreadable(path: folder.path, reason: "folder does not exist"),
+                .removed(path: folder.path + "/a.lua", name: "a"),
+            ])
         #expect(await reloadEventually { !watcher.polledFolders.isEmpty })
 
         try folder.recreate()
@@ -316,7 +318,8 @@ import Glibc
 
     @Test func hangupSignalTriggersAScan() async throws {
         let folder = try ReloadTestFolder(["a.lua": "return {}"])
-        let watcher = ScriptFolderWatcher(folders: [folder.path], configuration: .init(pollInterval: .seconds(3600), usesInotify: false), logger: .silent)
+        let watcher = ScriptFolderWatcher(
+            folders: [folder.path], configuration: .init(pollInterval: .seconds(3600), usesInotify: false), logger: .silent)
         let recorder = ReloadBatchRecorder()
         let task = Task { await watcher.run { recorder.append($0) } }
         defer { task.cancel() }

@@ -59,8 +59,10 @@ import Testing
         let engine = engine(fixture)
         await engine.load(path: "policies/guard.lua", source: Self.shedRetries)
         let digest = await engine.status(of: "shed-retries")?.digest
-        for broken in ["return {", "return { interval = '5s' }", "return { interval = 0, evaluate = function() end }",
-                       "return { interval = '5s', evaluate = function(s) return s.nope.x end }", "while true do end"] {
+        for broken in [
+            "return {", "return { interval = '5s' }", "return { interval = 0, evaluate = function() end }",
+            "return { interval = '5s', evaluate = function(s) return s.nope.x end }", "while true do end",
+        ] {
             let result = await engine.load(path: "policies/guard.lua", source: broken)
             #expect(throws: ScriptFailure.self) { try result.get() }
             #expect(await engine.status(of: "shed-retries")?.digest == digest)
@@ -81,12 +83,20 @@ import Testing
         ("return 42", "the script must return a table"),
         ("return { interval = '5s', dry_run = 'yes', evaluate = function() end }", "field 'dry_run' must be true or false"),
         ("return { name = 'a b', interval = '5s', evaluate = function() end }", "is not a script name"),
-        ("return {\n  interval = 1e10,\n  evaluate = function() end }", "policies/bad.lua:2: field 'interval' is 1e10 s, above the maximum of 24h"),
-        ("return {\n  interval = '2562048h',\n  evaluate = function() end }", "policies/bad.lua:2: field 'interval' is 9.22e9 s, above the maximum of 24h"),
+        (
+            "return {\n  interval = 1e10,\n  evaluate = function() end }",
+            "policies/bad.lua:2: field 'interval' is 1e10 s, above the maximum of 24h"
+        ),
+        (
+            "return {\n  interval = '2562048h',\n  evaluate = function() end }",
+            "policies/bad.lua:2: field 'interval' is 9.22e9 s, above the maximum of 24h"
+        ),
         ("return {\n  interval = 9223372036,\n  evaluate = function() end }", "policies/bad.lua:2: field 'interval' is 9.22e9 s"),
         ("return {\n  interval = '5s',\n  colour = 'red',\n  evaluate = function() end }", "policies/bad.lua:3: unknown field 'colour'"),
-        ("return { interval = '5s', evaluate = function() return " + String(repeating: "(", count: 300) + "1"
-            + String(repeating: ")", count: 300) + " end }", "policies/bad.lua:1: C stack overflow (the code nests too deeply)"),
+        (
+            "return { interval = '5s', evaluate = function() return " + String(repeating: "(", count: 300) + "1"
+                + String(repeating: ")", count: 300) + " end }", "policies/bad.lua:1: C stack overflow (the code nests too deeply)"
+        ),
     ])
     func badDefinitionIsRefused(source: String, message: String) async throws {
         let fixture = try Fixture()
@@ -145,7 +155,8 @@ import Testing
     @Test func dryRunScriptsAreAuditedNotApplied() async throws {
         let fixture = try Fixture()
         let engine = engine(fixture)
-        await engine.load(path: "p/dry.lua", source: Self.shedRetries.replacingFirst("interval = \"5s\",", "interval = \"5s\", dry_run = true,"))
+        await engine.load(
+            path: "p/dry.lua", source: Self.shedRetries.replacingFirst("interval = \"5s\",", "interval = \"5s\", dry_run = true,"))
         fixture.advance(.seconds(5))
         let round = await engine.tick()
         #expect(round.outcomes.map(\.outcome.outcome) == [.dryRun])
@@ -156,11 +167,13 @@ import Testing
         let fixture = try Fixture()
         let engine = engine(fixture)
         for (name, value) in [("zeta", 2), ("alpha", 4)] {
-            await engine.load(path: "p/\(name).lua", source: """
-                return { name = "\(name)", interval = "1s", evaluate = function()
-                  sentinel.set("checkout.retry.max_attempts", \(value))
-                end }
-                """)
+            await engine.load(
+                path: "p/\(name).lua",
+                source: """
+                    return { name = "\(name)", interval = "1s", evaluate = function()
+                      sentinel.set("checkout.retry.max_attempts", \(value))
+                    end }
+                    """)
         }
         fixture.advance(.seconds(1))
         let round = await engine.tick()
@@ -185,13 +198,15 @@ import Testing
             guard case .failure(let error) = result else { Issue.record("no error for \(call)"); continue }
             #expect(error.message.contains(message), "\(call): \(error)")
         }
-        await engine.load(path: "p/apply.lua", source: """
-            return { interval = '1s', evaluate = function()
-              sentinel.set("nope.retry.max_attempts", 1)
-              sentinel.set("checkout.retry.max_attempts", 1000000)
-              sentinel.set("checkout.retry.max_attempts", 2)
-            end }
-            """)
+        await engine.load(
+            path: "p/apply.lua",
+            source: """
+                return { interval = '1s', evaluate = function()
+                  sentinel.set("nope.retry.max_attempts", 1)
+                  sentinel.set("checkout.retry.max_attempts", 1000000)
+                  sentinel.set("checkout.retry.max_attempts", 2)
+                end }
+                """)
         fixture.advance(.seconds(1))
         let round = await engine.tick()
         #expect(round.outcomes.map(\.outcome.outcome) == [.rejected, .rejected, .applied])
@@ -201,16 +216,18 @@ import Testing
     @Test func helpersHoldCooldownAndDuration() async throws {
         let fixture = try Fixture()
         let engine = engine(fixture)
-        await engine.load(path: "p/helpers.lua", source: """
-            return { interval = '1s', evaluate = function(state, memory)
-              memory.log = memory.log or {}
-              local held = sentinel.held("calm", true, 3)
-              local cool = sentinel.cooldown("act", "2s")
-              memory.log[#memory.log + 1] = (held and "H" or "-") .. (cool and "C" or "-")
-              sentinel.log("info", table.concat(memory.log, " ") .. " " .. sentinel.duration("1m30s"))
-              if #memory.log == 5 then sentinel.set("checkout.retry.max_attempts", #memory.log) end
-            end }
-            """)
+        await engine.load(
+            path: "p/helpers.lua",
+            source: """
+                return { interval = '1s', evaluate = function(state, memory)
+                  memory.log = memory.log or {}
+                  local held = sentinel.held("calm", true, 3)
+                  local cool = sentinel.cooldown("act", "2s")
+                  memory.log[#memory.log + 1] = (held and "H" or "-") .. (cool and "C" or "-")
+                  sentinel.log("info", table.concat(memory.log, " ") .. " " .. sentinel.duration("1m30s"))
+                  if #memory.log == 5 then sentinel.set("checkout.retry.max_attempts", #memory.log) end
+                end }
+                """)
         for _ in 1...5 {
             fixture.advance(.seconds(1))
             await engine.tick()
@@ -222,23 +239,25 @@ import Testing
     @Test func stateLooksAsDocumented() async throws {
         let fixture = try Fixture()
         let engine = engine(fixture)
-        let result = await engine.load(path: "p/state.lua", source: """
-            return { interval = '1s', evaluate = function(state)
-              local p = state.pipelines.checkout
-              assert(type(state.now) == "number")
-              assert(p.windows["10s"].calls == 0 and p.windows["15m"].p99 == 0 and p.windows["1m"].error_rate == 0)
-              assert(p.shadow.windows["1m"].calls == 0)
-              assert(p.variants.canary.windows["5m"].calls == 0)
-              assert(p.breaker.state == "closed")
-              assert(p.bulkhead.capacity == 10 and p.bulkhead.in_use == 0)
-              assert(state.params["checkout.retry.max_attempts"].value == 3)
-              assert(state.params["checkout.retry.max_attempts"].max >= 3)
-              assert(state.pipelines.nowhere == nil)
-              assert(sentinel.get("checkout.retry.max_attempts") == 3)
-              assert(sentinel.get("nope.retry.max_attempts") == nil)
-              assert(not pcall(function() state.pipelines.checkout = nil end))
-            end }
-            """)
+        let result = await engine.load(
+            path: "p/state.lua",
+            source: """
+                return { interval = '1s', evaluate = function(state)
+                  local p = state.pipelines.checkout
+                  assert(type(state.now) == "number")
+                  assert(p.windows["10s"].calls == 0 and p.windows["15m"].p99 == 0 and p.windows["1m"].error_rate == 0)
+                  assert(p.shadow.windows["1m"].calls == 0)
+                  assert(p.variants.canary.windows["5m"].calls == 0)
+                  assert(p.breaker.state == "closed")
+                  assert(p.bulkhead.capacity == 10 and p.bulkhead.in_use == 0)
+                  assert(state.params["checkout.retry.max_attempts"].value == 3)
+                  assert(state.params["checkout.retry.max_attempts"].max >= 3)
+                  assert(state.pipelines.nowhere == nil)
+                  assert(sentinel.get("checkout.retry.max_attempts") == 3)
+                  assert(sentinel.get("nope.retry.max_attempts") == nil)
+                  assert(not pcall(function() state.pipelines.checkout = nil end))
+                end }
+                """)
         #expect(throws: Never.self) { try result.get() }
     }
 
@@ -246,9 +265,11 @@ import Testing
         let fixture = try Fixture()
         let engine = engine(fixture)
         // The validation run at load raises a megabyte of text: the error, the log and the audit get a prefix.
-        let result = await engine.load(path: "policies/loud.lua", source: """
-            return { interval = "1s", evaluate = function() error(("x"):rep(1000000)) end }
-            """)
+        let result = await engine.load(
+            path: "policies/loud.lua",
+            source: """
+                return { interval = "1s", evaluate = function() error(("x"):rep(1000000)) end }
+                """)
         guard case .failure(let error) = result else {
             Issue.record("loaded")
             return

@@ -13,9 +13,11 @@ import Glibc
     @Test func reloadOfASuspendedScriptSwapsAtOnceEvenWhenStaged() async throws {
         let fixture = try Fixture()
         let engine = ScriptEngine(plane: fixture.plane, failureLimit: 2, logger: .silent)
-        await engine.load(path: "p/s.lua", source: """
-            return { name = 's', interval = '1s', staged = 3, evaluate = function() if sentinel.now() > 0 then error('x') end end }
-            """)
+        await engine.load(
+            path: "p/s.lua",
+            source: """
+                return { name = 's', interval = '1s', staged = 3, evaluate = function() if sentinel.now() > 0 then error('x') end end }
+                """)
         for _ in 0..<2 {
             fixture.advance(.seconds(1))
             await engine.tick()
@@ -29,13 +31,15 @@ import Glibc
     @Test func scriptStoppedByALimitGetsAFreshSandbox() async throws {
         let fixture = try Fixture()
         let engine = ScriptEngine(plane: fixture.plane, logger: .silent)
-        await engine.load(path: "p/loop.lua", source: """
-            return { name = 'loop', interval = '1s', evaluate = function(state, memory)
-              memory.ticks = (memory.ticks or 0) + 1
-              if memory.ticks == 1 and sentinel.now() > 0 then while true do end end
-              sentinel.set('checkout.retry.max_attempts', memory.ticks)
-            end }
-            """)
+        await engine.load(
+            path: "p/loop.lua",
+            source: """
+                return { name = 'loop', interval = '1s', evaluate = function(state, memory)
+                  memory.ticks = (memory.ticks or 0) + 1
+                  if memory.ticks == 1 and sentinel.now() > 0 then while true do end end
+                  sentinel.set('checkout.retry.max_attempts', memory.ticks)
+                end }
+                """)
         fixture.advance(.seconds(1))
         let first = await engine.tick()
         #expect(first.failed["loop"]?.code == .instructionBudget)

@@ -222,14 +222,23 @@ import Darwin
     }
 
     @Test(arguments: [
-        (#"{"version": 0, "frozen": false, "parameters": {}, "saved_at": 0, "trials": {}}"#, StateFileError.Code.unsupportedVersion, "version 0"),
+        (
+            #"{"version": 0, "frozen": false, "parameters": {}, "saved_at": 0, "trials": {}}"#, StateFileError.Code.unsupportedVersion,
+            "version 0"
+        ),
         (#"{"frozen": false, "parameters": {}, "saved_at": 0, "trials": {}}"#, .invalidContent, "field \"version\" is missing"),
         (#"{"version": "1"}"#, .invalidContent, "field \"version\" is string, expected an integer"),
         (#"[1, 2]"#, .invalidContent, "the top level is array"),
         (#"{"version": 1, "frozen": false, "paramters": {}, "saved_at": 0, "trials": {}}"#, .invalidContent, "unknown field \"paramters\""),
         (#"{"version": 1, "frozen": "no", "parameters": {}, "saved_at": 0, "trials": {}}"#, .invalidContent, "field \"frozen\" is string"),
-        (#"{"version": 1, "frozen": false, "parameters": {"a.b.c": {"shadow": 1}}, "saved_at": 0, "trials": {}}"#, .invalidContent, "parameters.a.b.c.value"),
-        (#"{"version": 1, "frozen": false, "parameters": {"a.b.c": {"value": true}}, "saved_at": 0, "trials": {}}"#, .invalidContent, "is boolean, expected a number"),
+        (
+            #"{"version": 1, "frozen": false, "parameters": {"a.b.c": {"shadow": 1}}, "saved_at": 0, "trials": {}}"#, .invalidContent,
+            "parameters.a.b.c.value"
+        ),
+        (
+            #"{"version": 1, "frozen": false, "parameters": {"a.b.c": {"value": true}}, "saved_at": 0, "trials": {}}"#, .invalidContent,
+            "is boolean, expected a number"
+        ),
         (#"{"version": 1, "frozen": false, "parameters": {}, "saved_at": 0}"#, .invalidContent, "field \"trials\" is missing"),
     ])
     func wrongContentIsAClearError(text: String, code: StateFileError.Code, saying: String) throws {

@@ -23,11 +23,14 @@ struct Fixture {
         plane = ControlPlane(registry: registry, access: access, guards: guards, time: time, epoch: epoch)
     }
 
-    func set(_ parameter: String, _ value: JSONValue, as identity: Identity = .script("rule"),
-             position: Int? = nil, key: String? = nil, dryRun: Bool = false) async -> CommandOutcome {
+    func set(
+        _ parameter: String, _ value: JSONValue, as identity: Identity = .script("rule"),
+        position: Int? = nil, key: String? = nil, dryRun: Bool = false
+    ) async -> CommandOutcome {
         await plane.execute(
             "param.set", ["param": .string(parameter), "value": value],
-            context: CommandContext(identity: identity, source: "test", reason: "because", idempotencyKey: key,
+            context: CommandContext(
+                identity: identity, source: "test", reason: "because", idempotencyKey: key,
                 dryRun: dryRun, positionInEvaluation: position))
     }
 

@@ -19,7 +19,8 @@ import Testing
         }
     }
 
-    func start(_ plane: ControlPlane, _ arguments: [String: JSONValue], as identity: Identity = .operator("alice")) async -> CommandOutcome {
+    func start(_ plane: ControlPlane, _ arguments: [String: JSONValue], as identity: Identity = .operator("alice")) async -> CommandOutcome
+    {
         await plane.execute("trial.start", arguments, context: CommandContext(identity: identity, source: "test", reason: "try it"))
     }
 
@@ -33,20 +34,23 @@ import Testing
         let trials = TrialRunner(plane: fixture.plane, logger: .silent)
         trials.registerCommands()
         let engine = ScriptEngine(plane: fixture.plane, logger: .silent, trials: { trials.stateView() })
-        _ = try await engine.load(path: "trial.lua", source: """
-            return {
-              interval = "10s",
-              evaluate = function(state, memory)
-                local trial = state.trials.tighter
-                if not trial then
-                  sentinel.trial({ name = "tighter", params = { ["checkout.timeout.duration"] = "300ms" },
-                                   window = "1m", interval = "10s", min_samples = 20, watch = 0 }, "p99 leaves room")
-                elseif trial and trial.status == "promoted" then
-                  sentinel.set("checkout.retry.max_attempts", 2, "the trial promoted")
-                end
-              end,
-            }
-            """).get()
+        _ = try await engine.load(
+            path: "trial.lua",
+            source: """
+                return {
+                  interval = "10s",
+                  evaluate = function(state, memory)
+                    local trial = state.trials.tighter
+                    if not trial then
+                      sentinel.trial({ name = "tighter", params = { ["checkout.timeout.duration"] = "300ms" },
+                                       window = "1m", interval = "10s", min_samples = 20, watch = 0 }, "p99 leaves room")
+                    elseif trial and trial.status == "promoted" then
+                      sentinel.set("checkout.retry.max_attempts", 2, "the trial promoted")
+                    end
+                  end,
+                }
+                """
+        ).get()
         fixture.advance(.seconds(10))  // the script's first turn
         await engine.tick()
         #expect(try fixture.registry.parameter(timeout).shadow == 0.3)
@@ -99,7 +103,8 @@ import Testing
         let trials = TrialRunner(plane: fixture.plane, logger: .silent)
         trials.registerCommands()
         #expect(await start(fixture.plane, Self.tighter).outcome == .applied)
-        let outcome = await fixture.plane.execute("trial.abort", ["name": "tighter"],
+        let outcome = await fixture.plane.execute(
+            "trial.abort", ["name": "tighter"],
             context: CommandContext(identity: .operator("alice"), reason: "not now"))
         #expect(outcome.outcome == .applied)
         #expect(try fixture.registry.parameter(timeout).shadow == nil)
@@ -170,7 +175,8 @@ import Testing
         cases.append((["name": "t"], "params"))
         cases.append((with("params", .object([:])), "params names no knob"))
         cases.append((with("params", ["checkout.nope.knob": 1]), "checkout.nope.knob"))
-        cases.append((with("params", ["checkout.timeout.duration": 0.3, "other.timeout.duration": 0.3]), "every knob must belong to one pipeline"))
+        cases.append(
+            (with("params", ["checkout.timeout.duration": 0.3, "other.timeout.duration": 0.3]), "every knob must belong to one pipeline"))
         cases.append((with("window", -5), "window must be between 0 and 30 days"))
         cases.append((with("window", 0), "window must be positive"))
         cases.append((with("min_samples", 0.5), "min_samples must be a whole number"))

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Resilience
 import ShadowEval
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The rank and tail tests on latency histograms, and the judge using them.
 @Suite struct RankTestTests {
@@ -80,8 +81,9 @@ import Testing
     @Test func withHistogramsASlowerCandidateIsStillAViolation() {
         let slow = histogram(count: 2000, p50: 0.04, p99: 0.26, seed: 1)
         let base = histogram(count: 2000, p50: 0.04, p99: 0.2, seed: 2)
-        let verdict = TrialJudge().judge(candidate: windowStats(slow), reference: windowStats(base),
-                                         candidateLatencies: slow, referenceLatencies: base)
+        let verdict = TrialJudge().judge(
+            candidate: windowStats(slow), reference: windowStats(base),
+            candidateLatencies: slow, referenceLatencies: base)
         guard case .violation(let metrics, let evidence) = verdict else { Issue.record("expected a violation: \(verdict)"); return }
         #expect(metrics.contains("p99"))
         #expect(evidence["p99.tail_p_value"] != nil && evidence["latency_shift.superiority"] != nil)

@@ -83,7 +83,8 @@ import Testing
 
     @Test func tooFewSamplesOnEitherSideIsInconclusive() {
         guard case .inconclusive = judge.judge(candidate: betterShadow, reference: quietStats),
-              case .inconclusive = judge.judge(candidate: quietStats, reference: liveStats) else {
+            case .inconclusive = judge.judge(candidate: quietStats, reference: liveStats)
+        else {
             Issue.record("expected inconclusive")
             return
         }

@@ -41,7 +41,9 @@ import Testing
     @Test(arguments: ["canary/errors.yaml", "canary/latency.yaml"])
     func aWorseCanaryIsRolledBackBeforeItGets10Percent(_ file: String) async throws {
         let run = try await Self.run(file)
-        let weights = run.events("command").filter { $0["target"] == .string("checkout.split.canary_weight") }.compactMap { $0["to"]?.double }
+        let weights = run.events("command").filter { $0["target"] == .string("checkout.split.canary_weight") }.compactMap {
+            $0["to"]?.double
+        }
         #expect(weights.last == 0)
         #expect((weights.max() ?? 0) <= 10)
     }

@@ -73,24 +73,28 @@ import Testing
         #expect(scenario.events.map(\.at) == [600, 600, 1200])
         guard case .backend(let target, let spec) = scenario.events[0].change else { Issue.record("expected a backend event"); return }
         #expect(target == "checkout.canary" && spec.errorRate == 0.2 && spec.latency == backends[1].backend.latency)
-        guard case .command(let name, let arguments, let reason) = scenario.events[1].change else { Issue.record("expected a command"); return }
+        guard case .command(let name, let arguments, let reason) = scenario.events[1].change else {
+            Issue.record("expected a command"); return
+        }
         #expect(name == "param.set" && arguments["value"] == .int(1) && reason == "shed retries")
         guard case .traffic(_, let traffic) = scenario.events[2].change else { Issue.record("expected a traffic event"); return }
         #expect(traffic.rate == 600 && traffic.pattern == .diurnal(period: 3600, amplitude: 0.5) && traffic.keys == 100)
-        #expect(scenario.expectations.map(\.assertion) == [
-            "param checkout.split.canary_weight between 0 and 100",
-            "audit count (action=param.set actor=operator:scenario) equals 1",
-            "breaker checkout equals closed",
-            "error_rate checkout.canary at most 0.5",
-        ])
+        #expect(
+            scenario.expectations.map(\.assertion) == [
+                "param checkout.split.canary_weight between 0 and 100",
+                "audit count (action=param.set actor=operator:scenario) equals 1",
+                "breaker checkout equals closed",
+                "error_rate checkout.canary at most 0.5",
+            ])
     }
 
     @Test func nameAndSeedDefault() throws {
-        let scenario = try Scenario(yaml: """
-            duration: 90
-            pipelines:
-              api: { backend: { latency: 10ms }, traffic: { rate: 5 } }
-            """, file: "some/dir/my-run.yaml")
+        let scenario = try Scenario(
+            yaml: """
+                duration: 90
+                pipelines:
+                  api: { backend: { latency: 10ms }, traffic: { rate: 5 } }
+                """, file: "some/dir/my-run.yaml")
         #expect(scenario.name == "my-run")
         #expect(scenario.seed == 1)
         #expect(scenario.policies == ".")
@@ -111,43 +115,86 @@ import Testing
 
     /// Bad input: the error names the file, the line and the field.
     @Test(arguments: [
-        ("duration: 10m\npipelines:\n  checkout:\n    backend: { latency: 40ms, error_rate: 1.5 }\n    traffic: { rate: 1 }\n",
-         "bad.yaml:4: pipelines.checkout.backend.error_rate: expected a number between 0 and 1, got 1.5"),
+        (
+            "duration: 10m\npipelines:\n  checkout:\n    backend: { latency: 40ms, error_rate: 1.5 }\n    traffic: { rate: 1 }\n",
+            "bad.yaml:4: pipelines.checkout.backend.error_rate: expected a number between 0 and 1, got 1.5"
+        ),
         ("pipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\n", "a scenario needs 'duration'"),
         ("duration: soon\npipelines: {}\n", "duration: expected a duration like"),
         ("duration: 1m\npipelines: {}\n", "at least one pipeline"),
         ("duration: 1m\ncolour: red\npipelines: {}\n", "bad.yaml:2: colour: unknown field"),
-        ("duration: 1m\npipelines:\n  a:\n    policies: [ { hedge: {} } ]\n    backend: { latency: 1ms }\n    traffic: { rate: 1 }\n",
-         "unknown policy hedge"),
-        ("duration: 1m\npipelines:\n  a:\n    policies: [ { timeout: { duration: 1s }, retry: {} } ]\n    backend: { latency: 1ms }\n    traffic: { rate: 1 }\n",
-         "one-key map"),
-        ("duration: 1m\npipelines:\n  a:\n    backend: { latency: { distribution: lognormal, p50: 200ms, p99: 40ms } }\n    traffic: { rate: 1 }\n",
-         "p99 (40ms) is below p50 (200ms)"),
-        ("duration: 1m\npipelines:\n  a:\n    backend: { latency: { distribution: normal, value: 1ms } }\n    traffic: { rate: 1 }\n",
-         "unknown distribution \"normal\""),
+        (
+            "duration: 1m\npipelines:\n  a:\n    policies: [ { hedge: {} } ]\n    backend: { latency: 1ms }\n    traffic: { rate: 1 }\n",
+            "unknown policy hedge"
+        ),
+        (
+            "duration: 1m\npipelines:\n  a:\n    policies: [ { timeout: { duration: 1s }, retry: {} } ]\n    backend: { latency: 1ms }\n    traffic: { rate: 1 }\n",
+            "one-key map"
+        ),
+        (
+            "duration: 1m\npipelines:\n  a:\n    backend: { latency: { distribution: lognormal, p50: 200ms, p99: 40ms } }\n    traffic: { rate: 1 }\n",
+            "p99 (40ms) is below p50 (200ms)"
+        ),
+        (
+            "duration: 1m\npipelines:\n  a:\n    backend: { latency: { distribution: normal, value: 1ms } }\n    traffic: { rate: 1 }\n",
+            "unknown distribution \"normal\""
+        ),
         ("duration: 1m\npipelines:\n  a:\n    backend: { error_rate: 0.1 }\n    traffic: { rate: 1 }\n", "a backend needs 'latency'"),
         ("duration: 1m\npipelines:\n  a:\n    backend: { latency: 1ms }\n", "needs 'traffic' unless another one reaches it"),
-        ("duration: 1m\npipelines:\n  a:\n    backend: { latency: 1ms }\n    traffic: { rate: 1, to: 5 }\n", "pattern fields need 'pattern'"),
-        ("duration: 1m\npipelines:\n  a:\n    backend: { latency: 1ms }\n    traffic: { rate: 1, pattern: ramp }\n", "pattern ramp needs 'to'"),
+        (
+            "duration: 1m\npipelines:\n  a:\n    backend: { latency: 1ms }\n    traffic: { rate: 1, to: 5 }\n",
+            "pattern fields need 'pattern'"
+        ),
+        (
+            "duration: 1m\npipelines:\n  a:\n    backend: { latency: 1ms }\n    traffic: { rate: 1, pattern: ramp }\n",
+            "pattern ramp needs 'to'"
+        ),
         ("duration: 1m\npipelines:\n  a:\n    backend: { latency: 1ms }\n    traffic: { rate: -3 }\n", "expected requests per second"),
-        ("duration: 1m\npipelines:\n  a:\n    backend: { via: b }\n    traffic: { rate: 1 }\n  b:\n    backend: { via: a }\n",
-         "via makes a cycle"),
-        ("duration: 1m\npipelines:\n  a:\n    backend: { via: nowhere }\n    traffic: { rate: 1 }\n", "via nowhere: no pipeline of that name"),
+        (
+            "duration: 1m\npipelines:\n  a:\n    backend: { via: b }\n    traffic: { rate: 1 }\n  b:\n    backend: { via: a }\n",
+            "via makes a cycle"
+        ),
+        (
+            "duration: 1m\npipelines:\n  a:\n    backend: { via: nowhere }\n    traffic: { rate: 1 }\n",
+            "via nowhere: no pipeline of that name"
+        ),
         ("duration: 1m\npipelines:\n  a:\n    backends: { x: { latency: 1ms } }\n    traffic: { rate: 1 }\n", "this pipeline has no split"),
-        ("duration: 1m\npipelines:\n  a:\n    policies: [ { split: { x: 50, y: 50 } } ]\n    backends: { x: { latency: 1ms } }\n    traffic: { rate: 1 }\n",
-         "the split variant y has no backend"),
-        ("duration: 1m\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\nevents:\n  - at: 2m\n    traffic: a\n    set: { rate: 2 }\n",
-         "bad.yaml:5: events[1].at: 2m is after the end of the run (1m)"),
-        ("duration: 1m\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\nevents:\n  - at: 2s\n    backend: a.canary\n    set: { error_rate: 1 }\n",
-         "no backend a.canary"),
-        ("duration: 1m\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\nexpect:\n  - calls: b\n    at_least: 1\n", "no pipeline b"),
-        ("duration: 1m\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\nexpect:\n  - breaker: a\n    equals: closed\n", "pipeline a has no breaker"),
-        ("duration: 1m\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\nexpect:\n  - calls: a\n", "add equals, at_least, at_most or between"),
-        ("duration: 1m\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\nexpect:\n  - audit: { action: param.set }\n    at_least: 1\n",
-         "use count_equals, count_at_least or count_at_most"),
-        ("duration: 1m\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\nexpect:\n  - audit: { outcome: great }\n    count_equals: 1\n",
-         "expected one of applied"),
-        ("duration: 1m\nstart: yesterday\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\n", "expected an RFC 3339 time"),
+        (
+            "duration: 1m\npipelines:\n  a:\n    policies: [ { split: { x: 50, y: 50 } } ]\n    backends: { x: { latency: 1ms } }\n    traffic: { rate: 1 }\n",
+            "the split variant y has no backend"
+        ),
+        (
+            "duration: 1m\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\nevents:\n  - at: 2m\n    traffic: a\n    set: { rate: 2 }\n",
+            "bad.yaml:5: events[1].at: 2m is after the end of the run (1m)"
+        ),
+        (
+            "duration: 1m\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\nevents:\n  - at: 2s\n    backend: a.canary\n    set: { error_rate: 1 }\n",
+            "no backend a.canary"
+        ),
+        (
+            "duration: 1m\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\nexpect:\n  - calls: b\n    at_least: 1\n",
+            "no pipeline b"
+        ),
+        (
+            "duration: 1m\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\nexpect:\n  - breaker: a\n    equals: closed\n",
+            "pipeline a has no breaker"
+        ),
+        (
+            "duration: 1m\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\nexpect:\n  - calls: a\n",
+            "add equals, at_least, at_most or between"
+        ),
+        (
+            "duration: 1m\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\nexpect:\n  - audit: { action: param.set }\n    at_least: 1\n",
+            "use count_equals, count_at_least or count_at_most"
+        ),
+        (
+            "duration: 1m\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\nexpect:\n  - audit: { outcome: great }\n    count_equals: 1\n",
+            "expected one of applied"
+        ),
+        (
+            "duration: 1m\nstart: yesterday\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\n",
+            "expected an RFC 3339 time"
+        ),
         ("duration: 1m\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\n: [\n", "not valid YAML"),
     ])
     func badInputIsNamed(yaml: String, message: String) {
@@ -158,21 +205,23 @@ import Testing
     @Test func aPolicySettingOutOfBoundsIsRefusedWhenReadNamingTheFieldAndTheKnob() throws {
         // Checked at parse time against the knob's bounds, not discovered when the run builds the pipeline.
         #expect {
-            _ = try Scenario(yaml: """
-                duration: 1m
-                pipelines:
-                  a:
-                    policies: [ { retry: { max_attempts: 500 } } ]
-                    backend: { latency: 1ms }
-                    traffic: { rate: 1 }
-                """, file: "bad.yaml")
+            _ = try Scenario(
+                yaml: """
+                    duration: 1m
+                    pipelines:
+                      a:
+                        policies: [ { retry: { max_attempts: 500 } } ]
+                        backend: { latency: 1ms }
+                        traffic: { rate: 1 }
+                    """, file: "bad.yaml")
         } throws: { error in
             "\(error)".hasPrefix("bad.yaml:4: pipelines.a.policies[1].retry.max_attempts:") && "\(error)".contains("a.retry.max_attempts")
         }
     }
 
     @Test func anExpectationAboutAnUnknownKnobIsAnError() throws {
-        let scenario = try Scenario(yaml: Self.minimal + "\nexpect:\n  - param: checkout.split.canary_wieght\n    equals: 1\n", file: "bad.yaml")
+        let scenario = try Scenario(
+            yaml: Self.minimal + "\nexpect:\n  - param: checkout.split.canary_wieght\n    equals: 1\n", file: "bad.yaml")
         let folder = try ScriptFolder()
         #expect {
             _ = try Simulation(scenario: scenario, policies: folder.path, logger: .silent)

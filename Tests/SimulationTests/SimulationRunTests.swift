@@ -88,7 +88,8 @@ import Testing
     }
 
     @Test func aTimeoutCutsSlowAttemptsAndRetriesThem() async throws {
-        let run = try await simulate("""
+        let run = try await simulate(
+            """
             duration: 1m
             pipelines:
               api:
@@ -107,7 +108,8 @@ import Testing
 
     @Test func aBackendAtCapacityQueuesAndThenOverloads() async throws {
         // 200 req/s against 10 slots of 100 ms (100 req/s): half the requests cannot be served.
-        let run = try await simulate("""
+        let run = try await simulate(
+            """
             duration: 1m
             pipelines:
               api:
@@ -122,7 +124,8 @@ import Testing
     }
 
     @Test func theBulkheadQueueHandsPermitsInOrder() async throws {
-        let run = try await simulate("""
+        let run = try await simulate(
+            """
             duration: 1m
             pipelines:
               api:
@@ -165,7 +168,8 @@ import Testing
     }
 
     @Test func viaSendsCallsThroughAnotherPipelineWithItsOwnPolicies() async throws {
-        let run = try await simulate("""
+        let run = try await simulate(
+            """
             duration: 2m
             pipelines:
               edge:
@@ -206,7 +210,8 @@ import Testing
     }
 
     @Test func trafficChangesTakeEffectAtTheirInstant() async throws {
-        let run = try await simulate("""
+        let run = try await simulate(
+            """
             duration: 2m
             sample: 1m
             pipelines:

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Sentinel
 import Simulation
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct ScratchFolderError: Error { var errno: Int32 }
 

@@ -10,21 +10,22 @@ import Testing
         let clock = ManualClock()
         let registry = ParameterRegistry()
         let plane = ControlPlane(registry: registry, time: ClockTimeSource(clock), epoch: 1_800_000_000)
-        let scenario = try Scenario(yaml: """
-            duration: 1m
-            pipelines:
-              api:
-                policies: [ { retry: { max_attempts: 3 } } ]
-                backend: { latency: 10ms, error_rate: 0.5 }
-                traffic: { rate: 100 }
-            events:
-              - at: 5s
-                command: param.set
-                args: { param: api.retry.max_attempts, value: 1 }
-              - at: 6s
-                backend: api
-                set: { error_rate: 0 }
-            """)
+        let scenario = try Scenario(
+            yaml: """
+                duration: 1m
+                pipelines:
+                  api:
+                    policies: [ { retry: { max_attempts: 3 } } ]
+                    backend: { latency: 10ms, error_rate: 0.5 }
+                    traffic: { rate: 100 }
+                events:
+                  - at: 5s
+                    command: param.set
+                    args: { param: api.retry.max_attempts, value: 1 }
+                  - at: 6s
+                    backend: api
+                    set: { error_rate: 0 }
+                """)
         let workload = try Workload(scenario: scenario, plane: plane, logger: .silent)
         let pipeline = try #require(registry.pipeline(named: "api"), "registered before it runs, so scripts see it at once")
         let task = Task { try await workload.run() }

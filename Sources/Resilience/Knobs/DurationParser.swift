@@ -30,8 +30,9 @@ public enum DurationParser {
             let unit = rest.prefix { $0.isLetter || $0 == "µ" }
             rest = rest.dropFirst(unit.count)
             guard let value = Double(number), !unit.isEmpty else {
-                throw KnobError(.invalidDuration, knob: knob,
-                                "\(knob): \"\(text)\" is not a duration (write e.g. 250ms, 5s, 2m, 1h)")
+                throw KnobError(
+                    .invalidDuration, knob: knob,
+                    "\(knob): \"\(text)\" is not a duration (write e.g. 250ms, 5s, 2m, 1h)")
             }
             let scale: Double
             switch unit {
@@ -42,8 +43,9 @@ public enum DurationParser {
             case "m": scale = 60
             case "h": scale = 3600
             default:
-                throw KnobError(.invalidDuration, knob: knob,
-                                "\(knob): unknown unit \"\(unit)\" in \"\(text)\" (use ns, us, ms, s, m, h)")
+                throw KnobError(
+                    .invalidDuration, knob: knob,
+                    "\(knob): unknown unit \"\(unit)\" in \"\(text)\" (use ns, us, ms, s, m, h)")
             }
             total += value * scale
         }

@@ -139,8 +139,9 @@ public final class KnobTable: @unchecked Sendable {
         case .setShadow(_, let value):
             guard descriptors[i].shadowable else {
                 let name = descriptors[i].name
-                throw KnobError(.notShadowable, knob: name,
-                                "\(name): traffic split weights cannot be shadowed; a call goes to one variant only")
+                throw KnobError(
+                    .notShadowable, knob: name,
+                    "\(name): traffic split weights cannot be shadowed; a call goes to one variant only")
             }
             shadow[i] = try checked(value, slot: i)
         case .clearShadow:
@@ -175,13 +176,15 @@ public final class KnobTable: @unchecked Sendable {
             for operation in operations {
                 let i = operation.index
                 state.versions[i] += 1
-                let action: KnobChange.Action = switch operation {
-                case .set: .set
-                case .setShadow: .setShadow
-                case .clearShadow: .clearShadow
-                case .promote: .promote
-                }
-                changes.append(KnobChange(knob: descriptors[i].name, action: action, value: live[i], shadow: shadow[i], version: state.versions[i]))
+                let action: KnobChange.Action =
+                    switch operation {
+                    case .set: .set
+                    case .setShadow: .setShadow
+                    case .clearShadow: .clearShadow
+                    case .promote: .promote
+                    }
+                changes.append(
+                    KnobChange(knob: descriptors[i].name, action: action, value: live[i], shadow: shadow[i], version: state.versions[i]))
             }
             state.live = live
             state.shadow = shadow

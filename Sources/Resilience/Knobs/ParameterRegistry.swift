@@ -39,8 +39,9 @@ public final class ParameterRegistry: Sendable {
         let table = pipeline.knobs
         try state.withLock { (state: inout State) throws(KnobError) in
             if state.pipelines[pipeline.name] != nil {
-                throw KnobError(.duplicateName, knob: pipeline.name,
-                                "pipeline \"\(pipeline.name)\" is already registered")
+                throw KnobError(
+                    .duplicateName, knob: pipeline.name,
+                    "pipeline \"\(pipeline.name)\" is already registered")
             }
             for (i, descriptor) in table.descriptors.enumerated() where state.entries[descriptor.name] != nil {
                 _ = i
@@ -113,8 +114,9 @@ public final class ParameterRegistry: Sendable {
 
     private func lookup(_ name: String) throws(KnobError) -> Entry {
         guard Self.isWellFormed(name) else {
-            throw KnobError(.malformedName, knob: name,
-                            "\"\(name)\" is not a knob name (expected <pipeline>.<policy>.<knob>)")
+            throw KnobError(
+                .malformedName, knob: name,
+                "\"\(name)\" is not a knob name (expected <pipeline>.<policy>.<knob>)")
         }
         guard let entry = state.withLock({ $0.entries[name] }) else {
             throw KnobError(.unknownKnob, knob: name, "\(name): no such knob")

@@ -146,8 +146,9 @@ extension Pipeline {
         let (live, shadow) = gate.decide(now: started, snapshot: call.snapshot)
         var shadowTrial: Bool?
         if let shadow {
-            let verdict = ShadowJudge.admission(liveAdmitted: live.isPermitted, shadowAdmitted: shadow.isPermitted,
-                                                rejection: .rejectedByBreaker)
+            let verdict = ShadowJudge.admission(
+                liveAdmitted: live.isPermitted, shadowAdmitted: shadow.isPermitted,
+                rejection: .rejectedByBreaker)
             call.judgeShadow(verdict, latency: verdict == .rejectedByBreaker ? 0 : nil)
             if case .permitted(let trial) = shadow, live.isPermitted { shadowTrial = trial }
         }
@@ -157,8 +158,9 @@ extension Pipeline {
             call.breakerShadowTrial = shadowTrial
             call.breakerStarted = started
         case .rejected(let after):
-            throw ResilienceError(.circuitOpen, pipeline: name, "\(name): circuit breaker is open",
-                                  retryAfter: after == .max ? nil : .nanoseconds(after))
+            throw ResilienceError(
+                .circuitOpen, pipeline: name, "\(name): circuit breaker is open",
+                retryAfter: after == .max ? nil : .nanoseconds(after))
         }
     }
 
@@ -167,8 +169,9 @@ extension Pipeline {
         let counts = error.map { !($0 is CancellationError) && !(($0 as? ResilienceError)?.isRejection ?? false) } ?? true
         if counts {
             let end = endTime(&call)
-            gate.record(failure: error != nil, latency: end - call.breakerStarted, trial: call.breakerTrial,
-                        shadowTrial: call.breakerShadowTrial, now: end, snapshot: call.snapshot)
+            gate.record(
+                failure: error != nil, latency: end - call.breakerStarted, trial: call.breakerTrial,
+                shadowTrial: call.breakerShadowTrial, now: end, snapshot: call.snapshot)
         } else {
             gate.releaseTrial(trial: call.breakerTrial, shadowTrial: call.breakerShadowTrial)
         }
@@ -179,10 +182,11 @@ extension Pipeline {
         let (admission, id, inUse, queued) = gate.tryAcquire()
         let snapshot = call.snapshot
         if snapshot.shadowMask & (0b11 << UInt32(gate.slots.capacity)) != 0 {
-            call.judgeShadow(ShadowJudge.bulkhead(
-                liveAdmitted: admission != .rejected, inUseBefore: inUse, queuedBefore: queued,
-                shadowCapacity: Int(snapshot.effectiveShadow(gate.slots.capacity)),
-                shadowQueue: Int(snapshot.effectiveShadow(gate.slots.queued))), latency: 0)
+            call.judgeShadow(
+                ShadowJudge.bulkhead(
+                    liveAdmitted: admission != .rejected, inUseBefore: inUse, queuedBefore: queued,
+                    shadowCapacity: Int(snapshot.effectiveShadow(gate.slots.capacity)),
+                    shadowQueue: Int(snapshot.effectiveShadow(gate.slots.queued))), latency: 0)
         }
         switch admission {
         case .acquired:
@@ -214,15 +218,17 @@ extension Pipeline {
         let decision = gate.limiter.acquire(1, now: now, limits: gate.limits(call.snapshot, shadow: false))
         if gate.isShadowed(call.snapshot) {
             let shadow = gate.shadowLimiter.acquire(1, now: now, limits: gate.limits(call.snapshot, shadow: true))
-            let verdict = ShadowJudge.admission(liveAdmitted: decision.allowed, shadowAdmitted: shadow.allowed,
-                                                rejection: .rejectedByRateLimiter)
+            let verdict = ShadowJudge.admission(
+                liveAdmitted: decision.allowed, shadowAdmitted: shadow.allowed,
+                rejection: .rejectedByRateLimiter)
             call.judgeShadow(verdict, latency: verdict == .rejectedByRateLimiter ? 0 : nil)
         }
         guard decision.allowed else {
             let after = seconds(fromNanos: decision.retryAfter)
             events?.emit(PolicyEvent(pipeline: name, kind: .rateLimited(retryAfter: after), time: now))
-            throw ResilienceError(.rateLimited, pipeline: name, "\(name): rate limit reached",
-                                  retryAfter: decision.retryAfter == .max ? nil : .nanoseconds(decision.retryAfter))
+            throw ResilienceError(
+                .rateLimited, pipeline: name, "\(name): rate limit reached",
+                retryAfter: decision.retryAfter == .max ? nil : .nanoseconds(decision.retryAfter))
         }
     }
 
@@ -244,9 +250,10 @@ extension Pipeline {
             do {
                 let value = try await run(index + 1, &call, operation)
                 if shadowed {
-                    call.judgeShadow(ShadowJudge.retry(
-                        attempts: attempt, succeeded: true, ranOut: false, liveMax: settings.maxAttempts,
-                        shadowMax: shadowMax, outcomeAtShadowLimit: outcomeAtShadowLimit))
+                    call.judgeShadow(
+                        ShadowJudge.retry(
+                            attempts: attempt, succeeded: true, ranOut: false, liveMax: settings.maxAttempts,
+                            shadowMax: shadowMax, outcomeAtShadowLimit: outcomeAtShadowLimit))
                 }
                 return value
             } catch {
@@ -255,9 +262,10 @@ extension Pipeline {
                 let ranOut = retryable && attempt >= settings.maxAttempts
                 if !retryable || ranOut {
                     if shadowed {
-                        call.judgeShadow(ShadowJudge.retry(
-                            attempts: attempt, succeeded: false, ranOut: ranOut, liveMax: settings.maxAttempts,
-                            shadowMax: shadowMax, outcomeAtShadowLimit: outcomeAtShadowLimit))
+                        call.judgeShadow(
+                            ShadowJudge.retry(
+                                attempts: attempt, succeeded: false, ranOut: ranOut, liveMax: settings.maxAttempts,
+                                shadowMax: shadowMax, outcomeAtShadowLimit: outcomeAtShadowLimit))
                     }
                     if ranOut && attempt > 1 {
                         events?.emit(PolicyEvent(pipeline: name, kind: .retryExhausted(attempts: attempt), time: endTime(&call)))
@@ -321,8 +329,9 @@ extension Pipeline {
             if let inner { call = inner }
             if let shadowDuration {
                 let end = endTime(&call)
-                call.judgeShadow(ShadowJudge.timeout(liveTimedOut: false, latency: end - started, live: duration, shadow: shadowDuration),
-                                 latency: min(end - started, shadowDuration))
+                call.judgeShadow(
+                    ShadowJudge.timeout(liveTimedOut: false, latency: end - started, live: duration, shadow: shadowDuration),
+                    latency: min(end - started, shadowDuration))
             }
             return value
         case .timedOut:

@@ -46,9 +46,10 @@ extension Pipeline {
                 let context = CallContext(variant: variant, attempt: call.attempt)
                 do {
                     if let deadline = call.deadline {
-                        result = .success(try await Deadline.$current.withValue(Deadline(instant: deadline, source: time)) {
-                            try await operation(context)
-                        })
+                        result = .success(
+                            try await Deadline.$current.withValue(Deadline(instant: deadline, source: time)) {
+                                try await operation(context)
+                            })
                     } else {
                         result = .success(try await operation(context))
                     }
@@ -115,9 +116,10 @@ extension Pipeline {
                 if let failure = error {
                     if let wake = retryAfterFailure(runner.object, &call, error: failure) { return .retry(wake: wake) }
                 } else if call.retryShadowed {
-                    call.judgeShadow(ShadowJudge.retry(
-                        attempts: call.attempt, succeeded: true, ranOut: false, liveMax: call.retrySettings.maxAttempts,
-                        shadowMax: call.retryShadowMax, outcomeAtShadowLimit: call.retryOutcomeAtShadowLimit))
+                    call.judgeShadow(
+                        ShadowJudge.retry(
+                            attempts: call.attempt, succeeded: true, ranOut: false, liveMax: call.retrySettings.maxAttempts,
+                            shadowMax: call.retryShadowMax, outcomeAtShadowLimit: call.retryOutcomeAtShadowLimit))
                 }
             }
             call.cursor = index
@@ -149,9 +151,10 @@ extension Pipeline {
         let ranOut = retryable && attempt >= settings.maxAttempts
         if !retryable || ranOut {
             if call.retryShadowed {
-                call.judgeShadow(ShadowJudge.retry(
-                    attempts: attempt, succeeded: false, ranOut: ranOut, liveMax: settings.maxAttempts,
-                    shadowMax: call.retryShadowMax, outcomeAtShadowLimit: call.retryOutcomeAtShadowLimit))
+                call.judgeShadow(
+                    ShadowJudge.retry(
+                        attempts: attempt, succeeded: false, ranOut: ranOut, liveMax: settings.maxAttempts,
+                        shadowMax: call.retryShadowMax, outcomeAtShadowLimit: call.retryOutcomeAtShadowLimit))
             }
             if ranOut && attempt > 1 {
                 events?.emit(PolicyEvent(pipeline: name, kind: .retryExhausted(attempts: attempt), time: endTime(&call)))
@@ -195,8 +198,9 @@ extension Pipeline {
             return ResilienceError(.timedOut, pipeline: name, "\(name): timed out after \(seconds(fromNanos: duration)) s")
         }
         if let shadow = call.timeoutShadowDuration {
-            call.judgeShadow(ShadowJudge.timeout(liveTimedOut: false, latency: latency, live: duration, shadow: shadow),
-                             latency: min(latency, shadow))
+            call.judgeShadow(
+                ShadowJudge.timeout(liveTimedOut: false, latency: latency, live: duration, shadow: shadow),
+                latency: min(latency, shadow))
         }
         return nil
     }

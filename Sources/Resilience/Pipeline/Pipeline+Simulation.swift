@@ -78,8 +78,10 @@ extension Pipeline {
             call.queueGate = nil
             call.state.attemptEnd = now
             events?.emit(PolicyEvent(pipeline: name, kind: .bulkheadRejected(queueTimedOut: true), time: now))
-            return simulatedSettlement(&call, error: ResilienceError(
-                .bulkheadQueueTimeout, pipeline: name, "\(name): waited longer than the bulkhead queue timeout"))
+            return simulatedSettlement(
+                &call,
+                error: ResilienceError(
+                    .bulkheadQueueTimeout, pipeline: name, "\(name): waited longer than the bulkhead queue timeout"))
         }
         call.queueGate = nil
         call.state.cursor += 1  // the bulkhead stage now holds a permit

@@ -101,8 +101,10 @@ public final class Pipeline: Sendable {
                 stages.append(.retry(Unowned(runner)))
             case .breaker(let spec):
                 let gate = BreakerGate(spec: spec, firstSlot: first, time: time) { transition in
-                    eventSink?.emit(PolicyEvent(pipeline: name, kind: .breakerTransition(from: transition.from, to: transition.to),
-                                                time: transition.at))
+                    eventSink?.emit(
+                        PolicyEvent(
+                            pipeline: name, kind: .breakerTransition(from: transition.from, to: transition.to),
+                            time: transition.at))
                 }
                 breaker = breaker ?? gate
                 owners.append(gate)
@@ -126,8 +128,9 @@ public final class Pipeline: Sendable {
         }
         var seen = Set<String>()
         for descriptor in descriptors where !seen.insert(descriptor.name).inserted {
-            throw KnobError(.duplicateName, knob: descriptor.name,
-                            "\(descriptor.name): the pipeline has two policies with this knob; use one policy of each kind")
+            throw KnobError(
+                .duplicateName, knob: descriptor.name,
+                "\(descriptor.name): the pipeline has two policies with this knob; use one policy of each kind")
         }
         knobs = try KnobTable(descriptors: descriptors, gate: registry.gate)
         self.stages = stages
@@ -150,8 +153,9 @@ public final class Pipeline: Sendable {
             let names = Set(table.descriptors[gate.slots.capacity...gate.slots.timeout].map(\.name))
             table.onChange { [unowned table] changes in
                 guard changes.contains(where: { names.contains($0.knob) }) else { return }
-                gate.resize(capacity: Int(table.liveValue(gate.slots.capacity)),
-                            maxQueued: Int(table.liveValue(gate.slots.queued)))
+                gate.resize(
+                    capacity: Int(table.liveValue(gate.slots.capacity)),
+                    maxQueued: Int(table.liveValue(gate.slots.queued)))
             }
         }
     }

@@ -30,16 +30,20 @@ public enum Preset: String, Sendable, Hashable, CaseIterable {
         case .webService:
             [
                 Timeout(.seconds(5)).component,
-                Retry(maxAttempts: 3, backoff: .exponential, baseDelay: .milliseconds(100), maxDelay: .seconds(2),
-                      jitter: .full, budgetRatio: 0.2).component,
+                Retry(
+                    maxAttempts: 3, backoff: .exponential, baseDelay: .milliseconds(100), maxDelay: .seconds(2),
+                    jitter: .full, budgetRatio: 0.2
+                ).component,
                 CircuitBreaker(failureRate: 0.5, minimumCalls: 20, window: .count(100), openDuration: .seconds(30)).component,
                 Bulkhead(maxConcurrent: 100, maxQueued: 100, queueTimeout: .seconds(1)).component,
             ]
         case .databaseClient:
             [
                 Timeout(.seconds(2)).component,
-                Retry(maxAttempts: 2, backoff: .exponential, baseDelay: .milliseconds(50), maxDelay: .milliseconds(500),
-                      jitter: .equal, budgetRatio: 0.1).component,
+                Retry(
+                    maxAttempts: 2, backoff: .exponential, baseDelay: .milliseconds(50), maxDelay: .milliseconds(500),
+                    jitter: .equal, budgetRatio: 0.1
+                ).component,
                 CircuitBreaker(failureRate: 0.5, minimumCalls: 10, window: .count(50), openDuration: .seconds(10)).component,
                 Bulkhead(maxConcurrent: 20, maxQueued: 50, queueTimeout: .milliseconds(500)).component,
             ]
@@ -47,10 +51,14 @@ public enum Preset: String, Sendable, Hashable, CaseIterable {
             [
                 Timeout(.seconds(10)).component,
                 RateLimit(rate: 50, algorithm: .tokenBucket(burst: 10)).component,
-                Retry(maxAttempts: 4, backoff: .exponential, baseDelay: .milliseconds(500), maxDelay: .seconds(30),
-                      jitter: .decorrelated, budgetRatio: 0.1).component,
-                CircuitBreaker(failureRate: 0.3, minimumCalls: 20, window: .time(seconds: 60), openDuration: .seconds(60),
-                               openMultiplier: 2, maxOpenDuration: .seconds(600)).component,
+                Retry(
+                    maxAttempts: 4, backoff: .exponential, baseDelay: .milliseconds(500), maxDelay: .seconds(30),
+                    jitter: .decorrelated, budgetRatio: 0.1
+                ).component,
+                CircuitBreaker(
+                    failureRate: 0.3, minimumCalls: 20, window: .time(seconds: 60), openDuration: .seconds(60),
+                    openMultiplier: 2, maxOpenDuration: .seconds(600)
+                ).component,
                 Bulkhead(maxConcurrent: 10, maxQueued: 50, queueTimeout: .seconds(5)).component,
             ]
         case .fastCache:
@@ -62,8 +70,10 @@ public enum Preset: String, Sendable, Hashable, CaseIterable {
         case .messageProducer:
             [
                 Timeout(.seconds(30)).component,
-                Retry(maxAttempts: 5, backoff: .exponential, baseDelay: .milliseconds(200), maxDelay: .seconds(20),
-                      jitter: .full, budgetRatio: 0.3).component,
+                Retry(
+                    maxAttempts: 5, backoff: .exponential, baseDelay: .milliseconds(200), maxDelay: .seconds(20),
+                    jitter: .full, budgetRatio: 0.3
+                ).component,
                 CircuitBreaker(failureRate: 0.5, minimumCalls: 20, window: .count(100), openDuration: .seconds(30)).component,
                 Bulkhead(maxConcurrent: 50, maxQueued: 500, queueTimeout: .seconds(10)).component,
             ]

@@ -22,8 +22,10 @@ public enum ShadowJudge {
     ///   - ranOut: live stopped only because it reached its own maximum.
     ///   - outcomeAtShadowLimit: the outcome of attempt number `shadowMax`, if live made it.
     @inlinable
-    public static func retry(attempts: Int, succeeded: Bool, ranOut: Bool, liveMax: Int, shadowMax: Int,
-                             outcomeAtShadowLimit: Outcome?) -> Outcome? {
+    public static func retry(
+        attempts: Int, succeeded: Bool, ranOut: Bool, liveMax: Int, shadowMax: Int,
+        outcomeAtShadowLimit: Outcome?
+    ) -> Outcome? {
         if attempts > shadowMax {
             return outcomeAtShadowLimit ?? .failure  // the shadow would have stopped earlier, failing
         }
@@ -33,8 +35,10 @@ public enum ShadowJudge {
 
     /// Bulkhead: the in-use and queued counts the call found, and the shadow's limits.
     @inlinable
-    public static func bulkhead(liveAdmitted: Bool, inUseBefore: Int, queuedBefore: Int,
-                                shadowCapacity: Int, shadowQueue: Int) -> Outcome? {
+    public static func bulkhead(
+        liveAdmitted: Bool, inUseBefore: Int, queuedBefore: Int,
+        shadowCapacity: Int, shadowQueue: Int
+    ) -> Outcome? {
         let shadowWouldStart = inUseBefore < shadowCapacity && queuedBefore == 0
         if liveAdmitted {
             if shadowWouldStart { return nil }

@@ -36,68 +36,71 @@ enum Callbacks {
         Unmanaged<LuaSandbox>.fromOpaque(host!).takeUnretainedValue()
     }
 
-    private static let callFunction: @convention(c) (
-        UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, OpaquePointer?, Int32, UnsafeMutablePointer<sh_opbuf>?
-    ) -> Int32 = { _, box, state, count, out in
-        let function = Unmanaged<FunctionBox>.fromOpaque(box!).takeUnretainedValue()
-        let writer = OpBufferWriter(out!)
-        let arguments = LuaArguments(state: state!, count: Int(count), functionName: function.name)
-        do {
-            let results = try function.body(arguments)
-            for result in results {
-                guard writer.write(result) else {
-                    writer.writeError("out of memory returning from '\(function.name)'")
-                    return -1
+    private static let callFunction:
+        @convention(c) (
+            UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, OpaquePointer?, Int32, UnsafeMutablePointer<sh_opbuf>?
+        ) -> Int32 = { _, box, state, count, out in
+            let function = Unmanaged<FunctionBox>.fromOpaque(box!).takeUnretainedValue()
+            let writer = OpBufferWriter(out!)
+            let arguments = LuaArguments(state: state!, count: Int(count), functionName: function.name)
+            do {
+                let results = try function.body(arguments)
+                for result in results {
+                    guard writer.write(result) else {
+                        writer.writeError("out of memory returning from '\(function.name)'")
+                        return -1
+                    }
                 }
+                return Int32(results.count)
+            } catch let error as LuaArgumentError {
+                writer.writeError(error.message)
+            } catch {
+                writer.writeError("\(error)")
             }
-            return Int32(results.count)
-        } catch let error as LuaArgumentError {
-            writer.writeError(error.message)
-        } catch {
-            writer.writeError("\(error)")
-        }
-        return -1
-    }
-
-    private static let viewIndex: @convention(c) (
-        UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafePointer<sh_key>?, UnsafeMutablePointer<sh_opbuf>?
-    ) -> Int32 = { _, node, key, out in
-        let source = Unmanaged<ViewNode>.fromOpaque(node!).takeUnretainedValue().source
-        let key = key!.pointee
-        let luaKey: LuaKey
-        if key.type == CLUA_TSTRING {
-            let bytes = UnsafeRawBufferPointer(start: key.string, count: key.length).bindMemory(to: UInt8.self)
-            luaKey = .string(String(decoding: bytes, as: UTF8.self))
-        } else {
-            luaKey = .integer(key.integer)
-        }
-        let writer = OpBufferWriter(out!)
-        let written: Bool
-        switch source.luaValue(for: luaKey) {
-        case nil: written = writer.write(.nil)
-        case .value(let value)?: written = writer.write(value)
-        case .table(let source)?: written = writer.write(view: source)
-        }
-        if !written {
-            writer.writeError("out of memory reading a read-only table")
             return -1
         }
-        return 0
-    }
 
-    private static let viewKeys: @convention(c) (
-        UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<sh_opbuf>?
-    ) -> Int32 = { _, node, out in
-        let node = Unmanaged<ViewNode>.fromOpaque(node!).takeUnretainedValue()
-        let writer = OpBufferWriter(out!)
-        let keys = node.source.luaKeys()
-        for key in keys where !writer.write(key.value) {
-            writer.writeError("out of memory listing a read-only table")
-            return -1
+    private static let viewIndex:
+        @convention(c) (
+            UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafePointer<sh_key>?, UnsafeMutablePointer<sh_opbuf>?
+        ) -> Int32 = { _, node, key, out in
+            let source = Unmanaged<ViewNode>.fromOpaque(node!).takeUnretainedValue().source
+            let key = key!.pointee
+            let luaKey: LuaKey
+            if key.type == CLUA_TSTRING {
+                let bytes = UnsafeRawBufferPointer(start: key.string, count: key.length).bindMemory(to: UInt8.self)
+                luaKey = .string(String(decoding: bytes, as: UTF8.self))
+            } else {
+                luaKey = .integer(key.integer)
+            }
+            let writer = OpBufferWriter(out!)
+            let written: Bool
+            switch source.luaValue(for: luaKey) {
+            case nil: written = writer.write(.nil)
+            case .value(let value)?: written = writer.write(value)
+            case .table(let source)?: written = writer.write(view: source)
+            }
+            if !written {
+                writer.writeError("out of memory reading a read-only table")
+                return -1
+            }
+            return 0
         }
-        writer.valueCount = Int32(keys.count)
-        return 0
-    }
+
+    private static let viewKeys:
+        @convention(c) (
+            UnsafeMutableRawPointer?, UnsafeMutableRawPointer?, UnsafeMutablePointer<sh_opbuf>?
+        ) -> Int32 = { _, node, out in
+            let node = Unmanaged<ViewNode>.fromOpaque(node!).takeUnretainedValue()
+            let writer = OpBufferWriter(out!)
+            let keys = node.source.luaKeys()
+            for key in keys where !writer.write(key.value) {
+                writer.writeError("out of memory listing a read-only table")
+                return -1
+            }
+            writer.valueCount = Int32(keys.count)
+            return 0
+        }
 
     private static let viewLength: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int64 = { _, node in
         Int64(Unmanaged<ViewNode>.fromOpaque(node!).takeUnretainedValue().source.luaLength)

@@ -99,7 +99,8 @@ extension ControlPlane {
         let guards = state.withLock { $0.guards }
         for (knob, current, proposed) in proposals {
             for rule in guards.guards(for: knob) {
-                let refusal = rule.boundsRefusal(parameter: knob, proposed: proposed)
+                let refusal =
+                    rule.boundsRefusal(parameter: knob, proposed: proposed)
                     ?? (rules.stepGuards ? rule.stepRefusal(parameter: knob, current: current, proposed: proposed) : nil)
                 if let refusal { return finishChange(record, actor, .guardRefused, refusal) }
             }

@@ -43,9 +43,10 @@ extension ControlPlane {
             }
         }
         if state.frozen {
-            setFrozen(Frozen(
-                by: state.extensions["frozen_by"]?.stringValue ?? "state file",
-                reason: state.extensions["frozen_reason"]?.stringValue, since: now))
+            setFrozen(
+                Frozen(
+                    by: state.extensions["frozen_by"]?.stringValue ?? "state file",
+                    reason: state.extensions["frozen_reason"]?.stringValue, since: now))
         }
         return problems
     }

@@ -155,7 +155,9 @@ public final class ControlPlane: Sendable {
         _ = try command.target(try command.decode(raw))
     }
 
-    private static func prepared<C: Command>(_ command: C, _ raw: CommandArguments, in plane: ControlPlane) throws(CommandError) -> C.Arguments {
+    private static func prepared<C: Command>(
+        _ command: C, _ raw: CommandArguments, in plane: ControlPlane
+    ) throws(CommandError) -> C.Arguments {
         let decoded = try command.decode(raw)
         _ = try command.target(decoded)
         return try command.prepare(decoded, in: plane)
@@ -282,9 +284,11 @@ public final class ControlPlane: Sendable {
                 let since = Duration.nanoseconds(now - last)
                 for guardRule in state.guards.guards(for: parameter) {
                     if let minInterval = guardRule.minInterval, since < minInterval {
-                        return .failure(CommandError(
-                            .guardRefused,
-                            "guard \(guardRule.pattern): \(parameter) changed \(since.secondsText) ago, min_interval is \(minInterval.secondsText)"))
+                        return .failure(
+                            CommandError(
+                                .guardRefused,
+                                "guard \(guardRule.pattern): \(parameter) changed \(since.secondsText) ago, min_interval is \(minInterval.secondsText)"
+                            ))
                     }
                 }
             }

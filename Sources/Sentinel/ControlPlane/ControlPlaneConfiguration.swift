@@ -80,7 +80,9 @@ public struct ControlPlaneConfiguration: Sendable, Hashable {
                 let fields = try guardNode.fields(
                     allowing: ["params", "min", "max", "max_step_up", "max_step_down", "min_interval"])
                 guard let params = fields["params"] else { throw guardNode.error("a guard needs 'params' (a knob name pattern)") }
-                guard !params.isNull else { throw params.error("a guard needs a knob name pattern such as \"checkout.split.*\", got nothing") }
+                guard !params.isNull else {
+                    throw params.error("a guard needs a knob name pattern such as \"checkout.split.*\", got nothing")
+                }
                 var rule = ParameterGuard(pattern: try params.namePattern(of: "knob names"))
                 rule.minimum = try fields["min"]?.double(in: .guardBound)
                 rule.maximum = try fields["max"]?.double(in: .guardBound)
@@ -113,7 +115,7 @@ extension YAMLValue {
         guard !isNull else { throw error("expected a pattern of \(what) such as \"checkout.*\", got nothing") }
         let text = try string()
         guard !text.isEmpty, text.utf8.count <= 256,
-              text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.:*".contains($0)) })
+            text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.:*".contains($0)) })
         else {
             throw error("\"\(Self.quotePrefix(text))\" is not a pattern of \(what) (letters, digits, _ - . : and * as a wildcard)")
         }

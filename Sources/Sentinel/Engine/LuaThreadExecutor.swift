@@ -22,11 +22,13 @@ public final class LuaThreadExecutor: SerialExecutor, TaskExecutor, @unchecked S
         pthread_mutex_init(mutex, nil)
         let unmanaged = Unmanaged.passRetained(self)
         var thread = pthread_t()
-        let status = pthread_create(&thread, nil, { context in
-            let executor = Unmanaged<LuaThreadExecutor>.fromOpaque(context!).takeRetainedValue()
-            executor.loop()
-            return nil
-        }, unmanaged.toOpaque())
+        let status = pthread_create(
+            &thread, nil,
+            { context in
+                let executor = Unmanaged<LuaThreadExecutor>.fromOpaque(context!).takeRetainedValue()
+                executor.loop()
+                return nil
+            }, unmanaged.toOpaque())
         precondition(status == 0, "cannot start the Lua thread: pthread_create returned \(status)")
         pthread_detach(thread)
     }

@@ -27,7 +27,8 @@ extension ScriptAPI {
             let spec = try arguments.table(1)
             for key in spec.keys {
                 guard case .string(let field) = key, Self.compareFields.contains(field) else {
-                    throw arguments.bad(1, "unknown field '\(key)' (expected one of: \(Self.compareFields.sorted().joined(separator: ", ")))")
+                    throw arguments.bad(
+                        1, "unknown field '\(key)' (expected one of: \(Self.compareFields.sorted().joined(separator: ", ")))")
                 }
             }
             func text(_ field: String, default fallback: String? = nil) throws(LuaArgumentError) -> String {
@@ -74,25 +75,28 @@ extension ScriptAPI {
                 default:
                     if let variant = pipeline.pipeline.variantWindows.first(where: { $0.name == name }) { return variant.windows }
                     let known = ["live", "shadow"] + pipeline.variantNames
-                    throw arguments.bad(1, "pipeline '\(pipelineName)' has no side '\(name)' (expected one of: \(known.joined(separator: ", ")))")
+                    throw arguments.bad(
+                        1, "pipeline '\(pipelineName)' has no side '\(name)' (expected one of: \(known.joined(separator: ", ")))")
                 }
             }
             let candidateWindows = try side(candidate), referenceWindows = try side(reference)
             let now = view.state.instant
-            return Self.result(judge.judge(
-                candidate: candidateWindows.stats(window, now: now), reference: referenceWindows.stats(window, now: now),
-                candidateLatencies: candidateWindows.latencyHistogram(window, now: now),
-                referenceLatencies: referenceWindows.latencyHistogram(window, now: now)))
+            return Self.result(
+                judge.judge(
+                    candidate: candidateWindows.stats(window, now: now), reference: referenceWindows.stats(window, now: now),
+                    candidateLatencies: candidateWindows.latencyHistogram(window, now: now),
+                    referenceLatencies: referenceWindows.latencyHistogram(window, now: now)))
         }
     }
 
     /// The verdict's name and its evidence as a table (numbers stay finite: NaN would break comparisons).
     private static func result(_ verdict: TrialVerdict) -> [LuaValue] {
-        let name = switch verdict {
-        case .pass: "pass"
-        case .violation: "violation"
-        case .inconclusive: "inconclusive"
-        }
+        let name =
+            switch verdict {
+            case .pass: "pass"
+            case .violation: "violation"
+            case .inconclusive: "inconclusive"
+            }
         var table: [LuaKey: LuaValue] = [:]
         for (key, value) in verdict.evidence {
             switch value {

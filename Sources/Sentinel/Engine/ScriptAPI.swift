@@ -75,7 +75,8 @@ final class ScriptAPI {
             }
             for (key, value) in params {
                 guard case .string(let parameter) = key, ParameterRegistry.isWellFormed(parameter) else {
-                    throw arguments.bad(1, "params: '\(key.description.excerpt())' is not a parameter name (expected <pipeline>.<policy>.<knob>)")
+                    throw arguments.bad(
+                        1, "params: '\(key.description.excerpt())' is not a parameter name (expected <pipeline>.<policy>.<knob>)")
                 }
                 if let number = value.doubleValue, !number.isFinite {
                     throw arguments.bad(1, "params.\(parameter): \(number) is not a finite number")

@@ -58,7 +58,8 @@ struct ScriptDefinition: Sendable, Hashable {
         switch try field("name") {
         case .nil: break
         case .string(let value) where isValidName(value): name = value
-        case .string(let value): throw fail("field 'name': \"\(value)\" is not a script name (letters, digits, '_', '-', '.')", field: "name")
+        case .string(let value):
+            throw fail("field 'name': \"\(value)\" is not a script name (letters, digits, '_', '-', '.')", field: "name")
         case let other: throw fail("field 'name' must be a string, got \(other.typeName)", field: "name")
         }
         let interval: Duration

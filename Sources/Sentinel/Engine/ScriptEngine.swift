@@ -155,7 +155,8 @@ public actor ScriptEngine {
                 switch file.text {
                 case .success(let text): source = text
                 case .failure(let invalid):
-                    reportFailure(path: file.path, reload: namesByPath[file.path] != nil,
+                    reportFailure(
+                        path: file.path, reload: namesByPath[file.path] != nil,
                         ScriptFailure(path: file.path, line: invalid.line, message: "the file is \(invalid)"))
                     continue
                 }
@@ -209,7 +210,8 @@ public actor ScriptEngine {
             if stagedCount > 0 && previousName == instance.name && !slot.suspended && slot.consecutiveFailures == 0 {
                 slot.staged = (instance, stagedCount)
                 slots[previousName] = slot
-                audit("script.reload", target: instance.name, outcome: .dryRun, path: path,
+                audit(
+                    "script.reload", target: instance.name, outcome: .dryRun, path: path,
                     reason: "staged: the new version runs in dry run beside the active one for \(stagedCount) evaluations")
                 return .success(instance.name)
             }
@@ -245,7 +247,8 @@ public actor ScriptEngine {
         failedPaths[path] = error
         let kept = reload ? "; the last good version keeps running" : ""
         logger.error("\(error)\(kept)")
-        audit(reload ? "script.reload" : "script.load", target: namesByPath[path] ?? ScriptInstance.defaultName(path),
+        audit(
+            reload ? "script.reload" : "script.load", target: namesByPath[path] ?? ScriptInstance.defaultName(path),
             outcome: .failed, path: path, reason: "\(error)\(kept)")
     }
 
@@ -326,9 +329,11 @@ public actor ScriptEngine {
                 if error.hitLimit { rebuild(&slot) }
                 if slot.consecutiveFailures >= failureLimit {
                     slot.suspended = true
-                    let reason = "failed \(slot.consecutiveFailures) times in a row; suspended until it is reloaded or resumed (last error: \(error))"
+                    let reason =
+                        "failed \(slot.consecutiveFailures) times in a row; suspended until it is reloaded or resumed (last error: \(error))"
                     audit("script.suspend", target: name, outcome: .applied, path: slot.active.path, reason: reason)
-                    let alert = Alert(time: plane.now, source: "sentinel", severity: .critical,
+                    let alert = Alert(
+                        time: plane.now, source: "sentinel", severity: .critical,
                         message: "script \(name) suspended", fields: ["reason": .string(reason)])
                     round.alerts.append(alert)
                 }
@@ -377,8 +382,10 @@ public actor ScriptEngine {
             let stagedPlan = stagedRecord.commands.map(\.summary).joined(separator: "; ")
             logger.info("staged reload of \(name): active plan [\(activePlan)] | new plan [\(stagedPlan)]")
         } catch {
-            logger.warning("staged reload of \(name): the new version failed (\(error)); it is dropped and the active version keeps running")
-            audit("script.reload", target: name, outcome: .failed, path: staged.instance.path,
+            logger.warning(
+                "staged reload of \(name): the new version failed (\(error)); it is dropped and the active version keeps running")
+            audit(
+                "script.reload", target: name, outcome: .failed, path: staged.instance.path,
                 reason: "staged version failed: \(error)")
             slot.staged = nil
             return
@@ -391,7 +398,8 @@ public actor ScriptEngine {
         if let warning = staged.instance.inherit(from: slot.active) { logger.warning("\(name): \(warning)") }
         slot.active = staged.instance
         slot.staged = nil
-        audit("script.reload", target: name, outcome: .applied, path: staged.instance.path,
+        audit(
+            "script.reload", target: name, outcome: .applied, path: staged.instance.path,
             reason: "the staged version ran beside the active one and now takes over")
     }
 
@@ -412,7 +420,8 @@ public actor ScriptEngine {
     }
 
     private func send(_ alert: Alert) async {
-        let message: Logger.Message = "ALERT [\(alert.severity.rawValue)] \(alert.source): \(alert.message.excerpt(ScriptEngine.maximumLoggedText))"
+        let message: Logger.Message =
+            "ALERT [\(alert.severity.rawValue)] \(alert.source): \(alert.message.excerpt(ScriptEngine.maximumLoggedText))"
         switch alert.severity {
         case .info: logger.info(message)
         case .warning: logger.warning(message)
@@ -422,9 +431,10 @@ public actor ScriptEngine {
     }
 
     private func audit(_ action: String, target: String, outcome: AuditOutcome, path: String, reason: String) {
-        plane.record(AuditEntry(
-            time: plane.now, actor: "sentinel", action: action, target: target, args: ["path": .string(path)],
-            outcome: outcome, reason: reason))
+        plane.record(
+            AuditEntry(
+                time: plane.now, actor: "sentinel", action: action, target: target, args: ["path": .string(path)],
+                outcome: outcome, reason: reason))
     }
 }
 

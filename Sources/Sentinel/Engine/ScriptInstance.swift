@@ -84,7 +84,8 @@ final class ScriptInstance {
         }
         while index < bytes.count {
             let byte = bytes[index]
-            let isWordByte = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || byte == 0x5F
+            let isWordByte =
+                (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || byte == 0x5F
                 || (byte >= 0x30 && byte <= 0x39)
             if isWordByte { word.append(byte); index += 1; continue }
             if !word.isEmpty { endWord() }

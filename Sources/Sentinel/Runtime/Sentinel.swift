@@ -72,7 +72,9 @@ public final class Sentinel: Service, Sendable {
 
     /// Runs `runtime` with a watcher on `configuration.folders` and the state
     /// file; registers `scripts.reload`.
-    public init(runtime: SentinelRuntime, configuration: Configuration, logger: Logger, metrics: StateMetricsReporter = StateMetricsReporter()) {
+    public init(
+        runtime: SentinelRuntime, configuration: Configuration, logger: Logger, metrics: StateMetricsReporter = StateMetricsReporter()
+    ) {
         self.runtime = runtime
         self.configuration = configuration
         self.logger = logger
@@ -113,7 +115,8 @@ public final class Sentinel: Service, Sendable {
         let health = saves.withLock { $0 }
         if let path = configuration.stateFile, let failure = health.lastError, health.failing {
             let since = health.lastSuccess.map { "since \(RFC3339.string(fromUnixSeconds: $0))" } ?? "in this run"
-            logger.error("""
+            logger.error(
+                """
                 sentinel stopped: the state was NOT saved to \(path) (\(failure)); what changed \(since) \
                 (knob values, the freeze, trials) will not be restored at the next start
                 """)

@@ -11,7 +11,9 @@ struct TrialStartArguments: Sendable {
         self.raw = raw
         name = try raw.string("name")
         for key in raw.values.keys where !TrialRequest.fields.contains(key) {
-            throw CommandError(.invalidArgument, "trial.start: unknown field '\(key)' (expected one of: \(TrialRequest.fields.sorted().joined(separator: ", ")))")
+            throw CommandError(
+                .invalidArgument,
+                "trial.start: unknown field '\(key)' (expected one of: \(TrialRequest.fields.sorted().joined(separator: ", ")))")
         }
     }
 

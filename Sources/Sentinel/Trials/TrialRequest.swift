@@ -37,7 +37,8 @@ public struct TrialRequest: Sendable, Hashable {
     /// Reads `trial.start`'s arguments; the error names the field.
     public init(_ arguments: CommandArguments, registry: ParameterRegistry) throws(CommandError) {
         for key in arguments.values.keys where !Self.fields.contains(key) {
-            throw CommandError(.invalidArgument, "trial.start: unknown field '\(key)' (expected one of: \(Self.fields.sorted().joined(separator: ", ")))")
+            throw CommandError(
+                .invalidArgument, "trial.start: unknown field '\(key)' (expected one of: \(Self.fields.sorted().joined(separator: ", ")))")
         }
         let name = try arguments.string("name")
         let paramsObject = try arguments.object("params")
@@ -99,7 +100,9 @@ public struct TrialRequest: Sendable, Hashable {
             throw CommandError(.invalidArgument, "\(context)criteria must be a table")
         }
         for key in fields.keys where !criteriaFields.contains(key) {
-            throw CommandError(.invalidArgument, "\(context)criteria: unknown field '\(key)' (expected one of: \(criteriaFields.sorted().joined(separator: ", ")))")
+            throw CommandError(
+                .invalidArgument,
+                "\(context)criteria: unknown field '\(key)' (expected one of: \(criteriaFields.sorted().joined(separator: ", ")))")
         }
         func tolerance(_ key: String, _ current: MetricTolerance?) throws(CommandError) -> MetricTolerance? {
             guard let given = fields[key] else { return current }
@@ -139,7 +142,8 @@ public struct TrialRequest: Sendable, Hashable {
         if fields["confidence"] != nil {
             criteria.confidence = try CommandArguments(command: command, values: fields).number("confidence")
             guard criteria.confidence > 0.5, criteria.confidence < 1 else {
-                throw CommandError(.invalidArgument, "\(context)criteria.confidence must be between 0.5 and 1 (exclusive), got \(criteria.confidence)")
+                throw CommandError(
+                    .invalidArgument, "\(context)criteria.confidence must be between 0.5 and 1 (exclusive), got \(criteria.confidence)")
             }
         }
         return criteria

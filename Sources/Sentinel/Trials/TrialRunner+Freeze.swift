@@ -12,11 +12,12 @@ extension TrialRunner {
         let before = record.trial
         let step = record.trial.hold(now: now, reason: why + "; the window restarts after the unfreeze")
         for event in step.events where event.kind == .held {
-            plane.record(AuditEntry(
-                time: plane.now, actor: "sentinel", action: "trial.hold", target: record.name,
-                args: ["name": .string(record.name), "params": .object(before.configuration.params.mapValues { .double($0) })],
-                outcome: .applied, reason: event.evidence["reason"]?.string ?? Self.reason(.held),
-                evidence: event.evidence.jsonValue))
+            plane.record(
+                AuditEntry(
+                    time: plane.now, actor: "sentinel", action: "trial.hold", target: record.name,
+                    args: ["name": .string(record.name), "params": .object(before.configuration.params.mapValues { .double($0) })],
+                    outcome: .applied, reason: event.evidence["reason"]?.string ?? Self.reason(.held),
+                    evidence: event.evidence.jsonValue))
         }
         if let last = step.events.last { record.lastEvent = last }
         guard before.status == .watching, let pipeline = plane.registry.pipeline(named: record.pipeline) else { return nil }
@@ -26,18 +27,20 @@ extension TrialRunner {
         guard case .violation(let metrics, let evidence)? = verdict else { return nil }
         if !record.heldRollbackAudited {
             record.heldRollbackAudited = true
-            plane.record(AuditEntry(
-                time: plane.now, actor: "sentinel", action: "trial.rollback", target: record.name,
-                args: .object([
-                    "name": .string(record.name), "params": .object(before.configuration.params.mapValues { .double($0) }),
-                    "restored": .object(before.previousValues.mapValues { .double($0) }),
-                ]),
-                outcome: .denied, reason: "\(why); live regressed (\(metrics.joined(separator: ", "))) but the rollback is held",
-                evidence: evidence.jsonValue))
+            plane.record(
+                AuditEntry(
+                    time: plane.now, actor: "sentinel", action: "trial.rollback", target: record.name,
+                    args: .object([
+                        "name": .string(record.name), "params": .object(before.configuration.params.mapValues { .double($0) }),
+                        "restored": .object(before.previousValues.mapValues { .double($0) }),
+                    ]),
+                    outcome: .denied, reason: "\(why); live regressed (\(metrics.joined(separator: ", "))) but the rollback is held",
+                    evidence: evidence.jsonValue))
         }
         return Alert(
             time: plane.now, source: "sentinel", severity: .critical,
-            message: "trial \(record.name): live regressed against the pre-promotion baseline (\(metrics.joined(separator: ", "))); the rollback is held while \(why)",
+            message:
+                "trial \(record.name): live regressed against the pre-promotion baseline (\(metrics.joined(separator: ", "))); the rollback is held while \(why)",
             fields: ["trial": .string(record.name), "metrics": .array(metrics.map { .string($0) })])
     }
 }

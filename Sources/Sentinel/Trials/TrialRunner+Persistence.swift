@@ -111,7 +111,11 @@ extension TrialRunner {
         }
         var evidence: Evidence = [:]
         for (key, value) in fields["evidence"]?.objectValue ?? [:] {
-            if let number = value.doubleValue { evidence[key] = .number(number) } else if let text = value.stringValue { evidence[key] = .string(text) }
+            if let number = value.doubleValue {
+                evidence[key] = .number(number)
+            } else if let text = value.stringValue {
+                evidence[key] = .string(text)
+            }
         }
         let baseline = try fields["baseline"].map { (value) throws(CommandError) in try decodeStats(value) }
         var baselineLatencies: [Double]?

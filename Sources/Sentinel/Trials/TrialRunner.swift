@@ -33,9 +33,10 @@ public final class TrialRunner: Sendable {
     public init(plane: ControlPlane, logger: Logger) {
         self.plane = plane
         self.logger = logger
-        refusals = Dictionary(uniqueKeysWithValues: ["trial.promote", "trial.rollback", "trial.abort"].map {
-            ($0, Counter(label: "sentinel_trial_refused_changes_total", dimensions: [("action", $0)]))
-        })
+        refusals = Dictionary(
+            uniqueKeysWithValues: ["trial.promote", "trial.rollback", "trial.abort"].map {
+                ($0, Counter(label: "sentinel_trial_refused_changes_total", dimensions: [("action", $0)]))
+            })
     }
 
     /// Registers `trial.start` and `trial.abort` with the control plane (once).
@@ -75,7 +76,9 @@ public final class TrialRunner: Sendable {
         for (knob, candidate) in configuration.params.sorted(by: { $0.key < $1.key }) {
             do { live[knob] = try plane.registry.value(knob) } catch { throw CommandError.from(error) }
             if Self.isLooser(knob, candidate: candidate, live: live[knob]!) {
-                warnings.append("\(knob): the candidate \(candidate) is looser than live \(live[knob]!): calls live refuses or cuts short have outcomes nobody can know (recorded as unknown, never counted as good), so only the calls both would admit are judged")
+                warnings.append(
+                    "\(knob): the candidate \(candidate) is looser than live \(live[knob]!): calls live refuses or cuts short have outcomes nobody can know (recorded as unknown, never counted as good), so only the calls both would admit are judged"
+                )
             }
         }
         let now = plane.time.now()
@@ -134,7 +137,7 @@ public final class TrialRunner: Sendable {
         records.withLock { records in
             for name in records.keys.sorted() {
                 guard var record = records[name], !record.trial.status.isFinal,
-                      now - record.trial.lastEvaluation >= record.trial.configuration.interval
+                    now - record.trial.lastEvaluation >= record.trial.configuration.interval
                 else { continue }
                 if let frozen {
                     // A freeze stops every automated change: the trial holds.
@@ -155,9 +158,10 @@ public final class TrialRunner: Sendable {
             let reason = "pipeline \(record.pipeline) is gone"
             let step = record.trial.abort(now: now, reason: reason)
             record.lastEvent = step.events.last ?? record.lastEvent
-            plane.record(AuditEntry(
-                time: plane.now, actor: "sentinel", action: "trial.abort", target: record.name,
-                args: ["name": .string(record.name)], outcome: .applied, reason: reason))
+            plane.record(
+                AuditEntry(
+                    time: plane.now, actor: "sentinel", action: "trial.abort", target: record.name,
+                    args: ["name": .string(record.name)], outcome: .applied, reason: reason))
             return nil
         }
         let window = Self.window(for: record.trial.configuration.interval)
@@ -165,7 +169,8 @@ public final class TrialRunner: Sendable {
         let shadow = pipeline.shadowWindows.stats(window, now: now)
         if record.trial.status != .watching, let exceeded = costExceeded(record, now: now) {
             automaticAbort(&record, now: now, reason: "cost guard: \(exceeded); shadowing stopped")
-            return Alert(time: plane.now, source: "sentinel", severity: .warning,
+            return Alert(
+                time: plane.now, source: "sentinel", severity: .warning,
                 message: "trial \(record.name) stopped by its cost guard: \(exceeded)",
                 fields: ["trial": .string(record.name), "shadow_calls": .int(Int64(record.shadowCalls))])
         }
@@ -188,11 +193,12 @@ public final class TrialRunner: Sendable {
     /// before the evaluation and is tried again at its next interval.
     func apply(_ step: TrialStep, to record: inout TrialRecord, evaluated trial: ShadowTrial, now: Int64) {
         for action in step.actions {
-            let (rules, kind, auditAction): (ChangeRules, TrialEvent.Kind, String) = switch action {
-            case .promote: (.promotion, .promoted, "trial.promote")
-            case .rollback: (.rollback, .rolledBack, "trial.rollback")
-            case .clearShadows, .applyShadows, .none: (.shadows, .aborted, "trial.abort")
-            }
+            let (rules, kind, auditAction): (ChangeRules, TrialEvent.Kind, String) =
+                switch action {
+                case .promote: (.promotion, .promoted, "trial.promote")
+                case .rollback: (.rollback, .rolledBack, "trial.rollback")
+                case .clearShadows, .applyShadows, .none: (.shadows, .aborted, "trial.abort")
+                }
             let event = step.events.last { $0.kind == kind }
             var args: [String: JSONValue] = [
                 "name": .string(trial.name), "params": .object(trial.configuration.params.mapValues { .double($0) }),
@@ -205,7 +211,9 @@ public final class TrialRunner: Sendable {
                     reason: event?.evidence["reason"]?.string ?? Self.reason(kind), evidence: event?.evidence.jsonValue))
             if let error = outcome.error {
                 refusals[auditAction]?.increment()
-                logger.warning("trial \(trial.name): \(auditAction) not applied (\(error.message)); the trial keeps its state and is evaluated again at its next interval")
+                logger.warning(
+                    "trial \(trial.name): \(auditAction) not applied (\(error.message)); the trial keeps its state and is evaluated again at its next interval"
+                )
                 record.trial.deferEvaluation(now: now)
                 return
             }

@@ -13,8 +13,10 @@ public struct BackendSpec: Sendable {
     /// Calls go through this pipeline instead (its policies and its backends).
     public var via: String?
 
-    public init(latency: LatencyDistribution = .fixed(0.01), errorRate: Double = 0, capacity: Int? = nil,
-                queueLimit: Int? = nil, via: String? = nil) {
+    public init(
+        latency: LatencyDistribution = .fixed(0.01), errorRate: Double = 0, capacity: Int? = nil,
+        queueLimit: Int? = nil, via: String? = nil
+    ) {
         self.latency = latency
         self.errorRate = errorRate
         self.capacity = capacity

@@ -56,8 +56,9 @@ extension ScenarioParser {
             return .logNormal(p50: p50, p99: p99)
         case "bimodal":
             try only(["fast", "slow", "slow_fraction"])
-            return .bimodal(fast: try parseLatency(try need("fast")), slow: try parseLatency(try need("slow")),
-                            slowFraction: try ratio(try need("slow_fraction")))
+            return .bimodal(
+                fast: try parseLatency(try need("fast")), slow: try parseLatency(try need("slow")),
+                slowFraction: try ratio(try need("slow_fraction")))
         case let other:
             throw distribution.error("unknown distribution \"\(other)\" (expected fixed, uniform, lognormal or bimodal)")
         }
@@ -68,7 +69,9 @@ extension ScenarioParser {
         var spec = base ?? TrafficSpec(rate: 0)
         if let rateNode = f["rate"] {
             let rate = try rateNode.double()
-            guard rate >= 0, rate <= 10_000_000 else { throw rateNode.error("expected requests per second from 0 to 10000000, got \(rate)") }
+            guard rate >= 0, rate <= 10_000_000 else {
+                throw rateNode.error("expected requests per second from 0 to 10000000, got \(rate)")
+            }
             spec.rate = rate
         } else if base == nil {
             throw node.error("traffic needs 'rate' (requests per second)")

@@ -18,7 +18,9 @@ extension ScenarioParser {
             let f = try item.fields(allowing: ["at", "backend", "traffic", "command", "set", "args", "reason"])
             guard let at = f["at"] else { throw item.error("an event needs 'at' (when, such as 10m)") }
             let seconds = try at.durationSeconds()
-            guard seconds <= duration else { throw at.error("\(formatSeconds(seconds)) is after the end of the run (\(formatSeconds(duration)))") }
+            guard seconds <= duration else {
+                throw at.error("\(formatSeconds(seconds)) is after the end of the run (\(formatSeconds(duration)))")
+            }
             return (seconds, index, item)
         }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
         var events: [TimedEvent] = []
@@ -32,12 +34,15 @@ extension ScenarioParser {
                 guard let current = backends[target] else {
                     throw targetNode.error("no backend \(target) (backends: \(backends.keys.sorted().joined(separator: ", ")))")
                 }
-                guard current.via == nil else { throw targetNode.error("\(target) passes its calls to pipeline \(current.via ?? ""); change that pipeline's backend") }
+                guard current.via == nil else {
+                    throw targetNode.error("\(target) passes its calls to pipeline \(current.via ?? ""); change that pipeline's backend")
+                }
                 guard let set = f["set"] else { throw item.error("a backend event needs 'set'") }
                 guard f["args"] == nil, f["reason"] == nil else { throw item.error("'args' and 'reason' belong to command events") }
                 let updated = try parseBackend(set, base: current)
                 backends[target] = updated
-                events.append(TimedEvent(at: at, change: .backend(target: target, spec: updated), written: try set.jsonValue(), location: location))
+                events.append(
+                    TimedEvent(at: at, change: .backend(target: target, spec: updated), written: try set.jsonValue(), location: location))
             } else if let pipelineNode = f["traffic"] {
                 let pipeline = try pipelineNode.string()
                 guard pipelines.contains(where: { $0.name == pipeline }) else { throw pipelineNode.error("no pipeline \(pipeline)") }
@@ -45,7 +50,9 @@ extension ScenarioParser {
                 guard f["args"] == nil, f["reason"] == nil else { throw item.error("'args' and 'reason' belong to command events") }
                 let updated = try parseTraffic(set, base: traffic[pipeline] ?? TrafficSpec(rate: 0), duration: duration)
                 traffic[pipeline] = updated
-                events.append(TimedEvent(at: at, change: .traffic(pipeline: pipeline, spec: updated), written: try set.jsonValue(), location: location))
+                events.append(
+                    TimedEvent(
+                        at: at, change: .traffic(pipeline: pipeline, spec: updated), written: try set.jsonValue(), location: location))
             } else if let commandNode = f["command"] {
                 guard f["set"] == nil else { throw item.error("a command event takes 'args', not 'set'") }
                 let name = try commandNode.string()
@@ -54,9 +61,10 @@ extension ScenarioParser {
                     guard case .object(let object) = try args.jsonValue() else { throw args.error("expected a mapping of arguments") }
                     arguments = object
                 }
-                events.append(TimedEvent(
-                    at: at, change: .command(name: name, arguments: arguments, reason: try f["reason"]?.string()),
-                    written: .object(arguments), location: location))
+                events.append(
+                    TimedEvent(
+                        at: at, change: .command(name: name, arguments: arguments, reason: try f["reason"]?.string()),
+                        written: .object(arguments), location: location))
             }
         }
         return events

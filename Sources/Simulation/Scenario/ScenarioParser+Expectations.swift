@@ -7,9 +7,11 @@ extension ScenarioParser {
         let subjects = ["param", "param_max", "param_min", "audit", "calls", "error_rate", "breaker", "trial"]
         var result: [Expectation] = []
         for item in try node.sequence() {
-            let f = try item.fields(allowing: Set(subjects + [
-                "equals", "at_least", "at_most", "between", "count_at_least", "count_at_most", "count_equals",
-            ]))
+            let f = try item.fields(
+                allowing: Set(
+                    subjects + [
+                        "equals", "at_least", "at_most", "between", "count_at_least", "count_at_most", "count_equals",
+                    ]))
             let given = subjects.filter { f[$0] != nil }
             guard given.count == 1, let key = given.first, let subjectNode = f[key] else {
                 throw item.error("each expectation has one subject: \(subjects.joined(separator: ", "))")
@@ -24,9 +26,10 @@ extension ScenarioParser {
                 if let outcome = a["outcome"], AuditOutcome(rawValue: try outcome.string()) == nil {
                     throw outcome.error("expected one of \(AuditOutcome.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
-                subject = .audit(Expectation.AuditFilter(
-                    action: try a["action"]?.string(), target: try a["target"]?.string(),
-                    outcome: try a["outcome"]?.string(), actor: try a["actor"]?.string()))
+                subject = .audit(
+                    Expectation.AuditFilter(
+                        action: try a["action"]?.string(), target: try a["target"]?.string(),
+                        outcome: try a["outcome"]?.string(), actor: try a["actor"]?.string()))
             case "calls", "error_rate":
                 let target = try subjectNode.string()
                 try checkTarget(target, subjectNode, pipelines)
@@ -43,12 +46,16 @@ extension ScenarioParser {
             }
             var comparisons: [Expectation.Comparison] = []
             let isAudit = key == "audit"
-            for (name, kind) in [("equals", 0), ("at_least", 1), ("at_most", 2), ("between", 3),
-                                 ("count_equals", 0), ("count_at_least", 1), ("count_at_most", 2)] {
+            for (name, kind) in [
+                ("equals", 0), ("at_least", 1), ("at_most", 2), ("between", 3),
+                ("count_equals", 0), ("count_at_least", 1), ("count_at_most", 2),
+            ] {
                 guard let value = f[name] else { continue }
                 guard name.hasPrefix("count_") == isAudit else {
-                    throw value.error(isAudit ? "an audit expectation counts entries: use count_equals, count_at_least or count_at_most"
-                                              : "count_* comparisons are for audit expectations")
+                    throw value.error(
+                        isAudit
+                            ? "an audit expectation counts entries: use count_equals, count_at_least or count_at_most"
+                            : "count_* comparisons are for audit expectations")
                 }
                 switch kind {
                 case 0:

@@ -39,7 +39,9 @@ extension ScenarioParser {
             }
             var budgetRatio: Double? = 0.2
             if let r = f["budget_ratio"] {
-                if r.isNull || (try? r.string()) == "none" { budgetRatio = nil } else {
+                if r.isNull || (try? r.string()) == "none" {
+                    budgetRatio = nil
+                } else {
                     budgetRatio = try ratio(r)
                 }
             }
@@ -83,19 +85,26 @@ extension ScenarioParser {
             guard let concurrent = f["max_concurrent"] else { throw node.error("a bulkhead needs 'max_concurrent'") }
             let queued = try f["max_queued"]?.int() ?? 0
             guard queued >= 0 else { throw node.error("max_queued: expected 0 or more, got \(queued)") }
-            return (Bulkhead(maxConcurrent: try positiveInt(concurrent), maxQueued: queued,
-                             queueTimeout: try f["queue_timeout"]?.duration() ?? .zero).component, nil)
+            return (
+                Bulkhead(
+                    maxConcurrent: try positiveInt(concurrent), maxQueued: queued,
+                    queueTimeout: try f["queue_timeout"]?.duration() ?? .zero
+                ).component, nil
+            )
         case "ratelimit":
             let f = try node.fields(allowing: ["rate", "burst", "window"])
             guard let rateNode = f["rate"] else { throw node.error("a rate limit needs 'rate' (permits per second)") }
             let rate = try rateNode.double()
             guard rate > 0 else { throw rateNode.error("expected a rate above 0, got \(rate)") }
-            if f["burst"] != nil, f["window"] != nil { throw node.error("give 'burst' (token bucket) or 'window' (sliding window), not both") }
-            let algorithm: RateLimit.Algorithm = if let w = f["window"] {
-                .slidingWindow(window: try w.duration())
-            } else {
-                .tokenBucket(burst: try f["burst"]?.double() ?? 1)
+            if f["burst"] != nil, f["window"] != nil {
+                throw node.error("give 'burst' (token bucket) or 'window' (sliding window), not both")
             }
+            let algorithm: RateLimit.Algorithm =
+                if let w = f["window"] {
+                    .slidingWindow(window: try w.duration())
+                } else {
+                    .tokenBucket(burst: try f["burst"]?.double() ?? 1)
+                }
             return (RateLimit(rate: rate, algorithm: algorithm).component, nil)
         case "split":
             var variants: [(name: String, weight: Double)] = []

@@ -38,7 +38,8 @@ struct ScenarioParser {
             }
             start = seconds
         }
-        let control = try fields["control"].map { (node) throws(ConfigurationError) in try ControlPlaneConfiguration(node: node) }
+        let control =
+            try fields["control"].map { (node) throws(ConfigurationError) in try ControlPlaneConfiguration(node: node) }
             ?? ControlPlaneConfiguration()
         var sample = 60.0
         if let node = fields["sample"] {
@@ -48,13 +49,15 @@ struct ScenarioParser {
         }
         guard let pipelinesNode = fields["pipelines"] else { throw root.error("a scenario needs 'pipelines'") }
         let pipelines = try parsePipelines(pipelinesNode, duration: duration)
-        var events = try fields["events"].map { (node) throws(ConfigurationError) in
-            try parseEvents(node, pipelines: pipelines, duration: duration)
-        } ?? []
+        var events =
+            try fields["events"].map { (node) throws(ConfigurationError) in
+                try parseEvents(node, pipelines: pipelines, duration: duration)
+            } ?? []
         events = events.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
-        let expectations = try fields["expect"].map { (node) throws(ConfigurationError) in
-            try parseExpectations(node, pipelines: pipelines)
-        } ?? []
+        let expectations =
+            try fields["expect"].map { (node) throws(ConfigurationError) in
+                try parseExpectations(node, pipelines: pipelines)
+            } ?? []
         return Scenario(
             name: try fields["name"]?.string() ?? Self.defaultName(file),
             description: try fields["description"]?.string(),
@@ -121,9 +124,10 @@ struct ScenarioParser {
             let traffic = try fields["traffic"].map { (node) throws(ConfigurationError) in
                 try parseTraffic(node, base: nil, duration: duration)
             }
-            specs.append(PipelineSpec(
-                name: name, components: components, variants: variants, backends: backends, traffic: traffic,
-                location: SourceLocation(pipelineNode, file: file)))
+            specs.append(
+                PipelineSpec(
+                    name: name, components: components, variants: variants, backends: backends, traffic: traffic,
+                    location: SourceLocation(pipelineNode, file: file)))
         }
         guard !specs.isEmpty else { throw node.error("a scenario needs at least one pipeline") }
         try checkVia(specs, node)

@@ -57,7 +57,9 @@ import Testing
         case "lower": return [g.chance(95) ? g.text() : .nil]
         case "len": return [g.chance(95) ? g.text() : .boolean(false)]
         case "format":
-            let argument: Argument = g.pick([g.text(), g.integer(-300...300), .number(3.25), .number(-0.0), .nil, .boolean(true), .number(1e300)])
+            let argument: Argument = g.pick([
+                g.text(), g.integer(-300...300), .number(3.25), .number(-0.0), .nil, .boolean(true), .number(1e300),
+            ])
             return [.text(g.pick(formats)), argument, g.text()]
         default: return [g.text()]
         }
@@ -128,7 +130,9 @@ import Testing
             let distinct = g.chance(60)
             var items: [Argument]
             if g.chance(25) {
-                let words = (0..<length).map { index in distinct ? "w\(index * 7919 % 10007)" : "w\(Int.random(in: 0...5, using: &g.random))" }
+                let words = (0..<length).map { index in
+                    distinct ? "w\(index * 7919 % 10007)" : "w\(Int.random(in: 0...5, using: &g.random))"
+                }
                 items = words.map { Argument.text($0) }
             } else {
                 items = (0..<length).map { index in

@@ -150,7 +150,7 @@ import Testing
         add("gsub", .text("abc"), .text("b*"), .text("-"))
         add("gmatch", .text("abc"), .text(""))
         add("gmatch", .text("abc"), .text("b*"))
-        add("gmatch", .text("a^b^c"), .text("^."))   // 5.4.4: '^' is a plain byte in gmatch
+        add("gmatch", .text("a^b^c"), .text("^."))  // 5.4.4: '^' is a plain byte in gmatch
         add("gmatch", .text("abab"), .text("^ab"))
         add("gsub", .text("abab"), .text("^ab"), .text("X"))
         add("gmatch", .text("abab"), .text("ab"), .integer(2))
@@ -166,9 +166,12 @@ import Testing
         add("find", .text(""), .text(String(repeating: "a*", count: 5000)))
         add("find", a300, .text(String(repeating: "a?", count: 169) + String(repeating: "()", count: 30)))
         add("find", a300, .text(String(repeating: "a?", count: 170) + String(repeating: "()", count: 30)))
-        add("find", .text(String(repeating: "a", count: 184) + "xxxxxxxxxxxxxxx"),
+        add(
+            "find", .text(String(repeating: "a", count: 184) + "xxxxxxxxxxxxxxx"),
             .text(String(repeating: "a?", count: 184) + String(repeating: "(x", count: 15)))
-        for malformed in ["%", "a%", "[a", "[]", "[^]", "%f", "%fa", "%f[a", "%b", "%ba", ")", "a)", "%1", "(a%1)", "(a)%2", "%0", "(", "(()"] {
+        for malformed in [
+            "%", "a%", "[a", "[]", "[^]", "%f", "%fa", "%f[a", "%b", "%ba", ")", "a)", "%1", "(a%1)", "(a)%2", "%0", "(", "(()",
+        ] {
             add("find", .text("a"), .text(malformed))
             add("find", .text("b"), .text(malformed))
             add("gsub", .text("ab"), .text(malformed), .text("x"))

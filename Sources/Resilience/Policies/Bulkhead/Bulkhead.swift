@@ -30,12 +30,15 @@ public struct Bulkhead: PipelinePolicy {
     static func knobs(_ pipeline: String, _ spec: Bulkhead) -> [KnobDescriptor] {
         let p = "\(pipeline).bulkhead"
         return [
-            KnobDescriptor(name: "\(p).max_concurrent", kind: .integer, minimum: 1, maximum: 100_000,
-                           defaultValue: Double(spec.maxConcurrent), description: "Calls allowed at once", refusesZero: true),
-            KnobDescriptor(name: "\(p).max_queued", kind: .integer, minimum: 0, maximum: 100_000,
-                           defaultValue: Double(spec.maxQueued), description: "Calls allowed to wait for a permit"),
-            KnobDescriptor(name: "\(p).queue_timeout", kind: .duration, minimum: 0, maximum: 3600,
-                           defaultValue: spec.queueTimeout.secondsDouble, description: "Longest wait in the queue (0 = no limit)"),
+            KnobDescriptor(
+                name: "\(p).max_concurrent", kind: .integer, minimum: 1, maximum: 100_000,
+                defaultValue: Double(spec.maxConcurrent), description: "Calls allowed at once", refusesZero: true),
+            KnobDescriptor(
+                name: "\(p).max_queued", kind: .integer, minimum: 0, maximum: 100_000,
+                defaultValue: Double(spec.maxQueued), description: "Calls allowed to wait for a permit"),
+            KnobDescriptor(
+                name: "\(p).queue_timeout", kind: .duration, minimum: 0, maximum: 3600,
+                defaultValue: spec.queueTimeout.secondsDouble, description: "Longest wait in the queue (0 = no limit)"),
         ]
     }
 }

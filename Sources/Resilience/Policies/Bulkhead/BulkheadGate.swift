@@ -72,9 +72,11 @@ public final class BulkheadGate: Sendable {
                 group.addTask {
                     do {
                         try await time.sleep(until: deadline)
-                        self.abandon(id, because: ResilienceError(
-                            .bulkheadQueueTimeout, pipeline: self.pipeline,
-                            "\(self.pipeline): waited longer than the bulkhead queue timeout"))
+                        self.abandon(
+                            id,
+                            because: ResilienceError(
+                                .bulkheadQueueTimeout, pipeline: self.pipeline,
+                                "\(self.pipeline): waited longer than the bulkhead queue timeout"))
                     } catch {
                         // The wait ended first and cancelled the timer.
                     }

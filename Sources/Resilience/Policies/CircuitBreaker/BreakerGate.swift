@@ -81,8 +81,9 @@ public final class BreakerGate: Sendable {
         let transition = machines.withLock { m -> BreakerTransition? in
             let transition = m.live.record(failure: failure, latency: latency, trial: trial, now: now, settings: live)
             if let shadowTrial, m.shadow != nil {
-                _ = m.shadow!.record(failure: failure, latency: latency, trial: shadowTrial, now: now,
-                                     settings: settings(snapshot, shadow: true))
+                _ = m.shadow!.record(
+                    failure: failure, latency: latency, trial: shadowTrial, now: now,
+                    settings: settings(snapshot, shadow: true))
             }
             publish(&m)
             return transition
@@ -149,7 +150,11 @@ public final class BreakerGate: Sendable {
     public func reset() { operate { $0.reset(now: $1) } }
 
     /// Records without ever refusing (`true`), or back to normal (`false`).
-    public func setMetricsOnly(_ on: Bool) { operate { core, _ in core.setMetricsOnly(on); return nil } }
+    public func setMetricsOnly(_ on: Bool) {
+        operate { core, _ in
+            core.setMetricsOnly(on); return nil
+        }
+    }
 
     private func operate(_ body: (inout CircuitBreakerCore, Int64) -> BreakerTransition?) {
         let now = time.now()

@@ -47,24 +47,32 @@ public struct CircuitBreaker: PipelinePolicy {
         let p = "\(pipeline).breaker"
         let s = spec.settings
         return [
-            KnobDescriptor(name: "\(p).failure_rate", kind: .ratio, minimum: 0, maximum: 1,
-                           defaultValue: s.failureRateThreshold, description: "Failure rate that opens the breaker"),
-            KnobDescriptor(name: "\(p).slow_call_rate", kind: .ratio, minimum: 0, maximum: 1,
-                           defaultValue: s.slowCallRateThreshold, description: "Slow-call rate that opens the breaker"),
-            KnobDescriptor(name: "\(p).slow_call_duration", kind: .duration, minimum: 0, maximum: 3600,
-                           defaultValue: seconds(fromNanos: s.slowCallDuration), description: "A call this long is slow"),
-            KnobDescriptor(name: "\(p).minimum_calls", kind: .integer, minimum: 1, maximum: 1_000_000,
-                           defaultValue: Double(s.minimumCalls), description: "Calls in the window before rates count",
-                           refusesZero: true),
-            KnobDescriptor(name: "\(p).open_duration", kind: .duration, minimum: 0.001, maximum: 86400,
-                           defaultValue: seconds(fromNanos: s.openDuration), description: "Time open before trial calls"),
-            KnobDescriptor(name: "\(p).open_multiplier", kind: .number, minimum: 1, maximum: 100,
-                           defaultValue: s.openDurationMultiplier, description: "Growth of the open time per consecutive opening"),
-            KnobDescriptor(name: "\(p).max_open_duration", kind: .duration, minimum: 0.001, maximum: 86400,
-                           defaultValue: seconds(fromNanos: s.maxOpenDuration), description: "Longest open time"),
-            KnobDescriptor(name: "\(p).half_open_calls", kind: .integer, minimum: 1, maximum: 10000,
-                           defaultValue: Double(s.halfOpenCalls), description: "Trial calls while half-open",
-                           refusesZero: true),
+            KnobDescriptor(
+                name: "\(p).failure_rate", kind: .ratio, minimum: 0, maximum: 1,
+                defaultValue: s.failureRateThreshold, description: "Failure rate that opens the breaker"),
+            KnobDescriptor(
+                name: "\(p).slow_call_rate", kind: .ratio, minimum: 0, maximum: 1,
+                defaultValue: s.slowCallRateThreshold, description: "Slow-call rate that opens the breaker"),
+            KnobDescriptor(
+                name: "\(p).slow_call_duration", kind: .duration, minimum: 0, maximum: 3600,
+                defaultValue: seconds(fromNanos: s.slowCallDuration), description: "A call this long is slow"),
+            KnobDescriptor(
+                name: "\(p).minimum_calls", kind: .integer, minimum: 1, maximum: 1_000_000,
+                defaultValue: Double(s.minimumCalls), description: "Calls in the window before rates count",
+                refusesZero: true),
+            KnobDescriptor(
+                name: "\(p).open_duration", kind: .duration, minimum: 0.001, maximum: 86400,
+                defaultValue: seconds(fromNanos: s.openDuration), description: "Time open before trial calls"),
+            KnobDescriptor(
+                name: "\(p).open_multiplier", kind: .number, minimum: 1, maximum: 100,
+                defaultValue: s.openDurationMultiplier, description: "Growth of the open time per consecutive opening"),
+            KnobDescriptor(
+                name: "\(p).max_open_duration", kind: .duration, minimum: 0.001, maximum: 86400,
+                defaultValue: seconds(fromNanos: s.maxOpenDuration), description: "Longest open time"),
+            KnobDescriptor(
+                name: "\(p).half_open_calls", kind: .integer, minimum: 1, maximum: 10000,
+                defaultValue: Double(s.halfOpenCalls), description: "Trial calls while half-open",
+                refusesZero: true),
         ]
     }
 }

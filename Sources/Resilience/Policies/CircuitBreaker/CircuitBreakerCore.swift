@@ -79,7 +79,8 @@ public struct CircuitBreakerCore: Sendable {
             window.add(failure: failure, slow: slow, now: now)
             guard mode == .normal else { return nil }
             if window.calls >= max(1, settings.minimumCalls)
-                && (window.failureRate >= settings.failureRateThreshold || window.slowCallRate >= settings.slowCallRateThreshold) {
+                && (window.failureRate >= settings.failureRateThreshold || window.slowCallRate >= settings.slowCallRateThreshold)
+            {
                 return open(now: now, settings: settings)
             }
             return nil

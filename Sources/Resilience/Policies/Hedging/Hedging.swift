@@ -30,7 +30,9 @@ public struct Hedging<C: Clock>: Sendable where C.Duration == Duration {
             group.addTask { await HedgeEvent(attempt: 1) { try await operation(1) } }
             core.started()
             if core.canStartMore {
-                group.addTask { try await clock.sleep(for: delay); return .timer }
+                group.addTask {
+                    try await clock.sleep(for: delay); return .timer
+                }
             }
             var lastError: (any Error)?
             while let event = try await group.next() {
@@ -39,7 +41,11 @@ public struct Hedging<C: Clock>: Sendable where C.Duration == Duration {
                     guard core.canStartMore else { continue }
                     let attempt = core.started()
                     group.addTask { await HedgeEvent(attempt: attempt) { try await operation(attempt) } }
-                    if core.canStartMore { group.addTask { try await clock.sleep(for: delay); return .timer } }
+                    if core.canStartMore {
+                        group.addTask {
+                            try await clock.sleep(for: delay); return .timer
+                        }
+                    }
                 case .success(let value):
                     group.cancelAll()
                     return value

@@ -38,15 +38,24 @@ public struct RateLimit: PipelinePolicy {
 
     static func knobs(_ pipeline: String, _ spec: RateLimit) -> [KnobDescriptor] {
         let p = "\(pipeline).ratelimit"
-        let rate = KnobDescriptor(name: "\(p).rate", kind: .rate, minimum: 0.001, maximum: 10_000_000,
-                                  defaultValue: spec.rate, description: "Permits per second", refusesZero: true)
+        let rate = KnobDescriptor(
+            name: "\(p).rate", kind: .rate, minimum: 0.001, maximum: 10_000_000,
+            defaultValue: spec.rate, description: "Permits per second", refusesZero: true)
         switch spec.algorithm {
         case .tokenBucket(let burst):
-            return [rate, KnobDescriptor(name: "\(p).burst", kind: .number, minimum: 1, maximum: 10_000_000,
-                                         defaultValue: burst, description: "Most permits saved for a burst")]
+            return [
+                rate,
+                KnobDescriptor(
+                    name: "\(p).burst", kind: .number, minimum: 1, maximum: 10_000_000,
+                    defaultValue: burst, description: "Most permits saved for a burst"),
+            ]
         case .slidingWindow(let window):
-            return [rate, KnobDescriptor(name: "\(p).window", kind: .duration, minimum: 0.001, maximum: 3600,
-                                         defaultValue: window.secondsDouble, description: "Sliding window length", refusesZero: true)]
+            return [
+                rate,
+                KnobDescriptor(
+                    name: "\(p).window", kind: .duration, minimum: 0.001, maximum: 3600,
+                    defaultValue: window.secondsDouble, description: "Sliding window length", refusesZero: true),
+            ]
         }
     }
 }

@@ -36,8 +36,10 @@ public struct RetrySettings: Sendable, Hashable {
     public var jitter: Jitter
 
     /// Makes settings.
-    public init(maxAttempts: Int = 3, baseDelay: Double = 0.1, maxDelay: Double = 10, multiplier: Double = 2,
-                backoff: Backoff = .exponential, jitter: Jitter = .full) {
+    public init(
+        maxAttempts: Int = 3, baseDelay: Double = 0.1, maxDelay: Double = 10, multiplier: Double = 2,
+        backoff: Backoff = .exponential, jitter: Jitter = .full
+    ) {
         self.maxAttempts = maxAttempts
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay

@@ -54,19 +54,25 @@ public struct Retry: PipelinePolicy {
     static func knobs(_ pipeline: String, _ spec: Retry) -> [KnobDescriptor] {
         let p = "\(pipeline).retry"
         var knobs = [
-            KnobDescriptor(name: "\(p).max_attempts", kind: .integer, minimum: 1, maximum: 100,
-                           defaultValue: Double(spec.settings.maxAttempts), description: "Attempts in all, the first included",
-                           refusesZero: true),
-            KnobDescriptor(name: "\(p).base_delay", kind: .duration, minimum: 0, maximum: 3600,
-                           defaultValue: spec.settings.baseDelay, description: "First backoff delay"),
-            KnobDescriptor(name: "\(p).max_delay", kind: .duration, minimum: 0, maximum: 3600,
-                           defaultValue: spec.settings.maxDelay, description: "Largest backoff delay"),
-            KnobDescriptor(name: "\(p).multiplier", kind: .number, minimum: 1, maximum: 10,
-                           defaultValue: spec.settings.multiplier, description: "Growth of exponential backoff"),
+            KnobDescriptor(
+                name: "\(p).max_attempts", kind: .integer, minimum: 1, maximum: 100,
+                defaultValue: Double(spec.settings.maxAttempts), description: "Attempts in all, the first included",
+                refusesZero: true),
+            KnobDescriptor(
+                name: "\(p).base_delay", kind: .duration, minimum: 0, maximum: 3600,
+                defaultValue: spec.settings.baseDelay, description: "First backoff delay"),
+            KnobDescriptor(
+                name: "\(p).max_delay", kind: .duration, minimum: 0, maximum: 3600,
+                defaultValue: spec.settings.maxDelay, description: "Largest backoff delay"),
+            KnobDescriptor(
+                name: "\(p).multiplier", kind: .number, minimum: 1, maximum: 10,
+                defaultValue: spec.settings.multiplier, description: "Growth of exponential backoff"),
         ]
         if let ratio = spec.budgetRatio {
-            knobs.append(KnobDescriptor(name: "\(p).budget_ratio", kind: .ratio, minimum: 0, maximum: 1,
-                                        defaultValue: ratio, description: "Retries allowed per call, on average"))
+            knobs.append(
+                KnobDescriptor(
+                    name: "\(p).budget_ratio", kind: .ratio, minimum: 0, maximum: 1,
+                    defaultValue: ratio, description: "Retries allowed per call, on average"))
         }
         return knobs
     }

@@ -37,8 +37,10 @@ public struct Timeout: PipelinePolicy {
     public var component: PipelineComponent { PipelineComponent(.timeout(self)) }
 
     static func knobs(_ pipeline: String, _ spec: Timeout) -> [KnobDescriptor] {
-        [KnobDescriptor(
-            name: "\(pipeline).timeout.duration", kind: .duration, minimum: 0.000001, maximum: 86400,
-            defaultValue: spec.duration.secondsDouble, description: "Longest a call may take", refusesZero: true)]
+        [
+            KnobDescriptor(
+                name: "\(pipeline).timeout.duration", kind: .duration, minimum: 0.000001, maximum: 86400,
+                defaultValue: spec.duration.secondsDouble, description: "Longest a call may take", refusesZero: true)
+        ]
     }
 }

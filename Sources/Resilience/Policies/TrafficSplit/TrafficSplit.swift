@@ -26,9 +26,10 @@ public struct TrafficSplit: PipelinePolicy {
 
     static func knobs(_ pipeline: String, _ spec: TrafficSplit) -> [KnobDescriptor] {
         spec.variants.map { variant in
-            KnobDescriptor(name: "\(pipeline).split.\(variant.name)_weight", kind: .weight, minimum: 0, maximum: 100,
-                           defaultValue: variant.weight, description: "Relative share of calls routed to \(variant.name)",
-                           shadowable: false)
+            KnobDescriptor(
+                name: "\(pipeline).split.\(variant.name)_weight", kind: .weight, minimum: 0, maximum: 100,
+                defaultValue: variant.weight, description: "Relative share of calls routed to \(variant.name)",
+                shadowable: false)
         }
     }
 }

@@ -115,7 +115,9 @@ extension AuditEntry {
             result: Self.optionalValue("result", in: fields))
     }
 
-    private static func requiredString(_ name: String, in fields: [String: JSONValue]) throws(AuditDecodingError)
+    private static func requiredString(
+        _ name: String, in fields: [String: JSONValue]
+    ) throws(AuditDecodingError)
         -> String
     {
         guard let value = fields[name], value != .null else {
@@ -127,7 +129,9 @@ extension AuditEntry {
         return text
     }
 
-    private static func optionalString(_ name: String, in fields: [String: JSONValue]) throws(AuditDecodingError)
+    private static func optionalString(
+        _ name: String, in fields: [String: JSONValue]
+    ) throws(AuditDecodingError)
         -> String?
     {
         guard let value = fields[name], value != .null else { return nil }

@@ -156,7 +156,9 @@ public struct AuditFileReader: Sendable {
                     contents.issues.append(
                         Issue(
                             kind: .tornLastLine, path: path, line: lineNumber,
-                            message: "the last line is incomplete (a write cut short, for example by a crash) and was skipped: \(error.message)"))
+                            message:
+                                "the last line is incomplete (a write cut short, for example by a crash) and was skipped: \(error.message)")
+                    )
                 case .failure(let error):
                     contents.issues.append(Issue(kind: .malformedLine, path: path, line: lineNumber, message: error.message))
                 }
@@ -165,7 +167,9 @@ public struct AuditFileReader: Sendable {
         return contents
     }
 
-    private static func decodeLine(_ line: UnsafeBufferPointer<UInt8>, parser: JSONParser) -> Result<
+    private static func decodeLine(
+        _ line: UnsafeBufferPointer<UInt8>, parser: JSONParser
+    ) -> Result<
         AuditEntry, AuditDecodingError
     > {
         switch parser.parseResult(line) {

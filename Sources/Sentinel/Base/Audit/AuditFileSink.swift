@@ -1,5 +1,5 @@
-import Resilience
 import Logging
+import Resilience
 
 #if canImport(Glibc)
 import Glibc

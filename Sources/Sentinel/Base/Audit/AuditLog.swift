@@ -1,6 +1,6 @@
-import Resilience
 import Logging
 import Metrics
+import Resilience
 
 /// The audit log: every decision the control plane makes, kept in a bounded
 /// in-memory ring and written to zero or more sinks (usually an

@@ -17,7 +17,8 @@ public struct AuditLoss: Sendable, Hashable, CustomStringConvertible {
     /// `12 audit entries (2026-01-01T10:00:00Z to 10:05:00Z) were not written to SINK; ...`.
     public var description: String {
         let span = "\(RFC3339.string(fromUnixSeconds: first)) to \(RFC3339.string(fromUnixSeconds: last))"
-        let next = noted
+        let next =
+            noted
             ? "noted for the next start, which writes an audit.dropped entry"
             : "not noted for the next start" + (noteError.map { " (\($0))" } ?? "")
         return "\(count) audit entries (\(span)) were not written to \(sink); \(next)"

@@ -48,11 +48,12 @@ public final class StateMetricsReporter: Sendable {
                 }
             }
             if let breaker = pipeline.breaker {
-                let code: Int = switch breaker.state {
-                case .closed: 0
-                case .halfOpen: 1
-                case .open: 2
-                }
+                let code: Int =
+                    switch breaker.state {
+                    case .closed: 0
+                    case .halfOpen: 1
+                    case .open: 2
+                    }
                 gauge("sentinel_breaker_state", [("pipeline", name)]).record(code)
             }
             if let bulkhead = pipeline.bulkhead {

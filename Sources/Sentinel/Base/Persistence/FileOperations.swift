@@ -18,14 +18,20 @@ protocol FileOperations: Sendable {
     /// One `write(2)`; returns how many bytes were written (possibly fewer).
     func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(FileOperationError) -> Int
     /// One `read(2)`; returns how many bytes were read, 0 at the end.
-    func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(FileOperationError)
+    func read(
+        _ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String
+    ) throws(FileOperationError)
         -> Int
     /// One `pread(2)` at `offset`.
-    func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String)
+    func read(
+        _ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String
+    )
         throws(FileOperationError) -> Int
     /// `pwrite(2)`: writes at `offset` without moving the file position; a
     /// short count is possible.
-    func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String)
+    func write(
+        _ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String
+    )
         throws(FileOperationError) -> Int
     /// `fsync(2)`.
     func fsync(_ descriptor: Int32, path: String) throws(FileOperationError)
@@ -59,7 +65,9 @@ struct POSIXFileOperations: FileOperations {
         }
     }
 
-    func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(FileOperationError)
+    func read(
+        _ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String
+    ) throws(FileOperationError)
         -> Int
     {
         while true {
@@ -69,7 +77,9 @@ struct POSIXFileOperations: FileOperations {
         }
     }
 
-    func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String)
+    func read(
+        _ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String
+    )
         throws(FileOperationError) -> Int
     {
         while true {
@@ -79,7 +89,9 @@ struct POSIXFileOperations: FileOperations {
         }
     }
 
-    func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String)
+    func write(
+        _ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String
+    )
         throws(FileOperationError) -> Int
     {
         while true {

@@ -1,7 +1,7 @@
-import Resilience
 import Dispatch
 import Logging
 import Metrics
+import Resilience
 
 /// Watches script folders and hands the engine batches of changes: inotify
 /// on Linux, polling where inotify cannot watch, `SIGHUP` and

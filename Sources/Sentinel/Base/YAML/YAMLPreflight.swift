@@ -110,7 +110,8 @@ struct YAMLPreflight {
                 }
                 while cursor != bytes.endIndex, bytes[cursor] == UInt8(ascii: " ") { cursor = bytes.index(after: cursor) }
                 if cursor != bytes.endIndex, bytes[cursor] == UInt8(ascii: ":"), complexKeyLine == nil { complexKeyLine = line }
-            case UInt8(ascii: "?") where beginsToken(previous) && (following == nil || following == UInt8(ascii: " ") || following == UInt8(ascii: "\n")):
+            case UInt8(ascii: "?")
+            where beginsToken(previous) && (following == nil || following == UInt8(ascii: " ") || following == UInt8(ascii: "\n")):
                 if complexKeyLine == nil { complexKeyLine = line }
                 indicatorsOnLine += 1
             case UInt8(ascii: "["), UInt8(ascii: "{"):

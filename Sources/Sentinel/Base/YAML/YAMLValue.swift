@@ -104,7 +104,9 @@ public struct YAMLValue {
     // MARK: - Shapes
 
     public var isNull: Bool {
-        if case .scalar(let scalar) = node { return scalar.string == "~" || scalar.string == "null" || (scalar.string.isEmpty && scalar.style == .plain) }
+        if case .scalar(let scalar) = node {
+            return scalar.string == "~" || scalar.string == "null" || (scalar.string.isEmpty && scalar.style == .plain)
+        }
         return false
     }
 
@@ -189,8 +191,9 @@ public struct YAMLValue {
     /// A duration in seconds, within `range` (by default any duration: 0 to 365 days).
     public func durationSeconds(in range: InputRange = .duration) throws(ConfigurationError) -> Double {
         let seconds: Double
-        if case .scalar = node, let value = node.float, node.int != nil || node.string?.contains(".") == true
-            || node.string?.lowercased().contains("e") == true || node.string?.lowercased().contains("inf") == true
+        if case .scalar = node, let value = node.float,
+            node.int != nil || node.string?.contains(".") == true
+                || node.string?.lowercased().contains("e") == true || node.string?.lowercased().contains("inf") == true
         {
             guard !(value < 0) else { throw error("a duration cannot be negative") }
             seconds = value

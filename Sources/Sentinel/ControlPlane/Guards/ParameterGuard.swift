@@ -53,10 +53,12 @@ public struct ParameterGuard: Sendable, Hashable {
     func stepRefusal(parameter: String, current: Double, proposed: Double) -> String? {
         let step = proposed - current
         if let maxStepUp, step > maxStepUp {
-            return "guard \(pattern): \(parameter) \(format(current)) → \(format(proposed)) is a step up of \(format(step)), more than max_step_up \(format(maxStepUp))"
+            return
+                "guard \(pattern): \(parameter) \(format(current)) → \(format(proposed)) is a step up of \(format(step)), more than max_step_up \(format(maxStepUp))"
         }
         if let maxStepDown, -step > maxStepDown {
-            return "guard \(pattern): \(parameter) \(format(current)) → \(format(proposed)) is a step down of \(format(-step)), more than max_step_down \(format(maxStepDown))"
+            return
+                "guard \(pattern): \(parameter) \(format(current)) → \(format(proposed)) is a step down of \(format(-step)), more than max_step_down \(format(maxStepDown))"
         }
         return nil
     }

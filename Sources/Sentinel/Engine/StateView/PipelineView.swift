@@ -14,9 +14,10 @@ final class PipelineView: LuaTableSource {
         case "variants":
             var variants: [String: LuaViewValue] = [:]
             for name in pipeline.variantNames {
-                variants[name] = .table(LuaFields([
-                    "windows": .table(WindowsView { self.pipeline.variantWindow(name, $0) ?? .zero })
-                ]))
+                variants[name] = .table(
+                    LuaFields([
+                        "windows": .table(WindowsView { self.pipeline.variantWindow(name, $0) ?? .zero })
+                    ]))
             }
             return .table(LuaFields(variants))
         case "breaker":
@@ -26,10 +27,11 @@ final class PipelineView: LuaTableSource {
             return .table(LuaValueTable(fields))
         case "bulkhead":
             guard let bulkhead = pipeline.bulkhead else { return nil }
-            return .table(LuaValueTable([
-                "in_use": .integer(Int64(bulkhead.inUse)), "queued": .integer(Int64(bulkhead.queued)),
-                "capacity": .integer(Int64(bulkhead.capacity)),
-            ]))
+            return .table(
+                LuaValueTable([
+                    "in_use": .integer(Int64(bulkhead.inUse)), "queued": .integer(Int64(bulkhead.queued)),
+                    "capacity": .integer(Int64(bulkhead.capacity)),
+                ]))
         case "name":
             return .value(.string(pipeline.name))
         default:
