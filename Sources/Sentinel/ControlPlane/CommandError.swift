@@ -1,3 +1,5 @@
+import Resilience
+
 /// Why a command did not apply. The ``Code`` decides the audit outcome:
 /// `denied` for authorization and the freeze, `rejected` for invalid
 /// commands and guard refusals, `failed` when applying failed.
@@ -45,6 +47,16 @@ public struct CommandError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unauthorized, .frozen: .denied
         case .failed: .failed
         default: .rejected
+        }
+    }
+}
+
+extension CommandError {
+    /// A knob's refusal as a command error that keeps its reason.
+    public static func from(_ error: KnobError) -> CommandError {
+        switch error.code {
+        case .unknownKnob, .malformedName: CommandError(.unknownParameter, error.message)
+        default: CommandError(.invalidValue, error.message)
         }
     }
 }

@@ -1,5 +1,9 @@
 import Resilience
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The one door through which knobs change: commands from scripts, operators
 /// and the sentinel are decoded, validated, authorized, guarded, applied and
 /// audited here, each on its own.
@@ -344,39 +348,5 @@ public final class ControlPlane: Sendable {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// What happened to one command.
-public struct CommandOutcome: Sendable, Hashable {
-    public var outcome: AuditOutcome
-    /// What the command returned, when applied.
-    public var result: JSONValue?
-    /// Why it did not apply.
-    public var error: CommandError?
-    /// The audit entry written for it (nil for successful queries, which are not audited).
-    public var entry: AuditEntry?
-    /// True when this is the stored outcome of an earlier command with the same idempotency key.
-    public var repeated: Bool = false
-
-    public init(outcome: AuditOutcome, result: JSONValue?, error: CommandError?, entry: AuditEntry?) {
-        self.outcome = outcome
-        self.result = result
-        self.error = error
-        self.entry = entry
-    }
-}
-
-extension CommandError {
-    /// A knob's refusal as a command error that keeps its reason.
-    public static func from(_ error: KnobError) -> CommandError {
-        switch error.code {
-        case .unknownKnob, .malformedName: CommandError(.unknownParameter, error.message)
-        default: CommandError(.invalidValue, error.message)
-        }
     }
 }
