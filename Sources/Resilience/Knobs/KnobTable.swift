@@ -167,7 +167,7 @@ public final class KnobTable: @unchecked Sendable {
 
     /// Validates and applies a batch atomically; returns the changes to announce.
     /// Call with the gate held.
-    func commit(_ operations: [SlotOperation]) throws(KnobError) -> [KnobChange] {
+    func commit<Operations: Collection<SlotOperation>>(_ operations: Operations) throws(KnobError) -> [KnobChange] {
         try writer.withLock { (state: inout WriterState) throws(KnobError) -> [KnobChange] in
             var live = state.live
             var shadow = state.shadow

@@ -18,6 +18,11 @@ public final class KnobWriter: Sendable {
         self.registry = registry
     }
 
+    /// Applies one operation (the common case, without a batch).
+    public func apply(_ operation: KnobOperation) throws(KnobError) {
+        try registry.apply(one: operation, through: self)
+    }
+
     /// Applies the operations as one step (see ``ParameterRegistry/apply(_:)``).
     public func apply(_ operations: [KnobOperation]) throws(KnobError) {
         try registry.apply(operations, through: self)

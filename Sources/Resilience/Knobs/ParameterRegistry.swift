@@ -210,15 +210,7 @@ public final class ParameterRegistry: Sendable {
     func apply(_ operations: [KnobOperation], through writer: KnobWriter?) throws(KnobError) {
         if let first = operations.first { try gate.admit(first.knob, through: writer) }
         if operations.count == 1 {
-            // The common case (one command, one knob): no grouping by table.
-            let operation = operations[0]
-            let entry = try lookup(operation.knob)
-            let slots = [Self.slot(operation, entry.index)]
-            // One table: commit checks every operation on copies before it stores any.
-            let changes = try gate.lock.withLock { (_: inout Void) throws(KnobError) -> [KnobChange] in
-                try entry.table.commit(slots)
-            }
-            entry.table.announce(changes)
+            try apply(one: operations[0], through: writer)
             return
         }
         var groups: [ObjectIdentifier: (KnobTable, [KnobTable.SlotOperation])] = [:]
@@ -240,6 +232,18 @@ public final class ParameterRegistry: Sendable {
             return changes
         }
         for (table, list) in changes { table.announce(list) }
+    }
+
+    /// The common case (one command, one knob): no grouping by table, no arrays.
+    func apply(one operation: KnobOperation, through writer: KnobWriter?) throws(KnobError) {
+        try gate.admit(operation.knob, through: writer)
+        let entry = try lookup(operation.knob)
+        let slot = CollectionOfOne(Self.slot(operation, entry.index))
+        // One table: commit checks the operation on copies before it stores it.
+        let changes = try gate.lock.withLock { (_: inout Void) throws(KnobError) -> [KnobChange] in
+            try entry.table.commit(slot)
+        }
+        entry.table.announce(changes)
     }
 
     private static func slot(_ operation: KnobOperation, _ index: Int) -> KnobTable.SlotOperation {

@@ -98,7 +98,7 @@ struct ParamSetCommand: Command {
     func apply(_ arguments: KnobArguments, context: CommandContext, in plane: ControlPlane) async throws -> JSONValue {
         guard let value = arguments.value else { throw CommandError(.failed, "param.set: \(arguments.param) was not prepared") }
         do {
-            try plane.writer.apply([.set(arguments.param, value)])
+            try plane.writer.apply(.set(arguments.param, value))
         } catch {
             throw CommandError.from(error)
         }
@@ -128,7 +128,7 @@ struct ShadowSetCommand: Command {
     func apply(_ arguments: KnobArguments, context: CommandContext, in plane: ControlPlane) async throws -> JSONValue {
         guard let value = arguments.value else { throw CommandError(.failed, "shadow.set: \(arguments.param) was not prepared") }
         do {
-            try plane.writer.apply([.setShadow(arguments.param, value)])
+            try plane.writer.apply(.setShadow(arguments.param, value))
         } catch {
             throw CommandError.from(error)
         }
@@ -154,7 +154,7 @@ struct ShadowClearCommand: Command {
 
     func apply(_ arguments: KnobArguments, context: CommandContext, in plane: ControlPlane) async throws -> JSONValue {
         do {
-            try plane.writer.apply([.clearShadow(arguments.param)])
+            try plane.writer.apply(.clearShadow(arguments.param))
         } catch {
             throw CommandError.from(error)
         }
@@ -188,7 +188,7 @@ struct ShadowPromoteCommand: Command {
 
     func apply(_ arguments: KnobArguments, context: CommandContext, in plane: ControlPlane) async throws -> JSONValue {
         do {
-            try plane.writer.apply([.promote(arguments.param)])
+            try plane.writer.apply(.promote(arguments.param))
         } catch {
             throw CommandError.from(error)
         }

@@ -11,8 +11,8 @@ public struct GuardPolicy: Sendable, Hashable {
         self.maxCommandsPerEvaluation = maxCommandsPerEvaluation
     }
 
-    /// The guards that apply to `parameter`.
-    func guards(for parameter: String) -> [ParameterGuard] {
-        parameters.filter { $0.pattern.matches(parameter) }
+    /// The guards that apply to `parameter` (lazily: no array per command).
+    func guards(for parameter: String) -> LazyFilterSequence<[ParameterGuard]> {
+        parameters.lazy.filter { $0.pattern.matches(parameter) }
     }
 }
