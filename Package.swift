@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Resilience", targets: ["Resilience"]),
         .library(name: "Sentinel", targets: ["Sentinel"]),
         .library(name: "Simulation", targets: ["Simulation"]),
+        .library(name: "SentinelAdmin", targets: ["SentinelAdmin"]),
         .executable(name: "sentinel", targets: ["SentinelCommand"]),
         .executable(name: "scripthost-demo", targets: ["ScriptHostDemo"]),
         .executable(name: "embedding-example", targets: ["EmbeddingExample"]),
@@ -19,6 +20,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        // The admin API and the operator commands: kept out of the core products.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Lua 5.4 from the system (Debian: liblua5.4-dev).
@@ -99,11 +105,36 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The `sentinel` command: check, simulate, run.
+        // The admin HTTP API, Prometheus metrics: a product of its own, so embedding the core links no HTTP server.
+        .target(
+            name: "SentinelAdmin",
+            dependencies: [
+                "Sentinel", "Resilience",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "SentinelAdminTests",
+            dependencies: [
+                "SentinelAdmin", "Sentinel", "Resilience",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The `sentinel` command: check, simulate, run, and the operator commands.
         .executableTarget(
             name: "SentinelCommand",
             dependencies: [
-                "Sentinel", "Simulation", "Resilience",
+                "Sentinel", "Simulation", "Resilience", "SentinelAdmin",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
