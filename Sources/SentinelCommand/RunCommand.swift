@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import Resilience
 import Sentinel
+import SentinelAdmin
 import ServiceLifecycle
 import Simulation
 
@@ -52,6 +53,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @OptionGroup(title: "Admin API")
+    var admin: AdminOptions
+
     func validate() throws {
         var info = stat()
         guard stat(policies, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
@@ -79,6 +83,8 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "sentinel")
+        // Before the first metric is made: with the admin API, every metric is Prometheus's.
+        let metrics = admin.address == nil ? nil : SentinelMetrics.bootstrapPrometheus()
 
         var scenario: Scenario?
         if let workload {
@@ -109,15 +115,17 @@ struct RunCommand: AsyncParsableCommand {
                 throw ExitCode.usage
             }
         }
-        var alertSink: (any AlertSink)?
+        var alertFile: (any AlertSink)?
         if let alertLog {
             do {
-                alertSink = try JSONLinesAlertSink(path: alertLog)
+                alertFile = try JSONLinesAlertSink(path: alertLog)
             } catch {
                 printError("--alert-log \(alertLog): \(error)")
                 throw ExitCode.usage
             }
         }
+        // Alerts go to the file and to the admin API's event stream.
+        let alerts = AlertBroadcaster(forwardingTo: alertFile)
         let registry = ParameterRegistry()
         let plane = ControlPlane(registry: registry, audit: AuditLog(sinks: sinks, logger: logger))
         plane.configure(configuration)
@@ -134,8 +142,23 @@ struct RunCommand: AsyncParsableCommand {
         let sentinel = Sentinel(
             plane: plane,
             configuration: .init(folders: [policies], stateFile: stateFile, limits: configuration.limits),
-            logger: logger, alertSink: alertSink)
+            logger: logger, alertSink: alerts)
         services.append(sentinel)
+        do {
+            if let adminConfiguration = try admin.configuration() {
+                let subject = AdminSubject(
+                    runtime: sentinel.runtime, sentinel: sentinel, alerts: alerts, instance: admin.instanceName,
+                    auditFile: auditLog.map { AuditFileSink.Configuration(path: $0) }, metrics: metrics)
+                services.append(try AdminService(subject: subject, configuration: adminConfiguration, logger: logger) { url in
+                    // One line on standard output, written at once, for scripts that wait for it.
+                    let line = "admin listening on \(url)\n"
+                    _ = line.withCString { write(1, $0, strlen($0)) }
+                })
+            }
+        } catch {
+            printError("\(error)")
+            throw ExitCode.usage
+        }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("sentinel running: policies \(policies)")

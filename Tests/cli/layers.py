@@ -2,7 +2,7 @@
 """The Sentinel module's folders are layers, and dependencies point one way:
 
     Base (JSON, YAML, audit, persistence, state snapshots, alerts, metrics, reload)
-      < ControlPlane < Trials < Engine < Runtime
+      < ControlPlane < Approvals < Trials < Engine < Runtime
 
 A file may use the types of its own layer and of the layers below, never of
 one above. This check finds the types each layer declares and reports any
@@ -13,7 +13,7 @@ Usage: Tests/cli/layers.py  (from the repository's root; exit 1 on a violation)
 import glob, os, re, sys
 
 ROOT = "Sources/Sentinel"
-LAYERS = ["Base", "ControlPlane", "Trials", "Engine", "Runtime"]
+LAYERS = ["Base", "ControlPlane", "Approvals", "Trials", "Engine", "Runtime"]
 DECLARATION = re.compile(
     r"^\s*(?:@\w+\s+)*(?:public |internal |private |fileprivate |package )?(?:final )?"
     r"(?:struct|class|enum|protocol|actor|typealias)\s+([A-Z]\w*)", re.M)

@@ -55,7 +55,8 @@ public struct MonotonicTimeSource: TimeSource {
     }
 
     @inline(__always)
-    private static func rawNanos() -> Int64 {
+    /// Nanoseconds on the monotonic clock (`CLOCK_MONOTONIC`), from an unspecified origin.
+    public static func rawNanos() -> Int64 {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return Int64(spec.tv_sec) &* 1_000_000_000 &+ Int64(spec.tv_nsec)

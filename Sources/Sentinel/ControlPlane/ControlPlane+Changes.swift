@@ -68,6 +68,7 @@ extension ControlPlane {
             let now = time.now()
             state.withLock { for knob in changed { $0.lastChange[knob] = now } }
         }
+        noteChange(of: Array(Set(operations.map(\.knob))), by: actor.auditName, reason: record?.reason)
         guard let record else { return CommandOutcome(outcome: .applied, result: nil, error: nil, entry: nil) }
         let entry = AuditEntry(
             time: self.now, actor: actor.auditName, action: record.action, target: record.target, args: record.args,

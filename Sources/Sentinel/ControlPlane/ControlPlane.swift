@@ -34,6 +34,8 @@ public final class ControlPlane: Sendable {
         var guards: GuardPolicy
         var frozen: Frozen?
         var lastChange: [String: Int64] = [:]
+        /// Who last changed each knob's live or shadow value, when and why.
+        var lastChangeRecords: [String: KnobChangeRecord] = [:]
         var idempotency: [String: CommandOutcome] = [:]
         var idempotencyOrder: [String] = []
     }
@@ -201,6 +203,9 @@ public final class ControlPlane: Sendable {
         }
         do {
             let result = try await apply(command, arguments, context)
+            if let knob = target, C.Arguments.self == KnobArguments.self, !command.isQuery {
+                noteChange(of: [knob], by: context.identity.auditName, reason: context.reason)
+            }
             return finish(name, target, raw, context, outcome: .applied, result: result, query: command.isQuery)
         } catch {
             release(reservation)
@@ -304,6 +309,22 @@ public final class ControlPlane: Sendable {
     private func release(_ reservation: Reservation?) {
         guard let reservation else { return }
         state.withLock { $0.lastChange[reservation.parameter] = reservation.previous }
+    }
+
+    // MARK: - Last changes
+
+    /// Who last changed `knob`'s live or shadow value through this plane,
+    /// when and why; nil when it has not changed since the plane was made.
+    public func lastChange(of knob: String) -> KnobChangeRecord? {
+        state.withLock { $0.lastChangeRecords[knob] }
+    }
+
+    /// Every knob's last change (see ``lastChange(of:)``).
+    public var lastChanges: [String: KnobChangeRecord] { state.withLock { $0.lastChangeRecords } }
+
+    func noteChange(of knobs: [String], by actor: String, reason: String?) {
+        let record = KnobChangeRecord(actor: actor, time: now, reason: reason)
+        state.withLock { state in for knob in knobs { state.lastChangeRecords[knob] = record } }
     }
 
     // MARK: - Audit

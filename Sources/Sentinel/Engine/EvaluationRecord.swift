@@ -3,4 +3,5 @@ struct EvaluationRecord: Sendable {
     var commands: [QueuedCommand] = []
     var alerts: [Alert] = []
     var logs: [ScriptLogLine] = []
+    var gates: [GateRequest] = []
 }

@@ -25,6 +25,9 @@ final class ScriptAPI {
     var cooldowns: [String: Double] = [:]
     /// The state the current evaluation reads (`sentinel.compare` judges its windows).
     var state: StateView?
+    /// Reads a gate's status (nil when no gate has that name); nil when the
+    /// engine has no approval gates.
+    var readGate: ((String) -> ApprovalGate.Status?)?
 
     init(source: String, readParameter: @escaping (String) -> Double?) {
         self.source = source
@@ -33,6 +36,7 @@ final class ScriptAPI {
 
     /// Installs `sentinel.*` in `sandbox`.
     func install(in sandbox: LuaSandbox) throws(ScriptError) {
+        try installApprovals(in: sandbox)
         try sandbox.register("set", in: "sentinel") { [unowned self] arguments in
             try arguments.expectCount(2...3)
             let parameter = try Self.parameterName(arguments, 1)

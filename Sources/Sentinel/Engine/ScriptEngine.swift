@@ -24,6 +24,7 @@ public actor ScriptEngine {
 
     public let plane: ControlPlane
     let logger: Logger
+    let metrics = ScriptMetrics()
     let alertSink: (any AlertSink)?
     /// Limits of every script call.
     public private(set) var limits: ScriptLimits
@@ -33,6 +34,8 @@ public actor ScriptEngine {
     public let failureLimit: Int
     /// In `sentinel check`: a sample state where every pipeline exists with zero traffic.
     let sample: Bool
+    /// The gates `sentinel.approval` opens and reads (nil: not available).
+    let approvals: ApprovalGates?
     /// Contributes `state.trials` (set by the trial module).
     var trials: @Sendable () -> [String: JSONValue] = { [:] }
 
@@ -82,9 +85,11 @@ public actor ScriptEngine {
         plane: ControlPlane, limits: ScriptLimits = .default, seed: Int64 = 0, failureLimit: Int = 5,
         logger: Logger, alertSink: (any AlertSink)? = nil,
         executor: LuaThreadExecutor = .shared, sample: Bool = false,
-        trials: @escaping @Sendable () -> [String: JSONValue] = { [:] }
+        trials: @escaping @Sendable () -> [String: JSONValue] = { [:] },
+        approvals: ApprovalGates? = nil
     ) {
         self.trials = trials
+        self.approvals = approvals
         self.plane = plane
         self.limits = limits
         self.seed = seed
@@ -186,6 +191,7 @@ public actor ScriptEngine {
             instance = try ScriptInstance(
                 path: path, source: source, digest: digest, limits: limits, seed: seed,
                 readParameter: { [plane, sample] name in sample ? 0 : try? plane.registry.value(name) })
+            connectGates(instance)
             if let owner = slots[instance.name], owner.active.path != path {
                 throw ScriptFailure(
                     path: path, message: "a script named '\(instance.name)' is already loaded from \(owner.active.path)")
@@ -311,9 +317,12 @@ public actor ScriptEngine {
             let late = (now - slot.nextDue) / interval
             slot.missedTicks += Int(late)
             round.missedTicks += Int(late)
+            metrics.recordMissedTicks(name, Int(late))
             slot.nextDue += (late + 1) * interval
             slot.evaluations += 1
             round.evaluated.append(name)
+            let started = MonotonicTimeSource.rawNanos()
+            defer { metrics.recordEvaluation(name, nanoseconds: MonotonicTimeSource.rawNanos() &- started) }
             do {
                 let record = try slot.active.evaluate(view, now: state.now, wallTime: plane.now)
                 slot.consecutiveFailures = 0
@@ -324,6 +333,7 @@ public actor ScriptEngine {
             } catch {
                 slot.failures += 1
                 slot.consecutiveFailures += 1
+                metrics.recordFailure(name)
                 round.failed[name] = error
                 logger.error("evaluate failed (\(slot.consecutiveFailures) of \(failureLimit) before suspension): \(error)")
                 if error.hitLimit { rebuild(&slot) }
@@ -342,6 +352,7 @@ public actor ScriptEngine {
         }
         for (name, definition, record) in plans {
             for line in record.logs { log(line, script: name) }
+            applyGates(record.gates, script: name, dryRun: definition.dryRun)
             round.alerts += record.alerts
             for (index, command) in record.commands.enumerated() {
                 let context = CommandContext(
@@ -355,6 +366,25 @@ public actor ScriptEngine {
         return round
     }
 
+    /// Lets the instance's `sentinel.approval` read the gates (in `sentinel
+    /// check`, every gate reads as pending).
+    private func connectGates(_ instance: ScriptInstance) {
+        guard let approvals else { return }
+        instance.api.readGate = { [sample] name in sample ? nil : approvals.gate(named: name)?.status }
+    }
+
+    /// Opens and closes the gates an evaluation asked for (not for a dry-run
+    /// script, whose requests change nothing).
+    private func applyGates(_ requests: [GateRequest], script: String, dryRun: Bool) {
+        guard let approvals, !dryRun, !sample else { return }
+        for request in requests {
+            switch request {
+            case .open(let name, let message): approvals.open(name, message: message, by: "script:\(script)")
+            case .reset(let name): approvals.reset(name, by: "script:\(script)")
+            }
+        }
+    }
+
     /// After a limit the sandbox may hold half-updated state: build a fresh one
     /// from the same source, keeping memory and the helpers' state.
     private func rebuild(_ slot: inout Slot) {
@@ -363,6 +393,7 @@ public actor ScriptEngine {
             let fresh = try ScriptInstance(
                 path: old.path, source: old.source, digest: old.digest, limits: limits, seed: seed,
                 readParameter: { [plane, sample] name in sample ? 0 : try? plane.registry.value(name) })
+            connectGates(fresh)
             if let warning = fresh.inherit(from: old) { logger.warning("\(old.path): \(warning)") }
             slot.active = fresh
             logger.info("\(old.name): sandbox rebuilt from its source after a limit")

@@ -132,6 +132,9 @@ public final class Sentinel: Service, Sendable {
     /// wake-up is one catch-up round, never a burst.
     func schedule() async {
         let time = plane.time
+        // Applied decisions since the last save: operators' commands and gates
+        // change the state between rounds too, and are saved within a wake-up.
+        var savedAtApplied = plane.audit.count(of: .applied)
         while !Task.isCancelled {
             let now = time.now()
             let next = await runtime.nextDue ?? (now + configuration.idleWake.nanosecondsClamped)
@@ -144,8 +147,10 @@ public final class Sentinel: Service, Sendable {
                 }
             }
             let round = await runtime.round()
-            if round.changedState {
-                // A crash must not lose what the automation decided.
+            let applied = plane.audit.count(of: .applied)
+            if round.changedState || applied != savedAtApplied {
+                // A crash must not lose what the automation or an operator decided.
+                savedAtApplied = applied
                 saveState()
             }
             if !round.scripts.evaluated.isEmpty {
@@ -164,6 +169,7 @@ public final class Sentinel: Service, Sendable {
                 return
             }
             let problems = plane.restore(state) + trials.restore(state.trials)
+                + (state.extensions["approvals"].map { runtime.approvals.restore($0) } ?? [])
             for problem in problems { logger.warning("\(path): \(problem)") }
             let known = Set(plane.registry.parameters().map(\.name))
             retained.withLock { retained in
@@ -182,7 +188,7 @@ public final class Sentinel: Service, Sendable {
     public func saveState() {
         guard let path = configuration.stateFile else { return }
         do {
-            var state = plane.persistedState(trials: trials.persisted())
+            var state = plane.persistedState(trials: trials.persisted(), extensions: ["approvals": runtime.approvals.persisted()])
             for (name, parameter) in retained.withLock({ $0 }) where state.parameters[name] == nil {
                 state.parameters[name] = parameter
             }

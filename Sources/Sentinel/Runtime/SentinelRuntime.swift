@@ -40,13 +40,16 @@ public final class SentinelRuntime: Sendable {
     public let trials: TrialRunner
     /// The scripts.
     public let engine: ScriptEngine
+    /// Approval gates: `sentinel.approval`, `approval.grant`, `approval.deny`.
+    public let approvals: ApprovalGates
     /// Where alerts go besides the log.
     public let alertSink: (any AlertSink)?
     let logger: Logger
 
-    /// Builds the trial runner and the script engine around `plane`, and
-    /// registers their commands (`trial.start`, `trial.abort`,
-    /// `script.pause`, `script.resume`).
+    /// Builds the trial runner, the approval gates and the script engine
+    /// around `plane`, and registers their commands (`trial.start`,
+    /// `trial.abort`, `approval.grant`, `approval.deny`, `script.pause`,
+    /// `script.resume`).
     public init(
         plane: ControlPlane, settings: Settings = Settings(), logger: Logger, alertSink: (any AlertSink)? = nil,
         executor: LuaThreadExecutor = .shared
@@ -57,9 +60,12 @@ public final class SentinelRuntime: Sendable {
         let trials = TrialRunner(plane: plane, logger: logger)
         self.trials = trials
         trials.registerCommands()
+        let approvals = ApprovalGates(plane: plane)
+        self.approvals = approvals
+        do { try approvals.registerCommands() } catch { logger.error("\(error)") }
         engine = ScriptEngine(
             plane: plane, limits: settings.limits, seed: settings.seed, failureLimit: settings.failureLimit,
-            logger: logger, alertSink: alertSink, executor: executor, trials: { trials.stateView() })
+            logger: logger, alertSink: alertSink, executor: executor, trials: { trials.stateView() }, approvals: approvals)
         for command: any Command in [ScriptPauseCommand(engine: engine), ScriptResumeCommand(engine: engine)]
         where plane.command(named: command.name) == nil {
             do { try plane.register(command) } catch { logger.error("\(error)") }

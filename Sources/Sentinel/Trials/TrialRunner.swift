@@ -29,6 +29,8 @@ public final class TrialRunner: Sendable {
     /// changes happen while the lock is held, so an abort cannot interleave.
     let records = Locked<[String: TrialRecord]>([:])
     private let refusals: [String: Counter]
+    /// `sentinel_trial_status{trial, status}`: 1 for each trial's current status, 0 for the others.
+    private let statusGauges = Locked<[String: [TrialStatus: Gauge]]>([:])
 
     public init(plane: ControlPlane, logger: Logger) {
         self.plane = plane
@@ -99,6 +101,7 @@ public final class TrialRunner: Sendable {
             var record = TrialRecord(trial: trial, request: request, pipeline: pipelineName, warnings: warnings)
             record.lastEvent = step.events.last
             records[configuration.name] = record
+            reportStatus(trial)
             return view(of: record, now: now)
         }
     }
@@ -120,6 +123,7 @@ public final class TrialRunner: Sendable {
             record.trial = trial
             record.lastEvent = step.events.last ?? record.lastEvent
             records[name] = record
+            reportStatus(trial)
             return view(of: record, now: now)
         }
     }
@@ -146,9 +150,24 @@ public final class TrialRunner: Sendable {
                     alerts.append(alert)
                 }
                 records[name] = record
+                reportStatus(record.trial)
             }
         }
         return alerts
+    }
+
+    /// Sets the status gauges of `trial`.
+    func reportStatus(_ trial: ShadowTrial) {
+        let gauges = statusGauges.withLock { table in
+            if let gauges = table[trial.name] { return gauges }
+            var gauges: [TrialStatus: Gauge] = [:]
+            for status in TrialStatus.allCases {
+                gauges[status] = Gauge(label: "sentinel_trial_status", dimensions: [("trial", trial.name), ("status", status.rawValue)])
+            }
+            table[trial.name] = gauges
+            return gauges
+        }
+        for (status, gauge) in gauges { gauge.record(status == trial.status ? 1 : 0) }
     }
 
     /// One evaluation of one trial; its changes go through the plane.

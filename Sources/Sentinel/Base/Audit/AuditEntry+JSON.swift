@@ -19,6 +19,21 @@ extension AuditEntry {
         return writer.string
     }
 
+    /// The entry as a JSON value, with the fields of its line (for APIs that
+    /// embed entries in larger answers).
+    public var jsonValue: JSONValue {
+        var object: [String: JSONValue] = [
+            "action": .string(action), "actor": .string(actor), "args": args, "outcome": .string(outcome.rawValue),
+            "time": .string(RFC3339.string(fromUnixSeconds: time)),
+        ]
+        if let correlationID { object["correlation_id"] = .string(correlationID) }
+        if let evidence, evidence != .null { object["evidence"] = evidence }
+        if let reason { object["reason"] = .string(reason) }
+        if let result, result != .null { object["result"] = result }
+        if let target { object["target"] = .string(target) }
+        return .object(object)
+    }
+
     /// Appends the entry as one compact JSON object (no line break) to `writer`.
     public func encode(into writer: inout JSONWriter) {
         // The keys are written by hand in their sorted order: the fastest way to

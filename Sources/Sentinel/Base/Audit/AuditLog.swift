@@ -52,6 +52,8 @@ public final class AuditLog: Sendable {
     private let delivery: Locked<Delivery>
     private let health = Locked(Health())
     private let hasSinks: Bool
+    /// Readers of ``subscribe(buffer:)``: each appended entry is yielded to them.
+    private let subscribers = Locked<(next: UInt64, continuations: [UInt64: AsyncStream<AuditEntry>.Continuation])>((0, [:]))
     private let logger: Logger?
     private let outcomeCounters: [Counter]
     private let failureCounter = Counter(label: "sentinel_audit_sink_failures_total")
@@ -87,6 +89,7 @@ public final class AuditLog: Sendable {
     /// pending queue when it fails). Never throws, never crashes.
     public func append(_ entry: AuditEntry) {
         outcomeCounters[entry.outcome.index].increment()
+        defer { publish(entry) }
         guard hasSinks else {
             ring.withLock { $0.append(entry) }
             return
@@ -165,6 +168,29 @@ public final class AuditLog: Sendable {
     /// What each sink never got when the log closed (empty when nothing was
     /// lost): for the shutdown message.
     public var lostAtClose: [AuditLoss] { health.withLock { $0.lostAtClose } }
+
+    // MARK: - Subscribing
+
+    /// Every entry appended from now on, as it is appended; the newest
+    /// `buffer` are kept for a slow reader (older ones are skipped for it,
+    /// never for the sinks).
+    public func subscribe(buffer: Int = 1024) -> AsyncStream<AuditEntry> {
+        let (stream, continuation) = AsyncStream<AuditEntry>.makeStream(bufferingPolicy: .bufferingNewest(buffer))
+        let id = subscribers.withLock { state -> UInt64 in
+            state.next += 1
+            state.continuations[state.next] = continuation
+            return state.next
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.subscribers.withLock { $0.continuations.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    private func publish(_ entry: AuditEntry) {
+        let readers = subscribers.withLock { $0.continuations.isEmpty ? [] : Array($0.continuations.values) }
+        for reader in readers { reader.yield(entry) }
+    }
 
     // MARK: - Reading
 

@@ -4,6 +4,9 @@ extension ScriptFolderWatcher {
     public struct Counters: Sendable, Hashable {
         /// Scans run (the first one when `run` starts included).
         public var scans = 0
+        /// Scans whose changes were handed over completely (the first one
+        /// done means the scripts present at start are loaded or refused).
+        public var scansCompleted = 0
         /// Non-empty batches handed to `onChange`.
         public var batchesDelivered = 0
         /// Changes in those batches.

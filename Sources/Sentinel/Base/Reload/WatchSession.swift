@@ -263,6 +263,7 @@ struct WatchSession<C: Clock> where C.Duration == Duration {
             watcher.metrics.batches.increment()
             watcher.metrics.changes.increment(by: changes.count)
         }
+        watcher.count { $0.scansCompleted += 1 }
         for waiter in waiters { waiter.resume(returning: true) }
     }
 

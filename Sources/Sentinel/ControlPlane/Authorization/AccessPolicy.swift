@@ -62,6 +62,21 @@ public struct AccessPolicy: Sendable, Hashable {
         return "no role of \(identity) (\(names.joined(separator: ", "))) grants \(command)\(onTarget)"
     }
 
+    /// The roles `identity` holds, sorted.
+    public func roles(of identity: Identity) -> [String] {
+        let name = identity.auditName
+        return Set(compiled.filter { $0.pattern.matches(name) }.flatMap(\.roles)).sorted()
+    }
+
+    /// Whether some grant of `identity` covers `command` on some target (a
+    /// grant may still restrict which targets): what an operator is offered.
+    public func mayIssue(_ command: String, as identity: Identity) -> Bool {
+        guard isConfigured, identity.kind != .sentinel else { return denial(of: identity, command: command, target: nil) == nil }
+        return roles(of: identity).contains { name in
+            roles[name]?.grants.contains { grant in grant.commands.contains { $0.matches(command) } } ?? false
+        }
+    }
+
     static let operatorOnly: [NamePattern] = ["automation.*", "script.resume"]
 }
 

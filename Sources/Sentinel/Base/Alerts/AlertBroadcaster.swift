@@ -1,0 +1,38 @@
+import Resilience
+
+/// An alert sink that hands every alert to its subscribers (the admin API's
+/// event stream) and to the sink it wraps (a file, a pager).
+///
+/// ```swift
+/// let alerts = AlertBroadcaster(forwardingTo: try JSONLinesAlertSink(path: "alerts.jsonl"))
+/// let runtime = SentinelRuntime(plane: plane, logger: logger, alertSink: alerts)
+/// for await alert in alerts.subscribe() { ... }
+/// ```
+public final class AlertBroadcaster: AlertSink {
+    private let next: (any AlertSink)?
+    private let subscribers = Locked<(next: UInt64, continuations: [UInt64: AsyncStream<Alert>.Continuation])>((0, [:]))
+
+    /// Makes a broadcaster that also sends every alert to `next`.
+    public init(forwardingTo next: (any AlertSink)? = nil) {
+        self.next = next
+    }
+
+    public func send(_ alert: Alert) async {
+        for continuation in subscribers.withLock({ Array($0.continuations.values) }) { continuation.yield(alert) }
+        await next?.send(alert)
+    }
+
+    /// Every alert from now on; the newest `buffer` are kept for a slow reader.
+    public func subscribe(buffer: Int = 256) -> AsyncStream<Alert> {
+        let (stream, continuation) = AsyncStream<Alert>.makeStream(bufferingPolicy: .bufferingNewest(buffer))
+        let id = subscribers.withLock { state -> UInt64 in
+            state.next += 1
+            state.continuations[state.next] = continuation
+            return state.next
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.subscribers.withLock { $0.continuations.removeValue(forKey: id) }
+        }
+        return stream
+    }
+}

@@ -1,0 +1,51 @@
+import Hummingbird
+import NIOCore
+import ServiceLifecycle
+import Sentinel
+
+/// The text of the event stream: audit entries and alerts as Server-Sent
+/// Events, and a comment line when nothing happened for a while.
+enum EventStream {
+    /// One event: `event: TYPE`, `data: JSON`, a blank line.
+    static func frame(_ type: String, _ value: JSONValue) -> String {
+        "event: \(type)\ndata: \(value.jsonString())\n\n"
+    }
+
+    static let keepaliveFrame = ": keepalive\n\n"
+
+    /// Writes audit entries and alerts as they come, interleaved, and a
+    /// keepalive comment every `keepalive`, until the reader goes away (a write
+    /// fails) or the server shuts down gracefully.
+    static func write(
+        audit: AsyncStream<AuditEntry>, alerts: AsyncStream<Alert>?, keepalive: Duration,
+        to writer: inout any ResponseBodyWriter
+    ) async throws {
+        let (frames, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1024))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await entry in audit { continuation.yield(frame("audit", entry.jsonValue)) }
+            }
+            if let alerts {
+                group.addTask {
+                    for await alert in alerts { continuation.yield(frame("alert", alert.jsonValue)) }
+                }
+            }
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: keepalive)
+                    continuation.yield(keepaliveFrame)
+                }
+            }
+            defer {
+                group.cancelAll()
+                continuation.finish()
+            }
+            // Opening with a comment tells the reader at once that the stream is live.
+            try await writer.write(ByteBuffer(string: keepaliveFrame))
+            for await frame in frames.cancelOnGracefulShutdown() {
+                try await writer.write(ByteBuffer(string: frame))
+            }
+        }
+        try await writer.finish(nil)
+    }
+}
