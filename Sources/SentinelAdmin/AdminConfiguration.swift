@@ -53,7 +53,8 @@ public struct AdminConfiguration: Sendable {
     public func checkListener() throws(AdminConfigurationError) {
         if tls == nil, !address.isLoopback, !allowInsecure {
             throw AdminConfigurationError(
-                "--admin \(address): an address other than loopback needs --admin-tls-cert and --admin-tls-key (or --admin-insecure): tokens would cross the network in clear text")
+                "--admin \(address): an address other than loopback needs --admin-tls-cert and --admin-tls-key (or --admin-insecure): tokens would cross the network in clear text"
+            )
         }
     }
 }

@@ -53,7 +53,8 @@ public final class AdminService: Service {
         let router = makeRouter()
         let http1 = HTTPServerBuilder.http1(
             configuration: .init(idleTimeout: .nanoseconds(configuration.limits.idleTimeout.nanosecondsClamped)))
-        let server = try configuration.tls.map { tls in try HTTPServerBuilder.tls(http1, tlsConfiguration: try Self.tlsConfiguration(tls)) }
+        let server =
+            try configuration.tls.map { tls in try HTTPServerBuilder.tls(http1, tlsConfiguration: try Self.tlsConfiguration(tls)) }
             ?? http1
         let scheme = configuration.tls == nil ? "http" : "https"
         let host = configuration.address.host
@@ -86,8 +87,9 @@ public final class AdminService: Service {
         router.add(middleware: AdminEnvelopeMiddleware(requestTimeout: limits.requestTimeout))
         var open: Set<String> = ["/healthz", "/readyz"]
         if configuration.metricsPublic { open.insert("/metrics") }
-        router.add(middleware: AdminAuthMiddleware(
-            tokens: tokens, throttle: AuthFailureThrottle(freePerMinute: limits.freeFailuresPerMinute), openPaths: open))
+        router.add(
+            middleware: AdminAuthMiddleware(
+                tokens: tokens, throttle: AuthFailureThrottle(freePerMinute: limits.freeFailuresPerMinute), openPaths: open))
         HealthRoutes(subject: subject).register(on: router)
         StateRoutes(subject: subject, startedAt: startedAt).register(on: router)
         AuditRoutes(subject: subject, streams: EventStreamLimiter(limit: limits.eventStreams), keepalive: limits.keepalive)

@@ -10,7 +10,9 @@ struct AdminOptions: ParsableArguments {
     @Option(name: .customLong("admin"), help: "Serve the admin API on HOST:PORT ([IPv6]:PORT; port 0 picks one), e.g. 127.0.0.1:9464.")
     var address: String?
 
-    @Option(name: .customLong("admin-tokens"), help: "The tokens file (YAML: tokens: [{ id, sha256 }]); required with --admin, read again on SIGHUP.")
+    @Option(
+        name: .customLong("admin-tokens"),
+        help: "The tokens file (YAML: tokens: [{ id, sha256 }]); required with --admin, read again on SIGHUP.")
     var tokens: String?
 
     @Option(name: .customLong("admin-tls-cert"), help: "PEM certificate chain: serve HTTPS.")
@@ -30,8 +32,10 @@ struct AdminOptions: ParsableArguments {
 
     func validate() throws {
         guard let address else {
-            let stray = [tokens.map { _ in "--admin-tokens" }, tlsCertificate.map { _ in "--admin-tls-cert" }, tlsKey.map { _ in "--admin-tls-key" },
-                         insecure ? "--admin-insecure" : nil, metricsPublic ? "--metrics-public" : nil].compactMap { $0 }
+            let stray = [
+                tokens.map { _ in "--admin-tokens" }, tlsCertificate.map { _ in "--admin-tls-cert" }, tlsKey.map { _ in "--admin-tls-key" },
+                insecure ? "--admin-insecure" : nil, metricsPublic ? "--metrics-public" : nil,
+            ].compactMap { $0 }
             if let first = stray.first { throw ValidationError("\(first) needs --admin HOST:PORT") }
             return
         }

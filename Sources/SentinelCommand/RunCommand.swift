@@ -149,11 +149,12 @@ struct RunCommand: AsyncParsableCommand {
                 let subject = AdminSubject(
                     runtime: sentinel.runtime, sentinel: sentinel, alerts: alerts, instance: admin.instanceName,
                     auditFile: auditLog.map { AuditFileSink.Configuration(path: $0) }, metrics: metrics)
-                services.append(try AdminService(subject: subject, configuration: adminConfiguration, logger: logger) { url in
-                    // One line on standard output, written at once, for scripts that wait for it.
-                    let line = "admin listening on \(url)\n"
-                    _ = line.withCString { write(1, $0, strlen($0)) }
-                })
+                services.append(
+                    try AdminService(subject: subject, configuration: adminConfiguration, logger: logger) { url in
+                        // One line on standard output, written at once, for scripts that wait for it.
+                        let line = "admin listening on \(url)\n"
+                        _ = line.withCString { write(1, $0, strlen($0)) }
+                    })
             }
         } catch {
             printError("\(error)")

@@ -56,7 +56,8 @@ struct AdminFixture {
     }
 
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        SHA256.hash(data: Array(token.utf8)).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
+            .joined()
     }
 
     static func writeTokens(to path: String, _ tokens: [(String, String)]) throws {
@@ -87,7 +88,9 @@ extension TestClientProtocol {
         return try await execute(uri: uri, method: .get, headers: headers)
     }
 
-    func post(_ uri: String, _ body: String, token: String? = AdminFixture.aliceToken, contentType: String = "application/json")
+    func post(
+        _ uri: String, _ body: String, token: String? = AdminFixture.aliceToken, contentType: String = "application/json"
+    )
         async throws -> TestResponse
     {
         var headers: HTTPFields = [.contentType: contentType]

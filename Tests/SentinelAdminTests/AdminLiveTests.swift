@@ -20,7 +20,8 @@ import Glibc
         let listening = AsyncStream<String>.makeStream()
         let admin = try AdminService(
             subject: AdminSubject(runtime: fixture.runtime, instance: "live"),
-            configuration: AdminConfiguration(address: AdminAddress(host: "127.0.0.1", port: 0), tokensFile: fixture.folder + "/tokens.yaml"),
+            configuration: AdminConfiguration(
+                address: AdminAddress(host: "127.0.0.1", port: 0), tokensFile: fixture.folder + "/tokens.yaml"),
             logger: .silent, onListening: { listening.continuation.yield($0) })
         let group = ServiceGroup(configuration: .init(services: [admin], logger: .silent))
         try await withThrowingTaskGroup(of: Void.self) { tasks in

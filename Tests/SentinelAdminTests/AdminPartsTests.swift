@@ -48,8 +48,14 @@ import Testing
         ("tokens:\n  - { id: alice, sha256: abc }\n", "tokens.yaml:2: tokens[1].sha256: expected the lowercase hex SHA-256"),
         ("tokens:\n  - { id: \"a b\", sha256: \(String(repeating: "a", count: 64)) }\n", "tokens[1].id: \"a b\" is not a token id"),
         ("tokens:\n  - { id: alice, sha256: \(String(repeating: "A", count: 64)) }\n", "expected the lowercase hex"),
-        ("tokens:\n  - { id: a, sha256: \(String(repeating: "a", count: 64)) }\n  - { id: a, sha256: \(String(repeating: "b", count: 64)) }\n", "the id a appears twice"),
-        ("tokens:\n  - { id: a, sha256: \(String(repeating: "a", count: 64)) }\n  - { id: b, sha256: \(String(repeating: "a", count: 64)) }\n", "this hash appears twice"),
+        (
+            "tokens:\n  - { id: a, sha256: \(String(repeating: "a", count: 64)) }\n  - { id: a, sha256: \(String(repeating: "b", count: 64)) }\n",
+            "the id a appears twice"
+        ),
+        (
+            "tokens:\n  - { id: a, sha256: \(String(repeating: "a", count: 64)) }\n  - { id: b, sha256: \(String(repeating: "a", count: 64)) }\n",
+            "this hash appears twice"
+        ),
     ])
     func aBadTokensFileNamesTheLine(_ text: String, _ message: String) {
         let error = #expect(throws: ConfigurationError.self) { try TokenStore.parse(text, file: "tokens.yaml") }

@@ -100,7 +100,10 @@ import Testing
     }
 
     @Test(arguments: [
-        (#"{"command": "param.set", "args": {"param": "checkout.retry.max_attempts", "value": 500}}"#, HTTPResponse.Status.conflict, "rejected"),
+        (
+            #"{"command": "param.set", "args": {"param": "checkout.retry.max_attempts", "value": 500}}"#, HTTPResponse.Status.conflict,
+            "rejected"
+        ),
         (#"{"command": "param.set", "args": {"param": "checkout.nope.knob", "value": 1}}"#, .badRequest, "invalid_argument"),
         (#"{"command": "param.set", "args": {"param": "checkout.retry.max_attempts"}}"#, .badRequest, "invalid_argument"),
         (#"{"command": "param.explode"}"#, .notFound, "unknown_command"),
@@ -130,7 +133,8 @@ import Testing
         defer { fixture.cleanUp() }
         try await fixture.test { client in
             let response = try await client.post(
-                "/v1/commands", #"{"command": "param.set", "args": {"param": "checkout.split.canary_weight", "value": 50}, "reason": "jump"}"#)
+                "/v1/commands",
+                #"{"command": "param.set", "args": {"param": "checkout.split.canary_weight", "value": 50}, "reason": "jump"}"#)
             #expect(response.status == .conflict && response.json["error"]["audit"]["outcome"] == "rejected")
             #expect(try fixture.registry.value("checkout.split.canary_weight") == 0)
         }
@@ -167,7 +171,8 @@ import Testing
         let fixture = try AdminFixture()
         defer { fixture.cleanUp() }
         try await fixture.test { client in
-            let body = #"{"command": "param.set", "args": {"param": "checkout.split.canary_weight", "value": 5}, "reason": "step", "idempotency_key": "k-1"}"#
+            let body =
+                #"{"command": "param.set", "args": {"param": "checkout.split.canary_weight", "value": 5}, "reason": "step", "idempotency_key": "k-1"}"#
             let first = try await client.post("/v1/commands", body)
             #expect(first.status == .ok)
             let entries = fixture.plane.audit.entries.count
@@ -189,7 +194,8 @@ import Testing
         defer { fixture.cleanUp() }
         try await fixture.test { client in
             _ = try await client.post(
-                "/v1/commands", #"{"command": "param.set", "args": {"param": "checkout.retry.max_attempts", "value": 2}, "reason": "fewer"}"#)
+                "/v1/commands",
+                #"{"command": "param.set", "args": {"param": "checkout.retry.max_attempts", "value": 2}, "reason": "fewer"}"#)
             let params = try await client.get("/v1/params").json
             let attempts = params["checkout.retry.max_attempts"]
             #expect(attempts["value"] == .double(2) && attempts["min"] == .double(1) && attempts["max"] == .double(100))

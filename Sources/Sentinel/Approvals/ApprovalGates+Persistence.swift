@@ -19,9 +19,9 @@ extension ApprovalGates {
             let fields = item.objectValue ?? [:]
             let name = fields["name"]?.stringValue ?? ""
             guard ApprovalGate.isValidName(name),
-                  let status = fields["status"]?.stringValue.flatMap(ApprovalGate.Status.init(rawValue:)),
-                  let requestedBy = fields["requested_by"]?.stringValue,
-                  let requestedAt = fields["requested_at"]?.stringValue.flatMap(RFC3339.unixSeconds(from:))
+                let status = fields["status"]?.stringValue.flatMap(ApprovalGate.Status.init(rawValue:)),
+                let requestedBy = fields["requested_by"]?.stringValue,
+                let requestedAt = fields["requested_at"]?.stringValue.flatMap(RFC3339.unixSeconds(from:))
             else {
                 problems.append("approval gate \(name.excerpt()): not restored: a field is missing or not readable")
                 continue

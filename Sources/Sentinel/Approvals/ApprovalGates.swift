@@ -44,10 +44,11 @@ public final class ApprovalGates: Sendable {
             return (.pending, true)
         }
         if opened {
-            plane.record(AuditEntry(
-                time: now, actor: script, action: "approval.request", target: name,
-                args: ["gate": .string(name), "message": message.map { .string($0) } ?? .null],
-                outcome: .applied, reason: message ?? "waiting for an approval"))
+            plane.record(
+                AuditEntry(
+                    time: now, actor: script, action: "approval.request", target: name,
+                    args: ["gate": .string(name), "message": message.map { .string($0) } ?? .null],
+                    outcome: .applied, reason: message ?? "waiting for an approval"))
         }
         return status
     }
@@ -55,9 +56,10 @@ public final class ApprovalGates: Sendable {
     /// Closes a gate (a script's `approval_reset`), audited as `approval.reset`.
     public func reset(_ name: String, by script: String) {
         guard gates.withLock({ $0.removeValue(forKey: name) }) != nil else { return }
-        plane.record(AuditEntry(
-            time: plane.now, actor: script, action: "approval.reset", target: name, args: ["gate": .string(name)],
-            outcome: .applied, reason: "the script closed the gate"))
+        plane.record(
+            AuditEntry(
+                time: plane.now, actor: script, action: "approval.reset", target: name, args: ["gate": .string(name)],
+                outcome: .applied, reason: "the script closed the gate"))
     }
 
     /// An operator's answer; the command that carries it is audited by the plane.

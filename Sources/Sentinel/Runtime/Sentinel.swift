@@ -168,7 +168,8 @@ public final class Sentinel: Service, Sendable {
                 logger.info("no state file at \(path) yet; starting from the configured defaults")
                 return
             }
-            let problems = plane.restore(state) + trials.restore(state.trials)
+            let problems =
+                plane.restore(state) + trials.restore(state.trials)
                 + (state.extensions["approvals"].map { runtime.approvals.restore($0) } ?? [])
             for problem in problems { logger.warning("\(path): \(problem)") }
             let known = Set(plane.registry.parameters().map(\.name))

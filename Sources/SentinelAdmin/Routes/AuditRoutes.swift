@@ -28,24 +28,31 @@ struct AuditRoutes {
         for (key, value) in request.uri.queryParameters {
             let name = String(key), text = String(value)
             guard allowed.contains(name) else {
-                throw AdminError(.badRequest, "bad_request", "unknown query parameter '\(name.excerpt())' (expected \(allowed.sorted().joined(separator: ", ")))")
+                throw AdminError(
+                    .badRequest, "bad_request",
+                    "unknown query parameter '\(name.excerpt())' (expected \(allowed.sorted().joined(separator: ", ")))")
             }
             switch name {
             case "since", "until":
                 guard let seconds = RFC3339.unixSeconds(from: text) else {
-                    throw AdminError(.badRequest, "bad_request", "\(name): expected an RFC 3339 time like 2026-12-04T10:00:00Z, got \"\(text.excerpt())\"")
+                    throw AdminError(
+                        .badRequest, "bad_request",
+                        "\(name): expected an RFC 3339 time like 2026-12-04T10:00:00Z, got \"\(text.excerpt())\"")
                 }
                 if name == "since" { query.since = seconds } else { query.until = seconds }
             case "actor": query.actor = text
             case "action": query.action = text
             case "outcome":
                 guard let outcome = AuditOutcome(rawValue: text) else {
-                    throw AdminError(.badRequest, "bad_request", "outcome: expected one of \(AuditOutcome.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw AdminError(
+                        .badRequest, "bad_request",
+                        "outcome: expected one of \(AuditOutcome.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 query.outcomes = [outcome]
             default:
                 guard let limit = Int(text), (1...maximumLimit).contains(limit) else {
-                    throw AdminError(.badRequest, "bad_request", "limit: expected a whole number from 1 to \(maximumLimit), got \"\(text.excerpt())\"")
+                    throw AdminError(
+                        .badRequest, "bad_request", "limit: expected a whole number from 1 to \(maximumLimit), got \"\(text.excerpt())\"")
                 }
                 query.limit = limit
             }
@@ -115,9 +122,10 @@ final class EventStreamLimiter: Sendable {
     }
 
     func close() {
-        gauge.record(count.withLock { count -> Int in
-            count = max(0, count - 1)
-            return count
-        })
+        gauge.record(
+            count.withLock { count -> Int in
+                count = max(0, count - 1)
+                return count
+            })
     }
 }

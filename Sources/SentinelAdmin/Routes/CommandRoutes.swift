@@ -32,10 +32,12 @@ struct CommandRoutes {
             throw AdminError(.badRequest, "bad_request", "the body is not valid JSON: \(error)")
         }
         guard case .object(let object) = value else {
-            throw AdminError(.badRequest, "bad_request", "the body must be a JSON object like {\"command\": \"automation.freeze\", \"args\": {}}")
+            throw AdminError(
+                .badRequest, "bad_request", "the body must be a JSON object like {\"command\": \"automation.freeze\", \"args\": {}}")
         }
         for key in object.keys where !fields.contains(key) {
-            throw AdminError(.badRequest, "bad_request", "unknown field '\(key.excerpt())' (expected \(fields.sorted().joined(separator: ", ")))")
+            throw AdminError(
+                .badRequest, "bad_request", "unknown field '\(key.excerpt())' (expected \(fields.sorted().joined(separator: ", ")))")
         }
         guard case .string(let command)? = object["command"], !command.isEmpty else {
             throw AdminError(.badRequest, "bad_request", "'command' is required: a string such as \"param.set\"")
@@ -70,7 +72,8 @@ struct CommandRoutes {
         let identity = try context.caller()
         let type = request.headers[.contentType]?.split(separator: ";").first.map { String($0).lowercased() }
         guard type == "application/json" else {
-            throw AdminError(.unsupportedMediaType, "unsupported_media_type", "a command is a JSON body: send Content-Type: application/json")
+            throw AdminError(
+                .unsupportedMediaType, "unsupported_media_type", "a command is a JSON body: send Content-Type: application/json")
         }
         let buffer: ByteBuffer
         do {

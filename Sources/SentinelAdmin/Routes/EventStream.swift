@@ -1,7 +1,7 @@
 import Hummingbird
 import NIOCore
-import ServiceLifecycle
 import Sentinel
+import ServiceLifecycle
 
 /// The text of the event stream: audit entries and alerts as Server-Sent
 /// Events, and a comment line when nothing happened for a while.

@@ -29,7 +29,8 @@ struct HealthRoutes {
 
     func metrics() throws -> Response {
         guard let registry = subject.metrics else {
-            throw AdminError(.notFound, "not_found", "this sentinel exports no metrics (bootstrap them with SentinelMetrics.bootstrapPrometheus())")
+            throw AdminError(
+                .notFound, "not_found", "this sentinel exports no metrics (bootstrap them with SentinelMetrics.bootstrapPrometheus())")
         }
         var bytes: [UInt8] = []
         registry.emit(into: &bytes)

@@ -42,8 +42,10 @@ struct StateRoutes {
             "instance": .string(subject.instance),
             "uptime_s": .double((ControlPlane.wallClockNow() - startedAt).rounded(toPlaces: 1)),
             "frozen": plane.frozen.map { frozen in
-                ["by": .string(frozen.by), "reason": frozen.reason.map { .string($0) } ?? .null,
-                 "since": .string(RFC3339.string(fromUnixSeconds: frozen.since))]
+                [
+                    "by": .string(frozen.by), "reason": frozen.reason.map { .string($0) } ?? .null,
+                    "since": .string(RFC3339.string(fromUnixSeconds: frozen.since)),
+                ]
             } ?? .null,
             "scripts": [
                 "loaded": .int(Int64(scripts.count)), "failed": .int(Int64(failed.count)),
@@ -120,7 +122,9 @@ struct StateRoutes {
             scriptsHash = (scriptsHash ^ script.digest) &* 0x0000_0100_0000_01b3
         }
         var configHash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "\(subject.plane.access)\(subject.plane.guards)".utf8 { configHash = (configHash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        for byte in "\(subject.plane.access)\(subject.plane.guards)".utf8 {
+            configHash = (configHash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
         let instance: JSONValue = [
             "id": .string(subject.instance), "applied_version": 0, "lag_s": 0,
             "last_seen": .string(RFC3339.string(fromUnixSeconds: ControlPlane.wallClockNow())),
