@@ -13,7 +13,11 @@ struct SentinelCommand: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 success, 1 a script failed its check, 2 usage errors and missing paths.
             """,
-        subcommands: [CheckCommand.self, SimulateCommand.self, RunCommand.self]
+        subcommands: [
+            CheckCommand.self, SimulateCommand.self, RunCommand.self,
+            // Operator commands: clients of a running sentinel's admin API (Operator/).
+            TokenCommand.self,
+        ]
     )
 
     /// Parses and runs; swift-argument-parser's usage exit code (64) becomes 2.
