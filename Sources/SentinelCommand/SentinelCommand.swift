@@ -16,7 +16,7 @@ struct SentinelCommand: AsyncParsableCommand {
         subcommands: [
             CheckCommand.self, SimulateCommand.self, RunCommand.self,
             // Operator commands: clients of a running sentinel's admin API (Operator/).
-            TokenCommand.self,
+            StatusCommand.self, ParamsCommand.self, TokenCommand.self, FleetCommand.self,
         ]
     )
 
