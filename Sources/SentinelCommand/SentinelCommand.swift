@@ -16,7 +16,9 @@ struct SentinelCommand: AsyncParsableCommand {
         subcommands: [
             CheckCommand.self, SimulateCommand.self, RunCommand.self,
             // Operator commands: clients of a running sentinel's admin API (Operator/).
-            StatusCommand.self, ParamsCommand.self, TokenCommand.self, FleetCommand.self,
+            StatusCommand.self, ParamsCommand.self, SetCommand.self, FreezeCommand.self, UnfreezeCommand.self,
+            PauseCommand.self, ResumeCommand.self, TrialCommand.self, ApproveCommand.self, DenyCommand.self,
+            IssueCommand.self, TokenCommand.self, FleetCommand.self,
         ]
     )
 
