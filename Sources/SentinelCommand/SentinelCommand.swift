@@ -18,7 +18,7 @@ struct SentinelCommand: AsyncParsableCommand {
             // Operator commands: clients of a running sentinel's admin API (Operator/).
             StatusCommand.self, ParamsCommand.self, SetCommand.self, FreezeCommand.self, UnfreezeCommand.self,
             PauseCommand.self, ResumeCommand.self, TrialCommand.self, ApproveCommand.self, DenyCommand.self,
-            IssueCommand.self, TokenCommand.self, FleetCommand.self,
+            AuditCommand.self, IssueCommand.self, TokenCommand.self, FleetCommand.self,
         ]
     )
 
