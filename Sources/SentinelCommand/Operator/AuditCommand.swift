@@ -25,9 +25,10 @@ struct AuditCommand: AsyncParsableCommand {
 
             Example:
               sentinel audit --action automation.freeze --limit 5
-              sentinel audit --actor 'script:*' --outcome rejected --since 2026-12-04T10:00:00Z
+              sentinel audit --actor 'script:*' --outcome rejected --limit 20
+              sentinel audit --since 2026-12-04T10:00:00Z --until 2026-12-04T11:00:00Z
               sentinel audit --follow --outcome denied
-              sentinel audit --json --limit 1000 | jq -r 'select(.actor == "operator:alice") | .reason'
+              sentinel audit --json --limit 1000 | jq -r .reason
             """
     )
 

@@ -17,8 +17,9 @@ struct IssueCommand: AsyncParsableCommand {
             arguments or an unknown command, 3 server unreachable or token not accepted.
 
             Example:
-              sentinel command breaker.reset --arg pipeline=checkout --reason "backend fixed"
-              sentinel command shadow.set --arg param=checkout.timeout.duration --arg value=0.5
+              sentinel command breaker.reset --arg pipeline=checkout --reason "fixed"
+              sentinel command shadow.set --arg param=checkout.timeout.duration \\
+                --arg value=0.5
               sentinel command state.get --json
             """
     )

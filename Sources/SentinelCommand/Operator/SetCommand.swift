@@ -17,8 +17,8 @@ struct SetCommand: AsyncParsableCommand {
             unreachable or token not accepted.
 
             Example:
-              sentinel set checkout.retry.max_attempts 1 --reason "backend overloaded, INC-4711"
-              sentinel set checkout.timeout.duration 250ms --reason "p99 is 180ms" --dry-run
+              sentinel set checkout.retry.max_attempts 1 --reason "INC-4711 overload"
+              sentinel set checkout.timeout.duration 250ms --reason "p99 180ms" --dry-run
             """
     )
 

@@ -31,8 +31,8 @@ struct TokenCreateCommand: ParsableCommand {
 
             Example:
               sentinel token create alice
-              sentinel token create deploy-bot > new-token     # line 1 the token, line 2 the item
-              head -1 new-token > ~/.sentinel-token && tail -1 new-token >> tokens.yaml && rm new-token
+              sentinel token create deploy-bot > new-token   # the token, then the item
+              head -1 new-token > bot.token; tail -1 new-token >> tokens.yaml; rm new-token
             """
     )
 

@@ -7,7 +7,7 @@ struct TrialCommand: AsyncParsableCommand {
         abstract: "Act on shadow trials.",
         discussion: """
             Example:
-              sentinel trial abort checkout-timeout --reason "latency regression seen by on-call"
+              sentinel trial abort checkout-timeout --reason "latency regression"
             """,
         subcommands: [TrialAbortCommand.self]
     )
@@ -27,7 +27,7 @@ struct TrialAbortCommand: AsyncParsableCommand {
             unreachable or token not accepted.
 
             Example:
-              sentinel trial abort checkout-timeout --reason "latency regression seen by on-call"
+              sentinel trial abort checkout-timeout --reason "latency regression"
             """
     )
 
