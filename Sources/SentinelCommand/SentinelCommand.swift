@@ -13,7 +13,13 @@ struct SentinelCommand: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 success, 1 a script failed its check, 2 usage errors and missing paths.
             """,
-        subcommands: [CheckCommand.self, SimulateCommand.self, RunCommand.self]
+        subcommands: [
+            CheckCommand.self, SimulateCommand.self, RunCommand.self,
+            // Operator commands: clients of a running sentinel's admin API (Operator/).
+            StatusCommand.self, ParamsCommand.self, SetCommand.self, FreezeCommand.self, UnfreezeCommand.self,
+            PauseCommand.self, ResumeCommand.self, TrialCommand.self, ApproveCommand.self, DenyCommand.self,
+            AuditCommand.self, IssueCommand.self, TokenCommand.self, FleetCommand.self,
+        ]
     )
 
     /// Parses and runs; swift-argument-parser's usage exit code (64) becomes 2.
