@@ -1,10 +1,10 @@
 # Two commands set everything up on a fresh Debian machine:
 #   make run    installs Lua if missing, builds, runs the canary recipe in the simulator
-#   make test   installs Lua if missing, runs the whole test suite
+#   make test   installs Lua, curl and openssl if missing, runs the whole test suite
 SWIFT ?= swift
 LUA_PACKAGE := liblua5.4-dev
 
-.PHONY: run test build lua benchmarks clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint
+.PHONY: run test test-tools build lua benchmarks clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint
 
 lua:
 	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists lua5.4; then :; \
@@ -17,6 +17,19 @@ lua:
 		exit 1; \
 	fi
 
+# What the end-to-end scripts of `make test` drive the server with.
+TEST_TOOLS := curl openssl
+test-tools:
+	@missing=""; for tool in $(TEST_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "installing$$missing"; apt-get update && apt-get install -y $$missing; \
+	else \
+		echo "missing for the tests:$$missing. Install with:"; \
+		echo "  sudo apt-get update && sudo apt-get install -y$$missing"; \
+		exit 1; \
+	fi
+
 build: lua
 	$(SWIFT) build
 
@@ -24,11 +37,13 @@ run: lua
 	$(SWIFT) build --product sentinel
 	"$$($(SWIFT) build --show-bin-path)/sentinel" simulate examples/recipes/canary/healthy.yaml
 
-test: lua
+test: lua test-tools
 	python3 Tests/cli/layers.py
 	$(SWIFT) test
 	$(SWIFT) build --product sentinel
 	Tests/cli/sentinel-cli.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
+	Tests/cli/admin-api.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
+	Tests/cli/operator-cli.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
 	Tests/cli/kill-during-saves.sh "$$($(SWIFT) build --show-bin-path)/sentinel" 12
 
 # Seeded mutation fuzzing of the scenario, configuration, JSON and script

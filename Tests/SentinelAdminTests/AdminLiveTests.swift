@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Resilience
 import Sentinel
@@ -33,16 +34,15 @@ import Glibc
             let connection = try LoopbackConnection(port: port)
             try connection.send(
                 "GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(AdminFixture.aliceToken)\r\n\r\n")
-            let head = try connection.read(until: ": keepalive")
+            let head = try await connection.read(until: ": keepalive")
             #expect(head.contains("200 OK") && head.contains("text/event-stream"))
             #expect(head.lowercased().contains("cache-control: no-store"))
             _ = await fixture.plane.execute(
                 "automation.freeze", [:], context: CommandContext(identity: .operator("bob"), reason: "live event"))
-            let event = try connection.read(until: "live event")
+            let event = try await connection.read(until: "live event")
             #expect(event.contains("event: audit") && event.contains("\"actor\":\"operator:bob\""))
             await group.triggerGracefulShutdown()
-            let rest = try connection.readToEnd()
-            _ = rest
+            _ = try await connection.readToEnd()
             try await tasks.waitForAll()
         }
     }
@@ -58,8 +58,10 @@ import Glibc
 }
 
 /// A plain TCP connection to 127.0.0.1 with a 10 s receive timeout: enough
-/// to read an event stream line by line in a test.
-final class LoopbackConnection {
+/// to read an event stream line by line in a test. The blocking reads run on
+/// a thread of their own, never on the concurrency pool that the server and
+/// the other tests share (two threads on a 2-core machine).
+final class LoopbackConnection: @unchecked Sendable {
     let socket: Int32
     private var buffer: [UInt8] = []
 
@@ -85,7 +87,25 @@ final class LoopbackConnection {
     }
 
     /// Reads until `marker` has arrived (or the 10 s timeout, which throws); returns what was read.
-    func read(until marker: String) throws -> String {
+    func read(until marker: String) async throws -> String {
+        try await offThePool { try self.readBlocking(until: marker) }
+    }
+
+    /// Reads until the server closes the connection (or the timeout).
+    func readToEnd() async throws -> String {
+        try await offThePool {
+            while try self.fill() > 0 {}
+            return String(decoding: self.buffer, as: UTF8.self)
+        }
+    }
+
+    private func offThePool(_ body: @escaping @Sendable () throws -> String) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
+    }
+
+    private func readBlocking(until marker: String) throws -> String {
         while true {
             let text = String(decoding: buffer, as: UTF8.self)
             if let range = text.range(of: marker) {
@@ -95,12 +115,6 @@ final class LoopbackConnection {
             }
             guard try fill() > 0 else { throw AdminConfigurationError("the stream ended before \(marker)") }
         }
-    }
-
-    /// Reads until the server closes the connection (or the timeout).
-    func readToEnd() throws -> String {
-        while try fill() > 0 {}
-        return String(decoding: buffer, as: UTF8.self)
     }
 
     private func fill() throws -> Int {
