@@ -45,9 +45,10 @@
 #include <string.h>
 #include <time.h>
 
-/* Long library calls are charged against the instruction budget per poll (one poll covers roughly
- * 1,000 to 3,000 instructions worth of work), so
- * that in a deterministic run the budget (not the wall clock) stops them. */
+/* Library work is charged to the instruction budget per poll, one poll per
+ * quantum of the work meter (bounded.h), which is calibrated to cost about
+ * as much time as this many VM instructions; so in a deterministic run the
+ * budget (not the wall clock) stops long library work as it stops a loop. */
 #define SH_POLL_COST 1000
 
 /* sizeof(CallInfo) in Lua 5.4 on LP64 (lstate.h: 4 pointers, a 24-byte union,
@@ -359,11 +360,13 @@ static void sh_hook(lua_State *L, lua_Debug *ar) {
     }
 }
 
-int sh_limits_exceeded(lua_State *L) {
-    sh_state_info *info = info_of(L);
+/* Charges `polls` polls to the budget (saturating) and checks the limits;
+ * returns the limit hit, or SH_LIMIT_NONE. Never raises. */
+static int charge_polls(sh_state_info *info, size_t polls) {
     if (!info->enforcing) return SH_LIMIT_NONE;
     if (info->limit_hit != SH_LIMIT_NONE) return info->limit_hit;
-    info->instr_used += SH_POLL_COST;
+    int64_t charge = polls > (size_t)(INT64_MAX / SH_POLL_COST) ? INT64_MAX : (int64_t)polls * SH_POLL_COST;
+    info->instr_used = charge > INT64_MAX - info->instr_used ? INT64_MAX : info->instr_used + charge;
     if (info->instr_budget != 0 && info->instr_used > info->instr_budget) {
         record_hit(info, SH_LIMIT_INSTRUCTIONS);
     } else if (deadline_passed(info)) {
@@ -372,37 +375,43 @@ int sh_limits_exceeded(lua_State *L) {
     return info->limit_hit;
 }
 
+int sh_limits_exceeded(lua_State *L) { return charge_polls(info_of(L), 1); }
+
 void sh_poll_limits(lua_State *L) {
     if (sh_limits_exceeded(L) != SH_LIMIT_NONE) sh_raise_limit(L);
 }
 
-/* sh_precheck charges one poll per this many bytes of work, and expects the
- * work (copying into fresh memory) to go at least this fast. */
-#define SH_PRECHECK_BYTES_PER_POLL (64 * 1024)
-#define SH_PRECHECK_BYTES_PER_NS 4
+void sh_meter_overflow(lua_State *L, size_t units) {
+    sh_state_info *info = info_of(L);
+    /* The caller found units >= meter_left: the quantum in progress is used
+     * up, and so is every whole quantum of the rest. */
+    size_t beyond = units - info->meter_left;
+    info->meter_left = SH_METER_QUANTUM - (uint32_t)(beyond % SH_METER_QUANTUM);
+    if (charge_polls(info, 1 + beyond / SH_METER_QUANTUM) != SH_LIMIT_NONE) sh_raise_limit(L);
+}
 
-void sh_precheck(lua_State *L, size_t bytes, size_t work) {
+/* sh_precheck compares work of at least this many units with the time left
+ * before the deadline, at this many nanoseconds a unit (bounded.h). */
+#define SH_PRECHECK_ESTIMATE_UNITS 16384
+#define SH_NS_PER_UNIT 4
+
+void sh_precheck(lua_State *L, size_t bytes, size_t units) {
     sh_state_info *info = info_of(L);
     if (!info->enforcing) return;
     if (info->limit_hit != SH_LIMIT_NONE) sh_raise_limit(L);
     if (info->mem_cap != 0 && (info->mem_used > info->mem_cap || bytes > info->mem_cap - info->mem_used)) {
         sh_raise_memory_limit(L);
     }
-    size_t polls = work / SH_PRECHECK_BYTES_PER_POLL;
-    if (polls == 0) return;
-    int64_t charge = polls > (size_t)(INT64_MAX / SH_POLL_COST / 2) ? INT64_MAX / 2 : (int64_t)polls * SH_POLL_COST;
-    info->instr_used += charge;
-    if (info->instr_budget != 0 && info->instr_used > info->instr_budget) {
-        record_hit(info, SH_LIMIT_INSTRUCTIONS);
-        sh_raise_limit(L);
-    }
-    if (info->deadline_ns == 0) return;
+    sh_meter meter;
+    sh_meter_init(&meter, L);
+    sh_meter_tick(&meter, units);
+    if (info->deadline_ns == 0 || units < SH_PRECHECK_ESTIMATE_UNITS) return;
     if (deadline_passed(info)) {
         record_hit(info, SH_LIMIT_DEADLINE);
         sh_raise_limit(L);
     }
     /* Work that cannot finish before the deadline is refused before it starts. */
-    int64_t estimate = (int64_t)(work / SH_PRECHECK_BYTES_PER_NS);
+    int64_t estimate = units > (size_t)(INT64_MAX / 2 / SH_NS_PER_UNIT) ? INT64_MAX / 2 : (int64_t)units * SH_NS_PER_UNIT;
     if (info->deadline_at != 0 && sh_now_ns() + estimate > info->deadline_at) {
         record_hit(info, SH_LIMIT_DEADLINE);
         sh_raise_limit(L);
@@ -412,6 +421,7 @@ void sh_precheck(lua_State *L, size_t bytes, size_t work) {
 void sh_begin_call(lua_State *L) {
     sh_state_info *info = info_of(L);
     info->instr_used = 0;
+    info->meter_left = SH_METER_QUANTUM;
     info->deadline_at = 0;
     info->limit_hit = SH_LIMIT_NONE;
     info->error_line = 0;

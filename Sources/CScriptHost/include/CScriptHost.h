@@ -43,6 +43,9 @@ typedef struct sh_state_info {
     int64_t instr_budget;         /* per call; 0 = unlimited */
     int64_t instr_used;
     int hook_granularity;         /* instructions between hook calls */
+    /* units of library work left before the next poll (bounded.h's meter);
+     * carried from one library call to the next, reset per host call */
+    uint32_t meter_left;
     /* deadline, in CLOCK_MONOTONIC nanoseconds */
     int64_t deadline_ns;          /* per call; 0 = none */
     int64_t deadline_at;          /* absolute; 0 = not armed yet (armed lazily) */
