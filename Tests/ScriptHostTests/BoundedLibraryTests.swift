@@ -53,7 +53,8 @@ import Testing
     }
 
     @Test func knownCostIsChargedToTheBudget() throws {
-        // A 16 MiB rep is charged 256 polls of 1,000 instructions: over a 100,000 budget.
+        // A 16 MiB rep is charged 4 bytes a unit, twice (filled, then copied
+        // into the string): 4,096 polls of 1,000 instructions, over a 100,000 budget.
         let sandbox = try LuaSandbox(limits: ScriptLimits(instructions: 100_000, deadline: nil, memory: 64 << 20))
         let rule = try sandbox.load("return function() return #('x'):rep(16 << 20) end", chunkName: "=charge")
         let error = #expect(throws: ScriptError.self) { try sandbox.call(rule) }

@@ -96,4 +96,47 @@ import Testing
         #expect(charges[1] >= 4 * charges[0] - 2_000)
         #expect(charges[1] <= 4 * charges[0] + 2_000)
     }
+
+    // MARK: - Results written
+
+    @Test(arguments: [
+        "return function() return #('a'):rep(30e6) end",
+        "local s = ('a'):rep(8e6) return function() return #s:upper() end",
+        "local s = ('a'):rep(8e6) return function() return #s:lower() end",
+        "local s = ('a'):rep(8e6) return function() return #s:reverse() end",
+        "local s = ('a'):rep(12e6) return function() return #s:sub(2) end",
+        // %q escapes a control byte with a number: about 128 ns each.
+        "local s = ('\\0'):rep(2e6) return function() return #string.format('%q', s) end",
+        // %f writes every digit of 1e308: about 20 us each.
+        "local f, n = ('%f'):rep(30000), {} for i = 1, 30000 do n[i] = 1e308 end "
+            + "return function() return #string.format(f, table.unpack(n)) end",
+    ])
+    func writtenBytesAreCharged(chunk: String) throws {
+        try expectBudgetStops(chunk)
+    }
+
+    @Test func repeatFillsAcrossChunksExactly() throws {
+        let sandbox = try LuaSandbox(limits: Self.setup)
+        let rule = try sandbox.load(
+            """
+            return function()
+              local function expected(unit, n, separator)
+                local t = {}
+                for i = 1, n do t[i] = unit end
+                return table.concat(t, separator)
+              end
+              local cases = {
+                { 'abc', 50000, '--' }, { 'x', 200000, '' }, { ('y'):rep(100000), 3, ',' },
+                { 'ab', 5, ('z'):rep(70001) }, { '', 100000, ';' }, { 'q', 1, ('s'):rep(10) },
+                { ('0123456789'):rep(6553) .. '!', 7, '' },
+              }
+              for i, c in ipairs(cases) do
+                local got = c[1]:rep(c[2], c[3])
+                assert(got == expected(c[1], c[2], c[3]), 'case ' .. i)
+              end
+              return #cases
+            end
+            """, chunkName: "=rep")
+        #expect(try sandbox.call(rule) == .integer(7))
+    }
 }
