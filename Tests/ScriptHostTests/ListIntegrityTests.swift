@@ -2,9 +2,9 @@ import Testing
 
 @testable import ScriptHost
 
-/// A limit, or an error of the script's own, that stops `table.sort` leaves
-/// the list whole: a permutation of its elements, never one element twice
-/// and another lost.
+/// A limit, or an error of the script's own, that stops `table.sort`,
+/// `table.insert`, `table.remove` or `table.move` leaves the list whole: a
+/// permutation of its elements, never one element twice and another lost.
 /// A rule's `memory` outlives a killed call, so a half-moved list would
 /// corrupt the rule's own saved state.
 @Suite struct ListIntegrityTests {
@@ -115,5 +115,36 @@ import Testing
         _ = try sandbox.call(functions, field: "sortBy")
         #expect(try sandbox.call(functions, field: "sorted") == .boolean(true))
         try expectPermutation(sandbox, functions)
+    }
+
+    // MARK: - insert, remove, move
+
+    @Test(arguments: [
+        "table.insert(list, 1, 0)",
+        "table.remove(list, 1)",
+        "table.move(list, 1, #list, 2)",
+        "table.move(list, 2, #list, 1)",
+    ])
+    func shiftStoppedByTheBudgetChangesNothing(body: String) throws {
+        let sandbox = try LuaSandbox(limits: Self.setup)
+        let functions = try sandbox.load(
+            """
+            local list = {}
+            for i = 1, 200000 do list[i] = i end
+            return {
+              shift = function() \(body) end,
+              intact = function()
+                if #list ~= 200000 then return false end
+                for i = 1, 200000 do if list[i] ~= i then return false end end
+                return true
+              end,
+            }
+            """, chunkName: "=shift")
+        // Moving 200,000 elements costs far more than 50,000 instructions.
+        sandbox.limits = ScriptLimits(instructions: 50_000, deadline: nil, memory: 256 << 20)
+        let error = #expect(throws: ScriptError.self) { try sandbox.call(functions, field: "shift") }
+        #expect(error?.code == .instructionBudget, "\(String(describing: error))")
+        sandbox.limits = Self.setup
+        #expect(try sandbox.call(functions, field: "intact") == .boolean(true))
     }
 }
