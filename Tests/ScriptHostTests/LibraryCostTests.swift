@@ -37,6 +37,8 @@ import Testing
         // A back reference of 1,000 bytes compared at each of 200,000 places, failing late.
         "local s = ('a'):rep(1000) .. 'b' .. (('a'):rep(999) .. 'y'):rep(200) "
             + "return function() return s:find('^(a+)b.-%1x') end",
+        // A bracket set of 256 KiB, scanned and built at every call.
+        "local set = '[' .. ('a'):rep(1 << 18) .. ']' return function() for i = 1, 100 do ('x'):find(set) end end",
     ])
     func everyByteComparedIsCharged(chunk: String) throws {
         try expectBudgetStops(chunk)
