@@ -461,8 +461,9 @@ static int sh_panic(lua_State *L) {
 /* MARK: - Layout probe */
 
 typedef struct layout_probe {
+    size_t frame_size;
     int recording;
-    int frames;        /* untagged allocations of SH_CALLINFO_SIZE bytes */
+    int frames;        /* untagged allocations of frame_size bytes */
     int others;        /* untagged allocations of any other size */
 } layout_probe;
 
@@ -475,7 +476,7 @@ static void *probe_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     /* A new block with osize 0 is no Lua object: nested calls make only
      * call frames (CallInfo) that way. */
     if (ptr == NULL && osize == 0 && probe->recording) {
-        if (nsize == SH_CALLINFO_SIZE) probe->frames++; else probe->others++;
+        if (nsize == probe->frame_size) probe->frames++; else probe->others++;
     }
     return realloc(ptr, nsize);
 }
@@ -492,35 +493,60 @@ static int probe_nest(lua_State *L) {
 
 #define PROBE_DEPTH 8
 
-static const char *g_layout_problem;
-static pthread_once_t g_layout_once = PTHREAD_ONCE_INIT;
-
-static void probe_layout(void) {
-    layout_probe probe = {0, 0, 0};
+int sh_probe_layout(size_t frame_size) {
+    layout_probe probe = {frame_size, 0, 0, 0};
     lua_State *L = lua_newstate(probe_alloc, &probe);
-    if (L == NULL) {
-        g_layout_problem = "ScriptHost: cannot create a Lua state to check the Lua library's layout";
-        return;
-    }
+    if (L == NULL) return SH_LAYOUT_UNCHECKED;
+    int result = SH_LAYOUT_OK;
     if (lua_version(L) != LUA_VERSION_NUM) {
-        g_layout_problem = "ScriptHost: the Lua library linked is not the version of the headers it was built with";
+        result = SH_LAYOUT_OTHER_VERSION;
     } else {
         lua_pushcfunction(L, probe_nest);
         lua_pushinteger(L, PROBE_DEPTH);
         probe.recording = 1;
         int status = lua_pcall(L, 1, 0, 0);
         probe.recording = 0;
-        if (status != LUA_OK || probe.frames < PROBE_DEPTH || probe.others != 0) {
-            g_layout_problem = "ScriptHost: this Lua library's call frames (CallInfo) are not 64 bytes, which "
-                "the deadline watchdog relies on (limits.c, SH_CALLINFO_SIZE); refusing to open a sandbox";
-        }
+        /* A failed run (out of memory) says nothing about the layout. */
+        if (status != LUA_OK) result = SH_LAYOUT_UNCHECKED;
+        else if (probe.frames < PROBE_DEPTH || probe.others != 0) result = SH_LAYOUT_OTHER_FRAME_SIZE;
     }
     lua_close(L);
+    return result;
 }
 
+/* The verdict on SH_CALLINFO_SIZE, once it is known; a probe that could not
+ * run (no memory) is tried again by the next sandbox. */
+static pthread_mutex_t g_layout_lock = PTHREAD_MUTEX_INITIALIZER;
+static int g_layout_known;
+static const char *g_layout_problem;
+
 const char *sh_layout_problem(void) {
-    pthread_once(&g_layout_once, probe_layout);
-    return g_layout_problem;
+    pthread_mutex_lock(&g_layout_lock);
+    const char *problem = g_layout_problem;
+    if (!g_layout_known) {
+        switch (sh_probe_layout(SH_CALLINFO_SIZE)) {
+        case SH_LAYOUT_OK:
+            problem = NULL;
+            g_layout_known = 1;
+            break;
+        case SH_LAYOUT_OTHER_VERSION:
+            problem = "ScriptHost: the Lua library linked is not the version of the headers it was built with";
+            g_layout_known = 1;
+            break;
+        case SH_LAYOUT_OTHER_FRAME_SIZE:
+            problem = "ScriptHost: this Lua library's call frames (CallInfo) are not 64 bytes, which "
+                "the deadline watchdog relies on (limits.c, SH_CALLINFO_SIZE); refusing to open a sandbox";
+            g_layout_known = 1;
+            break;
+        default:
+            problem = "ScriptHost: not enough memory to check the Lua library's layout (a scratch state "
+                "failed); refusing to open a sandbox this time";
+            break;
+        }
+        g_layout_problem = problem;
+    }
+    pthread_mutex_unlock(&g_layout_lock);
+    return problem;
 }
 
 /* MARK: - State */

@@ -149,5 +149,11 @@ import Testing
 
     @Test func installedLuaMatchesTheAssumedCallFrameLayout() {
         #expect(sh_layout_problem() == nil)
+        #expect(sh_probe_layout(64) == Int32(SH_LAYOUT_OK.rawValue))
+    }
+
+    @Test(arguments: [48, 72, 96])
+    func callFramesOfAnotherSizeAreRefused(size: Int) {
+        #expect(sh_probe_layout(size) == Int32(SH_LAYOUT_OTHER_FRAME_SIZE.rawValue))
     }
 }

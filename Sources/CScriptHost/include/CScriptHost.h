@@ -117,9 +117,23 @@ int sh_raise_limit(lua_State *L);
 int sh_raise_memory_limit(lua_State *L);
 
 /* NULL when the installed Lua matches what limits.c assumes of its private
- * layout (the size of a call frame), else why not; probed once per process.
- * The sandbox refuses to open with this message. */
+ * layout (the size of a call frame, 64 bytes), else why not. Probed until a
+ * verdict is reached (once per process, unless a probe fails for want of
+ * memory, which the next call tries again). The sandbox refuses to open with
+ * this message. */
 const char *sh_layout_problem(void);
+
+typedef enum sh_layout_status {
+    SH_LAYOUT_OK = 0,
+    SH_LAYOUT_UNCHECKED = 1,          /* the scratch state could not be made or run */
+    SH_LAYOUT_OTHER_VERSION = 2,      /* the library is not the headers' version */
+    SH_LAYOUT_OTHER_FRAME_SIZE = 3,   /* nested calls allocate frames of another size */
+} sh_layout_status;
+
+/* The probe behind sh_layout_problem, uncached, for a call frame of
+ * `frame_size` bytes: an sh_layout_status. (Tests check that a wrong size is
+ * refused.) */
+int sh_probe_layout(size_t frame_size);
 
 /* Monotonic nanoseconds. */
 int64_t sh_now_ns(void);
