@@ -45,9 +45,10 @@
 #include <string.h>
 #include <time.h>
 
-/* Long library calls are charged against the instruction budget per poll (one poll covers roughly
- * 1,000 to 3,000 instructions worth of work), so
- * that in a deterministic run the budget (not the wall clock) stops them. */
+/* Library work is charged to the instruction budget per poll, one poll per
+ * quantum of the work meter (bounded.h), which is calibrated to cost about
+ * as much time as this many VM instructions; so in a deterministic run the
+ * budget (not the wall clock) stops long library work as it stops a loop. */
 #define SH_POLL_COST 1000
 
 /* sizeof(CallInfo) in Lua 5.4 on LP64 (lstate.h: 4 pointers, a 24-byte union,
@@ -359,11 +360,13 @@ static void sh_hook(lua_State *L, lua_Debug *ar) {
     }
 }
 
-int sh_limits_exceeded(lua_State *L) {
-    sh_state_info *info = info_of(L);
+/* Charges `polls` polls to the budget (saturating) and checks the limits;
+ * returns the limit hit, or SH_LIMIT_NONE. Never raises. */
+static int charge_polls(sh_state_info *info, size_t polls) {
     if (!info->enforcing) return SH_LIMIT_NONE;
     if (info->limit_hit != SH_LIMIT_NONE) return info->limit_hit;
-    info->instr_used += SH_POLL_COST;
+    int64_t charge = polls > (size_t)(INT64_MAX / SH_POLL_COST) ? INT64_MAX : (int64_t)polls * SH_POLL_COST;
+    info->instr_used = charge > INT64_MAX - info->instr_used ? INT64_MAX : info->instr_used + charge;
     if (info->instr_budget != 0 && info->instr_used > info->instr_budget) {
         record_hit(info, SH_LIMIT_INSTRUCTIONS);
     } else if (deadline_passed(info)) {
@@ -372,37 +375,43 @@ int sh_limits_exceeded(lua_State *L) {
     return info->limit_hit;
 }
 
+int sh_limits_exceeded(lua_State *L) { return charge_polls(info_of(L), 1); }
+
 void sh_poll_limits(lua_State *L) {
     if (sh_limits_exceeded(L) != SH_LIMIT_NONE) sh_raise_limit(L);
 }
 
-/* sh_precheck charges one poll per this many bytes of work, and expects the
- * work (copying into fresh memory) to go at least this fast. */
-#define SH_PRECHECK_BYTES_PER_POLL (64 * 1024)
-#define SH_PRECHECK_BYTES_PER_NS 4
+void sh_meter_overflow(lua_State *L, size_t units) {
+    sh_state_info *info = info_of(L);
+    /* The caller found units >= meter_left: the quantum in progress is used
+     * up, and so is every whole quantum of the rest. */
+    size_t beyond = units - info->meter_left;
+    info->meter_left = SH_METER_QUANTUM - (uint32_t)(beyond % SH_METER_QUANTUM);
+    if (charge_polls(info, 1 + beyond / SH_METER_QUANTUM) != SH_LIMIT_NONE) sh_raise_limit(L);
+}
 
-void sh_precheck(lua_State *L, size_t bytes, size_t work) {
+/* sh_precheck compares work of at least this many units with the time left
+ * before the deadline, at this many nanoseconds a unit (bounded.h). */
+#define SH_PRECHECK_ESTIMATE_UNITS 16384
+#define SH_NS_PER_UNIT 4
+
+void sh_precheck(lua_State *L, size_t bytes, size_t units) {
     sh_state_info *info = info_of(L);
     if (!info->enforcing) return;
     if (info->limit_hit != SH_LIMIT_NONE) sh_raise_limit(L);
     if (info->mem_cap != 0 && (info->mem_used > info->mem_cap || bytes > info->mem_cap - info->mem_used)) {
         sh_raise_memory_limit(L);
     }
-    size_t polls = work / SH_PRECHECK_BYTES_PER_POLL;
-    if (polls == 0) return;
-    int64_t charge = polls > (size_t)(INT64_MAX / SH_POLL_COST / 2) ? INT64_MAX / 2 : (int64_t)polls * SH_POLL_COST;
-    info->instr_used += charge;
-    if (info->instr_budget != 0 && info->instr_used > info->instr_budget) {
-        record_hit(info, SH_LIMIT_INSTRUCTIONS);
-        sh_raise_limit(L);
-    }
-    if (info->deadline_ns == 0) return;
+    sh_meter meter;
+    sh_meter_init(&meter, L);
+    sh_meter_tick(&meter, units);
+    if (info->deadline_ns == 0 || units < SH_PRECHECK_ESTIMATE_UNITS) return;
     if (deadline_passed(info)) {
         record_hit(info, SH_LIMIT_DEADLINE);
         sh_raise_limit(L);
     }
     /* Work that cannot finish before the deadline is refused before it starts. */
-    int64_t estimate = (int64_t)(work / SH_PRECHECK_BYTES_PER_NS);
+    int64_t estimate = units > (size_t)(INT64_MAX / 2 / SH_NS_PER_UNIT) ? INT64_MAX / 2 : (int64_t)units * SH_NS_PER_UNIT;
     if (info->deadline_at != 0 && sh_now_ns() + estimate > info->deadline_at) {
         record_hit(info, SH_LIMIT_DEADLINE);
         sh_raise_limit(L);
@@ -412,6 +421,7 @@ void sh_precheck(lua_State *L, size_t bytes, size_t work) {
 void sh_begin_call(lua_State *L) {
     sh_state_info *info = info_of(L);
     info->instr_used = 0;
+    info->meter_left = SH_METER_QUANTUM;
     info->deadline_at = 0;
     info->limit_hit = SH_LIMIT_NONE;
     info->error_line = 0;
@@ -451,8 +461,9 @@ static int sh_panic(lua_State *L) {
 /* MARK: - Layout probe */
 
 typedef struct layout_probe {
+    size_t frame_size;
     int recording;
-    int frames;        /* untagged allocations of SH_CALLINFO_SIZE bytes */
+    int frames;        /* untagged allocations of frame_size bytes */
     int others;        /* untagged allocations of any other size */
 } layout_probe;
 
@@ -465,7 +476,7 @@ static void *probe_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     /* A new block with osize 0 is no Lua object: nested calls make only
      * call frames (CallInfo) that way. */
     if (ptr == NULL && osize == 0 && probe->recording) {
-        if (nsize == SH_CALLINFO_SIZE) probe->frames++; else probe->others++;
+        if (nsize == probe->frame_size) probe->frames++; else probe->others++;
     }
     return realloc(ptr, nsize);
 }
@@ -482,35 +493,60 @@ static int probe_nest(lua_State *L) {
 
 #define PROBE_DEPTH 8
 
-static const char *g_layout_problem;
-static pthread_once_t g_layout_once = PTHREAD_ONCE_INIT;
-
-static void probe_layout(void) {
-    layout_probe probe = {0, 0, 0};
+int sh_probe_layout(size_t frame_size) {
+    layout_probe probe = {frame_size, 0, 0, 0};
     lua_State *L = lua_newstate(probe_alloc, &probe);
-    if (L == NULL) {
-        g_layout_problem = "ScriptHost: cannot create a Lua state to check the Lua library's layout";
-        return;
-    }
+    if (L == NULL) return SH_LAYOUT_UNCHECKED;
+    int result = SH_LAYOUT_OK;
     if (lua_version(L) != LUA_VERSION_NUM) {
-        g_layout_problem = "ScriptHost: the Lua library linked is not the version of the headers it was built with";
+        result = SH_LAYOUT_OTHER_VERSION;
     } else {
         lua_pushcfunction(L, probe_nest);
         lua_pushinteger(L, PROBE_DEPTH);
         probe.recording = 1;
         int status = lua_pcall(L, 1, 0, 0);
         probe.recording = 0;
-        if (status != LUA_OK || probe.frames < PROBE_DEPTH || probe.others != 0) {
-            g_layout_problem = "ScriptHost: this Lua library's call frames (CallInfo) are not 64 bytes, which "
-                "the deadline watchdog relies on (limits.c, SH_CALLINFO_SIZE); refusing to open a sandbox";
-        }
+        /* A failed run (out of memory) says nothing about the layout. */
+        if (status != LUA_OK) result = SH_LAYOUT_UNCHECKED;
+        else if (probe.frames < PROBE_DEPTH || probe.others != 0) result = SH_LAYOUT_OTHER_FRAME_SIZE;
     }
     lua_close(L);
+    return result;
 }
 
+/* The verdict on SH_CALLINFO_SIZE, once it is known; a probe that could not
+ * run (no memory) is tried again by the next sandbox. */
+static pthread_mutex_t g_layout_lock = PTHREAD_MUTEX_INITIALIZER;
+static int g_layout_known;
+static const char *g_layout_problem;
+
 const char *sh_layout_problem(void) {
-    pthread_once(&g_layout_once, probe_layout);
-    return g_layout_problem;
+    pthread_mutex_lock(&g_layout_lock);
+    const char *problem = g_layout_problem;
+    if (!g_layout_known) {
+        switch (sh_probe_layout(SH_CALLINFO_SIZE)) {
+        case SH_LAYOUT_OK:
+            problem = NULL;
+            g_layout_known = 1;
+            break;
+        case SH_LAYOUT_OTHER_VERSION:
+            problem = "ScriptHost: the Lua library linked is not the version of the headers it was built with";
+            g_layout_known = 1;
+            break;
+        case SH_LAYOUT_OTHER_FRAME_SIZE:
+            problem = "ScriptHost: this Lua library's call frames (CallInfo) are not 64 bytes, which "
+                "the deadline watchdog relies on (limits.c, SH_CALLINFO_SIZE); refusing to open a sandbox";
+            g_layout_known = 1;
+            break;
+        default:
+            problem = "ScriptHost: not enough memory to check the Lua library's layout (a scratch state "
+                "failed); refusing to open a sandbox this time";
+            break;
+        }
+        g_layout_problem = problem;
+    }
+    pthread_mutex_unlock(&g_layout_lock);
+    return problem;
 }
 
 /* MARK: - State */

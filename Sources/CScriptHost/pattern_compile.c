@@ -120,8 +120,10 @@ static void add_mistake(builder *b, pm_mistake mistake, uint32_t number) {
 }
 
 /* A bracket set: `pattern[at]` is '['. Returns the index after its ']', or
- * 0 when it has none. Sets *members (when compiling). */
-static size_t add_set(builder *b, const unsigned char *pattern, size_t length, size_t at, const uint8_t **members) {
+ * 0 when it has none. Sets *members (when compiling). Both passes over the
+ * set are counted: a pattern may be one set of megabytes. */
+static size_t add_set(builder *b, sh_meter *meter, const unsigned char *pattern, size_t length, size_t at,
+                      const uint8_t **members) {
     size_t body = at + 1;
     int negated = body < length && pattern[body] == '^';
     if (negated) body++;
@@ -129,10 +131,14 @@ static size_t add_set(builder *b, const unsigned char *pattern, size_t length, s
      * holds ']'), and an escape takes the byte after it along. */
     size_t close = body;
     for (;;) {
-        if (close >= length) return 0;
+        if (close >= length) {
+            sh_meter_tick(meter, close - body);
+            return 0;
+        }
         unsigned char c = pattern[close++];
         if (c == '%' && close < length) close++;
         if (close < length && pattern[close] == ']') break;
+        if (((close - body) & 255) == 0) sh_meter_tick(meter, 256);
     }
     size_t slot = b->size.sets++;
     if (b->program != NULL) {
@@ -143,12 +149,15 @@ static size_t add_set(builder *b, const unsigned char *pattern, size_t length, s
             if (c == '%') {
                 const uint8_t *class = escape_members(pattern[i + 1]);
                 for (int k = 0; k < 32; k++) set[k] |= class[k];
+                sh_meter_tick(meter, 2);
                 i += 2;
             } else if (i + 2 < close && pattern[i + 1] == '-') {
                 for (unsigned x = c; x <= pattern[i + 2]; x++) set_member(set, x);
+                sh_meter_tick(meter, 2 + (pattern[i + 2] >= c ? (size_t)(pattern[i + 2] - c) / 16 : 0));
                 i += 3;
             } else {
                 set_member(set, c);
+                sh_meter_tick(meter, 1);
                 i += 1;
             }
         }
@@ -211,7 +220,7 @@ static void walk(builder *b, sh_meter *meter, const unsigned char *p, size_t len
                 i += 2;
                 if (i >= length || p[i] != '[') { add_mistake(b, PM_FRONTIER_WITHOUT_SET, 0); return; }
                 const uint8_t *members = NULL;
-                size_t next = add_set(b, p, length, i, &members);
+                size_t next = add_set(b, meter, p, length, i, &members);
                 if (next == 0) { add_mistake(b, PM_MISSING_BRACKET, 0); return; }
                 pm_item *item = add_item(b, PM_FRONTIER);
                 if (item != NULL) item->members = members;
@@ -242,7 +251,7 @@ static void walk(builder *b, sh_meter *meter, const unsigned char *p, size_t len
             if (members == g_single_byte[d]) literal = d;
             next = i + 2;
         } else if (c == '[') {
-            next = add_set(b, p, length, i, &members);
+            next = add_set(b, meter, p, length, i, &members);
             if (next == 0) { add_mistake(b, PM_MISSING_BRACKET, 0); return; }
         } else if (c == '.') {
             members = g_every_byte;

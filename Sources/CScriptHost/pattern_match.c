@@ -76,9 +76,14 @@ static size_t balanced_end(pm_matcher *m, size_t at, unsigned char open, unsigne
     return 0;
 }
 
-static inline int text_fits(const pm_matcher *m, const pm_item *item, size_t at) {
-    return m->length - at >= item->length && m->subject[at] == item->first
-        && memcmp(m->subject + at + 1, m->program->bytes + item->arg + 1, item->length - 1) == 0;
+/* Does the literal text of `item` stand at `at` (< length)? The bytes
+ * compared are counted (one unit per 16, besides the step itself), before
+ * the comparison, so a long text compared at many places polls the limits. */
+static inline int text_fits(pm_matcher *m, const pm_item *item, size_t at) {
+    if (m->length - at < item->length || m->subject[at] != item->first) return 0;
+    if (item->length == 1) return 1;
+    sh_meter_tick(&m->meter, (item->length - 1) / SH_BYTES_PER_UNIT);
+    return memcmp(m->subject + at + 1, m->program->bytes + item->arg + 1, item->length - 1) == 0;
 }
 
 int pm_match_at(pm_matcher *m, size_t start, size_t *end) {
@@ -185,8 +190,9 @@ int pm_match_at(pm_matcher *m, size_t start, size_t *end) {
             /* A position capture has no text: it never matches again. */
             if (capture.length < 0) goto backtrack;
             size_t size = (size_t)capture.length;
-            if (length - s < size || memcmp(subject + s, subject + capture.start, size) != 0) goto backtrack;
-            sh_meter_tick(&m->meter, (uint32_t)(size > 1024 ? 1024 : size));
+            if (length - s < size) goto backtrack;
+            sh_meter_tick(&m->meter, size / SH_BYTES_PER_UNIT);
+            if (memcmp(subject + s, subject + capture.start, size) != 0) goto backtrack;
             s += size;
             pc++;
             continue;
@@ -262,7 +268,7 @@ static size_t next_candidate(pm_matcher *m, size_t from) {
     if (first->op == PM_TEXT) {
         const void *hit = memchr(m->subject + from, first->first, m->length - from);
         size_t at = hit == NULL ? m->length : (size_t)((const unsigned char *)hit - m->subject);
-        sh_meter_tick(&m->meter, (uint32_t)((at - from) / 64 > 1024 ? 1024 : (at - from) / 64));
+        sh_meter_tick(&m->meter, (at - from) / SH_BYTES_PER_UNIT);
         return at;
     }
     if (first->op == PM_ONE && (first->repeat == PM_EXACTLY_ONE || first->repeat == PM_GREEDY_SOME)) {

@@ -72,7 +72,8 @@ static int compare_float_integer(lua_Number f, lua_Integer i) {
     return f > whole ? 1 : 0;
 }
 
-static int compare(const key_entry *a, const key_entry *b) {
+/* Orders two keys; adds the bytes of strings compared to *scanned. */
+static int compare(const key_entry *a, const key_entry *b, size_t *scanned) {
     if (a->group != b->group) return a->group < b->group ? -1 : 1;
     switch (a->group) {
     case GROUP_NUMBER:
@@ -81,7 +82,9 @@ static int compare(const key_entry *a, const key_entry *b) {
         if (a->is_integer) return -compare_float_integer(b->as.number, a->as.integer);
         return compare_float_integer(a->as.number, b->as.integer);
     case GROUP_STRING: {
-        int order = memcmp(a->as.bytes, b->as.bytes, a->size < b->size ? a->size : b->size);
+        size_t common = a->size < b->size ? a->size : b->size;
+        *scanned += common;
+        int order = memcmp(a->as.bytes, b->as.bytes, common);
         if (order != 0) return order < 0 ? -1 : 1;
         return (a->size > b->size) - (a->size < b->size);
     }
@@ -101,10 +104,11 @@ static void sort_entries(sh_meter *meter, key_entry *entries, key_entry *scratch
             size_t middle = first + width < count ? first + width : count;
             size_t last = middle + width < count ? middle + width : count;
             size_t i = first, j = middle, out = first;
-            while (i < middle && j < last) to[out++] = compare(&from[j], &from[i]) < 0 ? from[j++] : from[i++];
+            size_t scanned = 0;
+            while (i < middle && j < last) to[out++] = compare(&from[j], &from[i], &scanned) < 0 ? from[j++] : from[i++];
             while (i < middle) to[out++] = from[i++];
             while (j < last) to[out++] = from[j++];
-            sh_meter_tick(meter, (uint32_t)(last - first));
+            sh_meter_tick(meter, SH_ELEMENT_UNITS * (last - first) + scanned / SH_BYTES_PER_UNIT);
         }
         key_entry *swap = from;
         from = to;
@@ -122,7 +126,7 @@ static snapshot *push_snapshot(lua_State *L, int table) {
     while (lua_next(L, table)) {
         lua_pop(L, 1);
         count++;
-        sh_meter_tick(&meter, 1);
+        sh_meter_tick(&meter, SH_ELEMENT_UNITS);
     }
     snapshot *shot = (snapshot *)lua_newuserdatauv(L, sizeof(snapshot) + count * sizeof(key_entry), 1);
     int shot_index = lua_gettop(L);
@@ -139,7 +143,7 @@ static snapshot *push_snapshot(lua_State *L, int table) {
         lua_rawseti(L, raw_keys, (lua_Integer)raw + 1);
         describe(L, -1, raw, &shot->entries[raw]);
         raw++;
-        sh_meter_tick(&meter, 1);
+        sh_meter_tick(&meter, SH_ELEMENT_UNITS);
     }
     if (raw == count) lua_pop(L, 1);   /* lua_next did not finish: drop its key */
     else lua_settop(L, raw_keys);
@@ -169,24 +173,30 @@ static size_t find_key(lua_State *L, snapshot *shot, int keys, int key) {
     }
     key_entry wanted;
     describe(L, key, 0, &wanted);
-    if (wanted.group != GROUP_OTHER) {
-        size_t low = 0, high = shot->count;
-        while (low < high) {
-            size_t middle = low + (high - low) / 2;
-            int order = compare(&shot->entries[middle], &wanted);
-            if (order == 0) return middle;
-            if (order < 0) low = middle + 1; else high = middle;
-        }
-        return SIZE_MAX;
-    }
     sh_meter meter;
     sh_meter_init(&meter, L);
+    if (wanted.group != GROUP_OTHER) {
+        size_t low = 0, high = shot->count;
+        size_t found = SIZE_MAX;
+        size_t scanned = 0;
+        while (low < high) {
+            size_t middle = low + (high - low) / 2;
+            int order = compare(&shot->entries[middle], &wanted, &scanned);
+            if (order == 0) {
+                found = middle;
+                break;
+            }
+            if (order < 0) low = middle + 1; else high = middle;
+        }
+        sh_meter_tick(&meter, scanned / SH_BYTES_PER_UNIT);
+        return found;
+    }
     for (size_t i = shot->count; i > 0 && shot->entries[i - 1].group == GROUP_OTHER; i--) {
         push_key(L, shot, keys, i - 1);
         int same = lua_rawequal(L, -1, key);
         lua_pop(L, 1);
         if (same) return i - 1;
-        sh_meter_tick(&meter, 1);
+        sh_meter_tick(&meter, SH_ELEMENT_UNITS);
     }
     return SIZE_MAX;
 }
@@ -204,7 +214,7 @@ static int step(lua_State *L, snapshot *shot, int keys, int table, size_t after)
             return 2;
         }
         lua_pop(L, 2);
-        sh_meter_tick(&meter, 1);
+        sh_meter_tick(&meter, SH_ELEMENT_UNITS);
     }
     lua_pushnil(L);
     return 1;

@@ -3,8 +3,10 @@
  * concat and unpack are ours, because their loops follow a length that a
  * `__len` metamethod may make up (2^62, say) or indices a script chooses
  * (table.move({}, 1, 1e12, 2)); every step is counted on a work meter, so
- * the limits stop them. `sort` is ours too (table_sort.c); `pack` is stock
- * (its cost is the arguments already on the stack).
+ * the limits stop them. Moves within plain tables (no metatable) are counted
+ * whole before they start, so that a limit never stops one half way. `sort`
+ * is ours too (table_sort.c); `pack` is stock (its cost is the arguments
+ * already on the stack).
  *
  * Like the stock functions, these read and write through metamethods
  * (lua_geti, lua_seti), so a read-only view refuses writes.
@@ -12,6 +14,7 @@
 #include "bounded.h"
 
 #include <limits.h>
+#include <stdint.h>
 
 int sh_table_sort(lua_State *L);
 
@@ -35,6 +38,27 @@ static lua_Integer list_length(lua_State *L, int arg, int needs) {
     return luaL_len(L, arg);
 }
 
+/* Has the value at `arg` no metatable? Then reading and writing its
+ * elements calls no Lua code, and its length is a border of its own. */
+static int is_plain(lua_State *L, int arg) {
+    if (!lua_getmetatable(L, arg)) return 1;
+    lua_pop(L, 1);
+    return 0;
+}
+
+/* Units of moving `count` elements (a read and a write each), saturating. */
+static size_t move_units(lua_Unsigned count) {
+    return count > (lua_Unsigned)(SIZE_MAX / (2 * SH_ELEMENT_UNITS)) ? SIZE_MAX : (size_t)count * 2 * SH_ELEMENT_UNITS;
+}
+
+/* Before moving elements of plain tables: the whole move is counted (and
+ * refused when it exceeds a limit) first, and then runs without polling, so
+ * it is never stopped half way (an element twice, another lost). Through
+ * metamethods, which run Lua code anyway, each step is counted as it goes. */
+static void count_move(lua_State *L, int plain, lua_Unsigned count) {
+    if (plain) sh_precheck(L, 0, move_units(count));
+}
+
 /* table.insert(list, [pos,] value) */
 static int table_insert(lua_State *L) {
     lua_Integer after_last = (lua_Integer)((lua_Unsigned)list_length(L, 1, NEEDS_READ | NEEDS_WRITE) + 1u);
@@ -44,12 +68,14 @@ static int table_insert(lua_State *L) {
         position = luaL_checkinteger(L, 2);
         /* 1 <= position <= #list + 1, in unsigned arithmetic against overflow. */
         luaL_argcheck(L, (lua_Unsigned)position - 1u < (lua_Unsigned)after_last, 2, "position out of bounds");
+        int plain = is_plain(L, 1);
+        count_move(L, plain, (lua_Unsigned)after_last - (lua_Unsigned)position);
         sh_meter meter;
         sh_meter_init(&meter, L);
         for (lua_Integer slot = after_last; slot > position; slot--) {
             lua_geti(L, 1, slot - 1);
             lua_seti(L, 1, slot);
-            sh_meter_tick(&meter, 1);
+            if (!plain) sh_meter_tick(&meter, SH_ELEMENT_UNITS);
         }
     } else if (arguments != 2) {
         return luaL_error(L, "wrong number of arguments to 'insert'");
@@ -67,6 +93,8 @@ static int table_remove(lua_State *L) {
         luaL_argcheck(L, (lua_Unsigned)position - 1u <= (lua_Unsigned)last, 1, "position out of bounds");
     }
     lua_geti(L, 1, position);
+    int plain = is_plain(L, 1);
+    if (position < last) count_move(L, plain, (lua_Unsigned)last - (lua_Unsigned)position);
     sh_meter meter;
     sh_meter_init(&meter, L);
     lua_Integer slot = position;
@@ -74,7 +102,7 @@ static int table_remove(lua_State *L) {
         lua_geti(L, 1, slot + 1);
         lua_seti(L, 1, slot);
         slot++;
-        sh_meter_tick(&meter, 1);
+        if (!plain) sh_meter_tick(&meter, SH_ELEMENT_UNITS);
     }
     lua_pushnil(L);
     lua_seti(L, 1, slot);
@@ -93,27 +121,31 @@ static int table_move(lua_State *L) {
         luaL_argcheck(L, first > 0 || last < LUA_MAXINTEGER + first, 3, "too many elements to move");
         lua_Integer span = last - first;  /* elements to move, minus one */
         luaL_argcheck(L, target <= LUA_MAXINTEGER - span, 4, "destination wrap around");
-        sh_meter meter;
-        sh_meter_init(&meter, L);
         /* Copy backwards only when the ranges overlap with the target after the source start. */
         int backwards = target > first && target <= last && (destination == 1 || lua_compare(L, 1, destination, LUA_OPEQ));
+        int plain = is_plain(L, 1) && is_plain(L, destination);
+        count_move(L, plain, (lua_Unsigned)span + 1u);
+        sh_meter meter;
+        sh_meter_init(&meter, L);
         for (lua_Integer k = 0; k <= span; k++) {
             lua_Integer offset = backwards ? span - k : k;
             lua_geti(L, 1, first + offset);
             lua_seti(L, destination, target + offset);
-            sh_meter_tick(&meter, 1);
+            if (!plain) sh_meter_tick(&meter, SH_ELEMENT_UNITS);
         }
     }
     lua_pushvalue(L, destination);
     return 1;
 }
 
-static void add_element(lua_State *L, luaL_Buffer *b, lua_Integer index) {
+/* Appends element `index`, counting the bytes it adds with the separator. */
+static void add_element(lua_State *L, luaL_Buffer *b, sh_meter *meter, lua_Integer index, size_t separator_length) {
     lua_geti(L, 1, index);
     if (!lua_isstring(L, -1)) {
         luaL_error(L, "invalid value (%s) at index %I in table for 'concat'", luaL_typename(L, -1),
                    (LUAI_UACINT)index);
     }
+    sh_meter_tick(meter, SH_ELEMENT_UNITS + sh_write_units(lua_rawlen(L, -1) + separator_length));
     luaL_addvalue(b);
 }
 
@@ -131,8 +163,7 @@ static int table_concat(lua_State *L) {
     /* Written so that last == LUA_MAXINTEGER cannot overflow the index. */
     if (index <= last) {
         for (;;) {
-            add_element(L, &b, index);
-            sh_meter_tick(&meter, 1);
+            add_element(L, &b, &meter, index, separator_length);
             if (index == last) break;
             luaL_addlstring(&b, separator, separator_length);
             index++;
@@ -155,7 +186,7 @@ static int table_unpack(lua_State *L) {
     sh_meter_init(&meter, L);
     for (lua_Unsigned k = 0; k <= span; k++) {
         lua_geti(L, 1, (lua_Integer)((lua_Unsigned)first + k));
-        sh_meter_tick(&meter, 1);
+        sh_meter_tick(&meter, SH_ELEMENT_UNITS);
     }
     return (int)span + 1;
 }

@@ -4,16 +4,27 @@
  * comparison and move counted on a work meter so the limits stop it.
  *
  * Runs of RUN elements are first sorted by binary insertion; then runs are
- * merged pairwise, doubling in width. A merge copies its left run into an
- * auxiliary Lua table (at most half the list: the garbage collector owns
- * it, so an error leaks nothing) and merges it with the right run back into
- * the list. Two runs already in order cost one comparison.
+ * merged pairwise, doubling in width. Two runs already in order cost one
+ * comparison.
+ *
+ * An error can come from the limits (a poll of the meter, or the count hook
+ * inside the order function), from the order function or an `__lt`
+ * raising, or from memory. None can leave the list other than a permutation
+ * of its elements: every comparison is made before the list is written, and
+ * the writes of one step run without polling and without calling Lua. A
+ * merge writes its output into an auxiliary table (the collector owns it, so
+ * an error leaks nothing), comparing elements read from the list, which it
+ * leaves untouched; then it copies the output back. An insertion finds its
+ * place by comparisons, then moves the elements. Reading or writing an
+ * element that is present (not nil) calls no metamethod and allocates
+ * nothing, so this holds for any list without holes; a list read or written
+ * through `__index`/`__newindex` (a proxy) is left as those metamethods
+ * made it, as with the stock sort.
  *
  * With an inconsistent order function ("function(a, b) return true end")
  * the result is some permutation of the list; the sort never loops and
- * never reads outside the list. The list is read and written through
- * metamethods, as the stock sort does; comparisons use `<` (with `__lt`)
- * or the order function.
+ * never reads outside the list. Comparisons use `<` (with `__lt`) or the
+ * order function.
  */
 #include "bounded.h"
 
@@ -21,6 +32,10 @@
 
 /* Length of the runs sorted by insertion before merging. */
 #define RUN 8
+/* The auxiliary table is created with room for this many elements at most
+ * (a `__len`, or the border of a sparse table, may claim far more elements
+ * than there are); it grows while merging if it needs more. */
+#define AUXILIARY_PRESIZE (1 << 16)
 
 typedef struct sorter {
     lua_State *L;
@@ -33,7 +48,7 @@ typedef struct sorter {
 /* Is the value at stack index `a` less than the one at `b`? */
 static int precedes(sorter *s, int a, int b) {
     lua_State *L = s->L;
-    sh_meter_tick(&s->meter, 2);
+    sh_meter_tick(&s->meter, 2 * SH_ELEMENT_UNITS);
     if (!s->ordered_by_function) return lua_compare(L, a, b, LUA_OPLT);
     lua_pushvalue(L, 2);
     lua_pushvalue(L, a);
@@ -49,14 +64,16 @@ static inline void load(sorter *s, int slot, lua_Integer index) {
     lua_replace(s->L, slot);
 }
 
-static inline void store(sorter *s, int slot, lua_Integer index) {
+/* Appends the value at `slot` to the merge output, as element `index`. */
+static inline void emit(sorter *s, int slot, lua_Integer index) {
     lua_pushvalue(s->L, slot);
-    lua_seti(s->L, 1, index);
-    sh_meter_tick(&s->meter, 1);
+    lua_rawseti(s->L, s->auxiliary, index);
+    sh_meter_tick(&s->meter, SH_ELEMENT_UNITS);
 }
 
 /* Sorts list[first .. last] (at most RUN elements) by binary insertion. */
 static void insertion_sort(sorter *s, lua_Integer first, lua_Integer last) {
+    lua_State *L = s->L;
     int item = s->first_slot;
     int probe = s->first_slot + 1;
     for (lua_Integer next = first + 1; next <= last; next++) {
@@ -69,11 +86,15 @@ static void insertion_sort(sorter *s, lua_Integer first, lua_Integer last) {
             load(s, probe, middle);
             if (precedes(s, item, probe)) high = middle; else low = middle + 1;
         }
+        if (low == next) continue;
+        /* Counted first, then moved without a poll in between. */
+        sh_meter_tick(&s->meter, SH_ELEMENT_UNITS * ((size_t)(next - low) + 1));
         for (lua_Integer k = next; k > low; k--) {
-            load(s, probe, k - 1);
-            store(s, probe, k);
+            lua_geti(L, 1, k - 1);
+            lua_seti(L, 1, k);
         }
-        if (low != next) store(s, item, low);
+        lua_pushvalue(L, item);
+        lua_seti(L, 1, low);
     }
 }
 
@@ -85,37 +106,35 @@ static void merge(sorter *s, lua_Integer first, lua_Integer middle, lua_Integer 
     load(s, left, middle);
     load(s, right, middle + 1);
     if (!precedes(s, right, left)) return;   /* already in order */
-    lua_Integer left_count = middle - first + 1;
-    for (lua_Integer k = 0; k < left_count; k++) {
-        lua_geti(L, 1, first + k);
-        lua_rawseti(L, s->auxiliary, k + 1);
-        sh_meter_tick(&s->meter, 1);
-    }
-    lua_Integer taken_left = 0;         /* from the auxiliary table */
+    lua_Integer next_left = first;
     lua_Integer next_right = middle + 1;
-    lua_Integer out = first;
-    lua_rawgeti(L, s->auxiliary, 1);
-    lua_replace(L, left);
-    load(s, right, next_right);
-    /* `out` stays below `next_right` while left elements remain, so no
-     * unread element of the right run is overwritten. */
+    lua_Integer out = 0;
+    load(s, left, next_left);
     for (;;) {
         if (precedes(s, right, left)) {
-            store(s, right, out++);
+            emit(s, right, ++out);
             if (++next_right > last) break;
             load(s, right, next_right);
         } else {
-            store(s, left, out++);
-            if (++taken_left == left_count) return;
-            lua_rawgeti(L, s->auxiliary, taken_left + 1);
-            lua_replace(L, left);
+            emit(s, left, ++out);
+            /* The left run is used up: the rest of the right run is in place. */
+            if (++next_left > middle) goto copy_back;
+            load(s, left, next_left);
         }
     }
     /* The right run is used up: the rest of the left run goes last. */
-    for (; taken_left < left_count; taken_left++) {
-        lua_rawgeti(L, s->auxiliary, taken_left + 1);
-        lua_seti(L, 1, out++);
-        sh_meter_tick(&s->meter, 1);
+    for (; next_left <= middle; next_left++) {
+        lua_geti(L, 1, next_left);
+        lua_rawseti(L, s->auxiliary, ++out);
+        sh_meter_tick(&s->meter, SH_ELEMENT_UNITS);
+    }
+copy_back:
+    /* Counted first, then copied without a poll or a call into Lua: until
+     * here the list is untouched, and from here nothing can raise. */
+    sh_meter_tick(&s->meter, SH_ELEMENT_UNITS * (size_t)out);
+    for (lua_Integer k = 1; k <= out; k++) {
+        lua_rawgeti(L, s->auxiliary, k);
+        lua_seti(L, 1, first + k - 1);
     }
 }
 
@@ -132,7 +151,7 @@ int sh_table_sort(lua_State *L) {
     s.ordered_by_function = ordered_by_function;
     sh_meter_init(&s.meter, L);
     luaL_checkstack(L, 8, "sort");
-    lua_createtable(L, (int)(count / 2 + 1), 0);
+    lua_createtable(L, count < AUXILIARY_PRESIZE ? (int)count : AUXILIARY_PRESIZE, 0);
     s.auxiliary = 3;
     lua_pushnil(L);
     lua_pushnil(L);

@@ -31,14 +31,44 @@ import Testing
         lyingLength
             + "return table.concat(setmetatable({}, { __len = function() return 1 << 62 end, __index = function() return 'x' end }))",
         "return table.move(setmetatable({}, { __index = function() return 1 end }), 1, 1 << 62, 2, setmetatable({}, { __newindex = function() end }))",
-        "local t = {} for i = 1, 200 do t[i] = i end for i = 1, 1e9 do table.sort(t, function(a, b) return a > b end) end",
-        "local s = ('ab'):rep(5000) for i = 1, 1e9 do s:gsub('%w', '%0') end",
         "return ('a'):rep(3000):find('a-a-a-a-a-a-b')",
         "return string.find(('a'):rep(2e5), ('a?'):rep(150) .. ('a'):rep(150) .. 'b')",
     ])
     func longLoopsStopUnderBothModes(body: String) throws {
         try expectStopped(body, limits: Self.budgetOnly, codes: [.instructionBudget])
         try expectStopped(body, limits: Self.deadlineOnly, codes: [.deadline])
+    }
+
+    /// Limits that leave room for the inputs built beforehand.
+    static let roomyBudgetOnly = ScriptLimits(instructions: 1_000_000, deadline: nil, memory: 256 << 20)
+    static let roomyDeadlineOnly = ScriptLimits(instructions: nil, deadline: .milliseconds(5), memory: 256 << 20)
+
+    struct Prebuilt: Sendable, CustomStringConvertible {
+        let setup: String
+        let body: String
+        var description: String { body }
+    }
+
+    /// The input is built at load time under generous limits, so the one
+    /// library call is all the tight limit can stop: the stock function would
+    /// finish it inside one C call, uncounted, under the budget.
+    @Test(arguments: [
+        Prebuilt(setup: "local t = {} for i = 1, 2e6 do t[i] = 'x' end", body: "return #table.concat(t)"),
+        Prebuilt(setup: "local t = {} for i = 1, 2e6 do t[i] = i end", body: "return #table.move(t, 1, #t, 1, {})"),
+        Prebuilt(setup: "local t = {} for i = 1, 2e5 do t[i] = (i * 7919) % 200003 end", body: "table.sort(t)"),
+        Prebuilt(setup: "local s = ('ab'):rep(5e5)", body: "return s:gsub('%w', '%0')"),
+    ])
+    func libraryCallOverPrebuiltInputStopsUnderBothModes(_ call: Prebuilt) throws {
+        for (limits, code) in [(Self.roomyBudgetOnly, ScriptError.Code.instructionBudget), (Self.roomyDeadlineOnly, .deadline)] {
+            let sandbox = try LuaSandbox(limits: ScriptLimits(instructions: 500_000_000, deadline: nil, memory: 256 << 20))
+            let rule = try sandbox.load("\(call.setup) return function() \(call.body) end", chunkName: "=prebuilt")
+            sandbox.limits = limits
+            let error = #expect(throws: ScriptError.self) { try sandbox.call(rule) }
+            #expect(error?.code == code, "\(String(describing: error))")
+            #expect(sandbox.stackDepth == 0)
+            let healthy = try sandbox.load("return function() return ('x'):rep(3) end", chunkName: "=healthy")
+            #expect(try sandbox.call(healthy) == "xxx")
+        }
     }
 
     @Test(arguments: [
@@ -53,7 +83,8 @@ import Testing
     }
 
     @Test func knownCostIsChargedToTheBudget() throws {
-        // A 16 MiB rep is charged 256 polls of 1,000 instructions: over a 100,000 budget.
+        // A 16 MiB rep is charged 4 bytes a unit, twice (filled, then copied
+        // into the string): 4,096 polls of 1,000 instructions, over a 100,000 budget.
         let sandbox = try LuaSandbox(limits: ScriptLimits(instructions: 100_000, deadline: nil, memory: 64 << 20))
         let rule = try sandbox.load("return function() return #('x'):rep(16 << 20) end", chunkName: "=charge")
         let error = #expect(throws: ScriptError.self) { try sandbox.call(rule) }
@@ -148,5 +179,11 @@ import Testing
 
     @Test func installedLuaMatchesTheAssumedCallFrameLayout() {
         #expect(sh_layout_problem() == nil)
+        #expect(sh_probe_layout(64) == Int32(SH_LAYOUT_OK.rawValue))
+    }
+
+    @Test(arguments: [48, 72, 96])
+    func callFramesOfAnotherSizeAreRefused(size: Int) {
+        #expect(sh_probe_layout(size) == Int32(SH_LAYOUT_OTHER_FRAME_SIZE.rawValue))
     }
 }

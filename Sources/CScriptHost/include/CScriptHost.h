@@ -43,6 +43,9 @@ typedef struct sh_state_info {
     int64_t instr_budget;         /* per call; 0 = unlimited */
     int64_t instr_used;
     int hook_granularity;         /* instructions between hook calls */
+    /* units of library work left before the next poll (bounded.h's meter);
+     * carried from one library call to the next, reset per host call */
+    uint32_t meter_left;
     /* deadline, in CLOCK_MONOTONIC nanoseconds */
     int64_t deadline_ns;          /* per call; 0 = none */
     int64_t deadline_at;          /* absolute; 0 = not armed yet (armed lazily) */
@@ -114,9 +117,23 @@ int sh_raise_limit(lua_State *L);
 int sh_raise_memory_limit(lua_State *L);
 
 /* NULL when the installed Lua matches what limits.c assumes of its private
- * layout (the size of a call frame), else why not; probed once per process.
- * The sandbox refuses to open with this message. */
+ * layout (the size of a call frame, 64 bytes), else why not. Probed until a
+ * verdict is reached (once per process, unless a probe fails for want of
+ * memory, which the next call tries again). The sandbox refuses to open with
+ * this message. */
 const char *sh_layout_problem(void);
+
+typedef enum sh_layout_status {
+    SH_LAYOUT_OK = 0,
+    SH_LAYOUT_UNCHECKED = 1,          /* the scratch state could not be made or run */
+    SH_LAYOUT_OTHER_VERSION = 2,      /* the library is not the headers' version */
+    SH_LAYOUT_OTHER_FRAME_SIZE = 3,   /* nested calls allocate frames of another size */
+} sh_layout_status;
+
+/* The probe behind sh_layout_problem, uncached, for a call frame of
+ * `frame_size` bytes: an sh_layout_status. (Tests check that a wrong size is
+ * refused.) */
+int sh_probe_layout(size_t frame_size);
 
 /* Monotonic nanoseconds. */
 int64_t sh_now_ns(void);
