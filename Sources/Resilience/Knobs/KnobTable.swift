@@ -26,17 +26,12 @@ public final class KnobTable: @unchecked Sendable {
 
     let gate: WriteGate
 
-    private struct Retired {
-        var snapshot: KnobSnapshot
-        var retiredAt: ContinuousClock.Instant
-    }
-
     private struct WriterState {
         var live: [Double]
         var shadow: [Double?]
         var versions: [UInt64]
         var tableVersion: UInt64 = 0
-        var retired: [Retired] = []
+        var retired = RetiredSnapshots()
         var listeners: [@Sendable ([KnobChange]) -> Void] = []
         var streams: [UInt64: AsyncStream<KnobChange>.Continuation] = [:]
         var nextStream: UInt64 = 0
@@ -212,17 +207,13 @@ public final class KnobTable: @unchecked Sendable {
         announce(changes)
     }
 
-    private func publish(_ snapshot: KnobSnapshot, retired: inout [Retired]) {
+    private func publish(_ snapshot: KnobSnapshot, retired: inout RetiredSnapshots) {
         let old = current.exchange(Unmanaged.passRetained(snapshot), ordering: .acquiringAndReleasing)
         let now = ContinuousClock.now
-        retired.append(Retired(snapshot: old.takeRetainedValue(), retiredAt: now))
+        retired.append(old.takeRetainedValue(), at: now)
         // Release snapshots replaced long enough ago that no reader can be between
         // its load and its retain of them.
-        let keep = 64
-        if retired.count > keep {
-            let stale = retired.prefix(retired.count - keep).prefix { now - $0.retiredAt > .seconds(1) }.count
-            if stale > 0 { retired.removeFirst(stale) }
-        }
+        retired.release(olderThan: .seconds(1), keeping: 64, now: now)
     }
 
     // MARK: - Observing

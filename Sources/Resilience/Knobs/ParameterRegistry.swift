@@ -113,15 +113,15 @@ public final class ParameterRegistry: Sendable {
     }
 
     private func lookup(_ name: String) throws(KnobError) -> Entry {
+        // Every registered name is well formed, so the form is checked only to
+        // say why a name was not found (this runs on every command).
+        if let entry = state.withLock({ $0.entries[name] }) { return entry }
         guard Self.isWellFormed(name) else {
             throw KnobError(
                 .malformedName, knob: name,
                 "\"\(name)\" is not a knob name (expected <pipeline>.<policy>.<knob>)")
         }
-        guard let entry = state.withLock({ $0.entries[name] }) else {
-            throw KnobError(.unknownKnob, knob: name, "\(name): no such knob")
-        }
-        return entry
+        throw KnobError(.unknownKnob, knob: name, "\(name): no such knob")
     }
 
     /// Whether `name` has the form `<pipeline>.<policy>.<knob>` (three non-empty

@@ -85,17 +85,17 @@ public final class OutcomeWindows: @unchecked Sendable {
         let cells = counters + (tier * Self.slotsPerTier + slot) * Self.counterStride
         let tag = cells[Self.tagOffset].load(ordering: .relaxed)
         if tag >= period &+ 1 { return }  // already current, or a straggler from an older slice
-        if tag != 0 && cells[Self.mergedOffset].load(ordering: .relaxed) == 0 {
-            mergeUp(tier: tier, slot: slot, period: tag - 1)
-        }
-        for i in Self.countOffset...Self.maxOffset { cells[i].store(0, ordering: .relaxed) }
-        let bins = histogram + (tier * Self.slotsPerTier + slot) * Self.buckets
-        for i in 0..<Self.buckets { bins[i].store(0, ordering: .relaxed) }
+        let moved = tag != 0 && cells[Self.mergedOffset].load(ordering: .relaxed) == 0
+            && mergeUp(tier: tier, slot: slot, period: tag - 1)
+        if !moved { clear(tier * Self.slotsPerTier + slot) }
         cells[Self.mergedOffset].store(0, ordering: .relaxed)
         cells[Self.tagOffset].store(period &+ 1, ordering: .releasing)
     }
 
-    private func mergeUp(tier: Int, slot: Int, period: UInt64) {
+    /// Moves the slice into the tier above; false when every slice above has
+    /// moved past it (too old for any window: the caller empties it).
+    private func mergeUp(tier: Int, slot: Int, period: UInt64) -> Bool {
+        var moved = false
         var target = tier + 1
         var targetPeriod = period
         var width = Self.widths[tier]
@@ -107,31 +107,47 @@ public final class OutcomeWindows: @unchecked Sendable {
             let tag = targetCells[Self.tagOffset].load(ordering: .relaxed)
             if tag <= targetPeriod &+ 1 {
                 if tag < targetPeriod &+ 1 { recycle(tier: target, slot: targetSlot, period: targetPeriod) }
-                add(from: tier * Self.slotsPerTier + slot, into: target * Self.slotsPerTier + targetSlot)
+                move(from: tier * Self.slotsPerTier + slot, into: target * Self.slotsPerTier + targetSlot)
+                moved = true
                 break
             }
             target += 1  // the slice above already moved on: try the next tier
         }
         let cells = counters + (tier * Self.slotsPerTier + slot) * Self.counterStride
         cells[Self.mergedOffset].store(1, ordering: .releasing)
+        return moved
     }
 
-    private func add(from source: Int, into destination: Int) {
+    /// Adds slice `source` into `destination` and leaves `source` empty.
+    ///
+    /// Each cell is taken with an atomic exchange, never read then cleared: a
+    /// recorder that checked the tag just before the slice was recycled may
+    /// still add to it. Its outcome then lands either in what moves up or in
+    /// the recycled slice (at most one slice late), but is never lost.
+    private func move(from source: Int, into destination: Int) {
         let from = counters + source * Self.counterStride
         let into = counters + destination * Self.counterStride
         for i in Self.countOffset..<Self.maxOffset {
-            into[i].wrappingAdd(from[i].load(ordering: .relaxed), ordering: .relaxed)
+            let value = from[i].exchange(0, ordering: .relaxed)
+            if value != 0 { into[i].wrappingAdd(value, ordering: .relaxed) }
         }
-        let maximum = from[Self.maxOffset].load(ordering: .relaxed)
+        let maximum = from[Self.maxOffset].exchange(0, ordering: .relaxed)
         if maximum > into[Self.maxOffset].load(ordering: .relaxed) {
             into[Self.maxOffset].store(maximum, ordering: .relaxed)
         }
         let fromBins = histogram + source * Self.buckets
         let intoBins = histogram + destination * Self.buckets
-        for i in 0..<Self.buckets {
-            let value = fromBins[i].load(ordering: .relaxed)
-            if value != 0 { intoBins[i].wrappingAdd(value, ordering: .relaxed) }
+        for i in 0..<Self.buckets where fromBins[i].load(ordering: .relaxed) != 0 {
+            intoBins[i].wrappingAdd(fromBins[i].exchange(0, ordering: .relaxed), ordering: .relaxed)
         }
+    }
+
+    /// Empties slice `index` (its content is older than every window).
+    private func clear(_ index: Int) {
+        let cells = counters + index * Self.counterStride
+        for i in Self.countOffset...Self.maxOffset { cells[i].store(0, ordering: .relaxed) }
+        let bins = histogram + index * Self.buckets
+        for i in 0..<Self.buckets { bins[i].store(0, ordering: .relaxed) }
     }
 
     // MARK: - Reading

@@ -9,12 +9,20 @@ public struct Identity: Sendable, Hashable, CustomStringConvertible {
         case sentinel
     }
 
-    public var kind: Kind
-    public var name: String
+    public var kind: Kind { didSet { auditName = Self.auditName(kind, name) } }
+    public var name: String { didSet { auditName = Self.auditName(kind, name) } }
+    /// `operator:ID`, `script:NAME` or `sentinel`: kept, not built on each
+    /// read, since every command's audit entry and last-change record asks.
+    public private(set) var auditName: String
 
     public init(kind: Kind, name: String) {
         self.kind = kind
         self.name = name
+        auditName = Self.auditName(kind, name)
+    }
+
+    private static func auditName(_ kind: Kind, _ name: String) -> String {
+        kind == .sentinel ? "sentinel" : kind.rawValue + ":" + name
     }
 
     public static func script(_ name: String) -> Identity { Identity(kind: .script, name: name) }
@@ -34,11 +42,6 @@ public struct Identity: Sendable, Hashable, CustomStringConvertible {
         case "script" where !name.isEmpty: self = .script(name)
         default: return nil
         }
-    }
-
-    /// `operator:ID`, `script:NAME` or `sentinel`.
-    public var auditName: String {
-        kind == .sentinel ? "sentinel" : "\(kind.rawValue):\(name)"
     }
 
     public var description: String { auditName }

@@ -50,13 +50,15 @@ public struct AccessPolicy: Sendable, Hashable {
             return nil
         }
         let identityName = identity.auditName
-        var names: [String] = []
-        for assignment in compiled where assignment.pattern.matches(identityName) { names += assignment.roles }
-        names.sort()
-        for name in names {
-            guard let role = roles[name] else { continue }
-            if role.grants.contains(where: { $0.allows(command: command, target: target) }) { return nil }
+        // Any grant allows, so the order does not matter until the refusal is worded.
+        for assignment in compiled where assignment.pattern.matches(identityName) {
+            for name in assignment.roles {
+                if let role = roles[name], role.grants.contains(where: { $0.allows(command: command, target: target) }) {
+                    return nil
+                }
+            }
         }
+        let names = compiled.filter { $0.pattern.matches(identityName) }.flatMap(\.roles).sorted()
         if names.isEmpty { return "\(identity) has no role that grants \(command)" }
         let onTarget = target.map { " on \($0)" } ?? ""
         return "no role of \(identity) (\(names.joined(separator: ", "))) grants \(command)\(onTarget)"
