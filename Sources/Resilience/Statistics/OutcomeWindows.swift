@@ -85,7 +85,8 @@ public final class OutcomeWindows: @unchecked Sendable {
         let cells = counters + (tier * Self.slotsPerTier + slot) * Self.counterStride
         let tag = cells[Self.tagOffset].load(ordering: .relaxed)
         if tag >= period &+ 1 { return }  // already current, or a straggler from an older slice
-        let moved = tag != 0 && cells[Self.mergedOffset].load(ordering: .relaxed) == 0
+        let moved =
+            tag != 0 && cells[Self.mergedOffset].load(ordering: .relaxed) == 0
             && mergeUp(tier: tier, slot: slot, period: tag - 1)
         if !moved { clear(tier * Self.slotsPerTier + slot) }
         cells[Self.mergedOffset].store(0, ordering: .relaxed)
