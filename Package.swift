@@ -107,7 +107,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The admin HTTP API, Prometheus metrics: a product of its own, so embedding the core links no HTTP server.
+        // The admin HTTP API, Prometheus metrics, webhook notifications: a product of its own, so embedding the core links no HTTP server or client.
         .target(
             name: "SentinelAdmin",
             dependencies: [
@@ -119,6 +119,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -131,6 +133,8 @@ let package = Package(
                 "SentinelAdmin", "Sentinel", "Resilience",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
         // The `sentinel` command: check, simulate, run, and the operator commands.

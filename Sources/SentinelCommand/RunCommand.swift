@@ -35,7 +35,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Folder of meta-policy scripts (*.lua), watched for changes.")
     var policies: String
 
-    @Option(help: "YAML file with roles, grants, guards and script limits.")
+    @Option(help: "YAML file with roles, grants, guards, script limits and notifications.")
     var config: String?
 
     @Option(name: .customLong("state-file"), help: "Where knob values and the freeze are saved and restored.")
@@ -97,10 +97,14 @@ struct RunCommand: AsyncParsableCommand {
         }
         // The scenario's control section applies unless --config gives one.
         var configuration = scenario?.control ?? ControlPlaneConfiguration()
+        var notifications = NotificationConfiguration()
         if let config {
             do {
-                let text = try readText(config)
-                configuration = try ControlPlaneConfiguration(yaml: text, file: config)
+                // One file, two readers: the control plane's fields, and the
+                // `notifications` section, which the control plane leaves alone.
+                let root = try YAMLValue.parse(try readText(config), file: config)
+                configuration = try ControlPlaneConfiguration(node: root, otherSections: [NotificationConfiguration.section])
+                notifications = try NotificationConfiguration(root: root)
             } catch {
                 printError("\(error)")
                 throw ExitCode.usage
@@ -144,6 +148,15 @@ struct RunCommand: AsyncParsableCommand {
             configuration: .init(folders: [policies], stateFile: stateFile, limits: configuration.limits),
             logger: logger, alertSink: alerts)
         services.append(sentinel)
+        if !notifications.endpoints.isEmpty {
+            // First in the group, so it stops last: it hears the sentinel's final decisions, then drains.
+            let notifier = NotificationService(
+                configuration: notifications, attachingTo: sentinel.runtime, options: .init(instance: admin.instanceName),
+                logger: logger)
+            services.insert(notifier, at: 0)
+            logger.info(
+                "notifications: \(notifications.endpoints.map { "\($0.name) (\($0.kind.rawValue), \($0.url))" }.joined(separator: ", "))")
+        }
         do {
             if let adminConfiguration = try admin.configuration() {
                 let subject = AdminSubject(

@@ -36,17 +36,28 @@ public struct ControlPlaneConfiguration: Sendable, Hashable {
         self.limits = limits
     }
 
+    /// The top-level fields this configuration reads.
+    public static let fieldNames: Set<String> = ["roles", "assignments", "guards", "max_commands_per_evaluation", "limits"]
+
     /// Reads a configuration from YAML text; errors name the file, line and field.
-    public init(yaml: String, file: String? = nil) throws(ConfigurationError) {
-        try self.init(node: YAMLValue.parse(yaml, file: file))
+    ///
+    /// - Parameter otherSections: top-level sections of the same file that
+    ///   another module reads (`sentinel run` passes `["notifications"]`,
+    ///   which SentinelAdmin's `NotificationConfiguration` reads): accepted
+    ///   here and not looked into. Any other unknown field is an error.
+    public init(yaml: String, file: String? = nil, otherSections: Set<String> = []) throws(ConfigurationError) {
+        try self.init(node: YAMLValue.parse(yaml, file: file), otherSections: otherSections)
     }
 
     /// Reads a configuration from a YAML node (a whole file, or a section of a
     /// larger one such as a scenario's `control:`); errors name the field path.
-    public init(node root: YAMLValue) throws(ConfigurationError) {
+    ///
+    /// - Parameter otherSections: top-level fields another reader of the same
+    ///   node owns; accepted here and left to it.
+    public init(node root: YAMLValue, otherSections: Set<String> = []) throws(ConfigurationError) {
         self.init()
         if root.isNull { return }
-        let fields = try root.fields(allowing: ["roles", "assignments", "guards", "max_commands_per_evaluation", "limits"])
+        let fields = try root.fields(allowing: Self.fieldNames.union(otherSections))
         if let roles = fields["roles"] {
             for (name, grantsNode) in try roles.mapping() {
                 var grants: [Grant] = []

@@ -11,6 +11,7 @@ import Resilience
 public final class AlertBroadcaster: AlertSink {
     private let next: (any AlertSink)?
     private let subscribers = Locked<(next: UInt64, continuations: [UInt64: AsyncStream<Alert>.Continuation])>((0, [:]))
+    private let sentCount = Locked(0)
 
     /// Makes a broadcaster that also sends every alert to `next`.
     public init(forwardingTo next: (any AlertSink)? = nil) {
@@ -18,9 +19,17 @@ public final class AlertBroadcaster: AlertSink {
     }
 
     public func send(_ alert: Alert) async {
-        for continuation in subscribers.withLock({ Array($0.continuations.values) }) { continuation.yield(alert) }
+        let readers = subscribers.withLock { state in
+            sentCount.withLock { $0 += 1 }
+            return Array(state.continuations.values)
+        }
+        for continuation in readers { continuation.yield(alert) }
         await next?.send(alert)
     }
+
+    /// Alerts sent so far: a subscriber that counts what it read knows when
+    /// it has caught up (the notifications drain on shutdown).
+    public var sent: Int { sentCount.withLock { $0 } }
 
     /// Every alert from now on; the newest `buffer` are kept for a slow reader.
     public func subscribe(buffer: Int = 256) -> AsyncStream<Alert> {
