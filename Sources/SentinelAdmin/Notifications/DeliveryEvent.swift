@@ -8,7 +8,8 @@ public struct DeliveryEvent: Sendable, Hashable {
         /// An attempt failed in a way worth retrying (5xx, 408, 429, no
         /// connection, a timeout); another follows after a backoff.
         case retried
-        /// Never sent: the queue was full, or the service stopped first.
+        /// Never sent: the queue was full, the notifier fell behind the
+        /// audit or the alerts, or the service stopped first.
         case dropped
         /// Given up: a 3xx or 4xx answer, or the retries ran out.
         case failed
@@ -42,7 +43,8 @@ public struct NotificationStatistics: Sendable, Hashable {
     public var delivered = 0
     /// Attempts that were retried (one notification may count several).
     public var retried = 0
-    /// Notifications never sent: the queue was full, or the service stopped.
+    /// Notifications never sent: the queue was full, the notifier fell
+    /// behind, or the service stopped.
     public var dropped = 0
     /// Notifications given up on.
     public var failed = 0

@@ -5,9 +5,18 @@ import Resilience
 /// audit and the alerts, never waiting) and one endpoint's sender (which
 /// waits for the next).
 ///
-/// ``offer(_:)`` never blocks: a full queue refuses the new item, and the
-/// caller counts it as dropped.
+/// ``offer(_:)`` never blocks: a full or closed queue refuses the new item
+/// (and says which), and the caller counts it as dropped.
 final class DeliveryQueue<Item: Sendable>: Sendable {
+    /// What became of an offered item.
+    enum Offer: Sendable, Hashable {
+        case accepted
+        /// Refused: `capacity` items are waiting.
+        case full
+        /// Refused: the queue was closed (the service stopped).
+        case closed
+    }
+
     private struct State {
         var items = Deque<Item>()
         var closed = false
@@ -21,20 +30,20 @@ final class DeliveryQueue<Item: Sendable>: Sendable {
         self.capacity = max(1, capacity)
     }
 
-    /// Adds `item` unless the queue is full or closed; returns whether it did.
-    func offer(_ item: Item) -> Bool {
-        let (accepted, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Item?, Never>?) in
-            guard !state.closed else { return (false, nil) }
+    /// Adds `item` unless the queue is full or closed.
+    func offer(_ item: Item) -> Offer {
+        let (offer, waiter) = state.withLock { state -> (Offer, CheckedContinuation<Item?, Never>?) in
+            guard !state.closed else { return (.closed, nil) }
             if let waiter = state.waiter {
                 state.waiter = nil
-                return (true, waiter)
+                return (.accepted, waiter)
             }
-            guard state.items.count < capacity else { return (false, nil) }
+            guard state.items.count < capacity else { return (.full, nil) }
             state.items.append(item)
-            return (true, nil)
+            return (.accepted, nil)
         }
         waiter?.resume(returning: item)
-        return accepted
+        return offer
     }
 
     /// The next item; waits for one. Nil once the queue is closed and empty,

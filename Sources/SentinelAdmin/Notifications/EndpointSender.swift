@@ -43,13 +43,22 @@ final class EndpointSender: Sendable {
 
     // MARK: - Taking events (never waits)
 
-    /// Queues `event`, or counts it as dropped when the queue is full.
+    /// Queues `event`, or counts it as dropped when the queue is full or the
+    /// service has stopped.
     func offer(_ event: NotificationEvent) {
-        if queue.offer(event) {
+        switch queue.offer(event) {
+        case .accepted:
             metrics.queued.record(queue.count)
-        } else {
+        case .full:
             record(.dropped, event, attempt: 0, reason: "the queue is full (\(queue.capacity) waiting)")
+        case .closed:
+            record(.dropped, event, attempt: 0, reason: "the service has stopped")
         }
+    }
+
+    /// Counts `event` as dropped before it reached the queue (`reason` says why).
+    func drop(_ event: NotificationEvent, reason: String) {
+        record(.dropped, event, attempt: 0, reason: reason)
     }
 
     // MARK: - Sending
@@ -77,14 +86,16 @@ final class EndpointSender: Sendable {
             }
             let answer = await client.post(body, to: endpoint)
             let failure: (status: Int?, why: String)
+            var retryAfter: Duration?
             switch answer {
-            case .status(let code) where (200..<300).contains(code):
+            case .status(let code, _) where (200..<300).contains(code):
                 return record(.delivered, event, attempt: attempt, status: code)
             case .cancelled:
                 return record(.dropped, event, attempt: attempt, reason: "the service stopped during the request")
-            case .status(let code) where Self.isRetryable(code):
+            case .status(let code, let after) where Self.isRetryable(code):
                 failure = (code, "HTTP \(code)")
-            case .status(let code):
+                retryAfter = after
+            case .status(let code, _):
                 return record(.failed, event, attempt: attempt, status: code, reason: "HTTP \(code) (not retried)")
             case .noAnswer(let text):
                 failure = (nil, text)
@@ -94,7 +105,10 @@ final class EndpointSender: Sendable {
                 return record(.failed, event, attempt: attempt, status: failure.status, reason: "\(failure.why); gave up after \(tries)")
             }
             record(.retried, event, attempt: attempt, status: failure.status, reason: failure.why)
-            let delay = endpoint.retries.delay(beforeRetry: attempt, unit: random.withLock { $0.nextUnit() })
+            // The answer's Retry-After (a 429's or a 503's), at most the longest backoff; else the backoff.
+            let delay =
+                retryAfter.map { min($0, endpoint.retries.maxDelay) }
+                ?? endpoint.retries.delay(beforeRetry: attempt, unit: random.withLock { $0.nextUnit() })
             do {
                 try await time.sleep(until: time.now() &+ delay.nanosecondsClamped)
             } catch {

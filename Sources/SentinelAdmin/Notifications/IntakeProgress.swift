@@ -1,9 +1,10 @@
 import Resilience
 
-/// How many audit entries and alerts the intake has read since it
-/// subscribed, so that on shutdown it reads everything appended before the
-/// shutdown (and nothing is lost between the engine's last evaluation and
-/// the drain), then stops.
+/// How many audit entries and alerts the intake has read (or lost to its
+/// subscription's overflow) since it subscribed, so that on shutdown it
+/// reads everything appended before the shutdown that it can still read
+/// (and nothing is lost between the engine's last evaluation and the
+/// drain), then stops.
 final class IntakeProgress: Sendable {
     private struct State {
         var audit = 0
@@ -19,7 +20,9 @@ final class IntakeProgress: Sendable {
 
     private let state = Locked(State())
 
+    /// An entry was read, or lost before it could be (the subscription's overflow).
     func readAudit() { advance { $0.audit += 1 } }
+    /// An alert was read, or lost before it could be.
     func readAlert() { advance { $0.alerts += 1 } }
 
     private func advance(_ change: (inout State) -> Void) {
@@ -32,7 +35,7 @@ final class IntakeProgress: Sendable {
         waiter?.resume()
     }
 
-    /// Returns once `audit` entries and `alerts` alerts were read, or when the task is cancelled.
+    /// Returns once `audit` entries and `alerts` alerts were read or lost, or when the task is cancelled.
     func waitUntilRead(audit: Int, alerts: Int) async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

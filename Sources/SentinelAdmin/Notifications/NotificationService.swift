@@ -19,12 +19,18 @@ import ServiceLifecycle
 /// alert broadcaster when it is made; an evaluation only yields into those
 /// streams. Each endpoint has a bounded queue (``NotificationEndpoint/queueCapacity``)
 /// and a sender of its own: a slow or dead endpoint fills its own queue,
-/// whose overflow is dropped and counted, and delays nothing else.
+/// whose overflow is dropped and counted, and delays nothing else. Should
+/// the intake itself fall behind (more than 4,096 audit entries or 1,024
+/// alerts unread), the oldest unread are dropped and counted for every
+/// endpoint that selects them.
 ///
 /// **Delivery.** In order per endpoint, within its rate limit; retried with
 /// exponential backoff and jitter after a 5xx, 408 or 429 answer or no
-/// answer; given up after the retries (counted as failed). A gate's
-/// `approval.request` is sent once, not at every evaluation that waits on it.
+/// answer (a 429's or 503's `Retry-After` is honoured, up to the longest
+/// backoff); given up after the retries (counted as failed). The endpoint's
+/// timeout bounds each request, connecting and the answer's body included.
+/// A gate's `approval.request` is sent once per opening: the gates audit it
+/// when a script opens the gate, not at every evaluation that waits on it.
 ///
 /// **Shutdown.** On graceful shutdown it reads what was appended before it,
 /// sends what is queued (retries included) for at most
@@ -48,6 +54,9 @@ public final class NotificationService: Service, Sendable {
         public var seed: UInt64?
         /// Where the counters go; nil: the process's `MetricsSystem`.
         public var metricsFactory: (any MetricsFactory)?
+        /// How many unread audit entries and alerts the intake holds; older
+        /// ones are dropped (and counted) past that. Small in tests.
+        var intakeBuffer = (audit: 4096, alerts: 1024)
 
         public init(
             instance: String? = nil, drainTimeout: Duration = .seconds(5), time: any TimeSource = MonotonicTimeSource(),
@@ -72,8 +81,9 @@ public final class NotificationService: Service, Sendable {
     private let auditBase: Int
     private let alertBase: Int
     private let progress = IntakeProgress()
-    private let approvals = ApprovalRequestLedger()
-    private let reports: Locked<(next: UInt64, continuations: [UInt64: AsyncStream<DeliveryEvent>.Continuation])>
+    private let reports: Locked<Reports>
+    /// Set when ``run()`` starts: it runs once.
+    private let started = Locked(false)
     private let logger: Logger
 
     /// Makes the service and subscribes to `audit` and `alerts` at once, so
@@ -91,17 +101,10 @@ public final class NotificationService: Service, Sendable {
         self.audit = audit
         self.alerts = alerts
         self.logger = logger
-        // The stream is subscribed first, the count read after: an entry in
-        // between is both counted and read, so the drain never waits for one
-        // it will not see.
-        auditStream = audit.subscribe(buffer: 4096)
-        auditBase = audit.statistics.appended
-        alertStream = alerts?.subscribe(buffer: 1024)
-        alertBase = alerts?.sent ?? 0
         let seed = options.seed ?? UInt64.random(in: 0...UInt64.max)
         let factory = options.metricsFactory ?? MetricsSystem.factory
         var senders: [EndpointSender] = []
-        let reports = Locked<(next: UInt64, continuations: [UInt64: AsyncStream<DeliveryEvent>.Continuation])>((0, [:]))
+        let reports = Locked(Reports())
         self.reports = reports
         for (index, endpoint) in configuration.endpoints.enumerated() {
             senders.append(
@@ -113,6 +116,34 @@ public final class NotificationService: Service, Sendable {
                     }))
         }
         self.senders = senders
+        let allSenders = senders
+        // What the intake's subscriptions lose when it falls behind is
+        // dropped (counted) for every endpoint that selects it, and counts
+        // as read for the drain: it will never arrive.
+        let progress = progress
+        let (auditBuffer, alertBuffer) = options.intakeBuffer
+        let lost: @Sendable (NotificationEvent, Int) -> Void = { event, buffer in
+            for sender in allSenders where sender.endpoint.events.matches(event) {
+                sender.drop(event, reason: "the notifier fell behind (\(buffer) unread); the oldest was dropped")
+            }
+        }
+        // The stream is subscribed first, the count read after: an entry in
+        // between is both counted and read, so the drain never waits for one
+        // it will not see.
+        auditStream = audit.subscribe(
+            buffer: auditBuffer,
+            overflow: { entry in
+                lost(NotificationEvent(entry), auditBuffer)
+                progress.readAudit()
+            })
+        auditBase = audit.statistics.appended
+        alertStream = alerts?.subscribe(
+            buffer: alertBuffer,
+            overflow: { alert in
+                lost(.alert(alert), alertBuffer)
+                progress.readAlert()
+            })
+        alertBase = alerts?.sent ?? 0
         if alerts == nil, let endpoint = configuration.endpoints.first(where: { $0.events.minimumAlertSeverity != nil }) {
             logger.warning(
                 "notifications: endpoint \(endpoint.name) wants alerts, but no AlertBroadcaster was given: alerts are not sent")
@@ -139,12 +170,18 @@ public final class NotificationService: Service, Sendable {
 
     /// Every delivery event from now on (delivered, retried, dropped,
     /// failed), as it happens; the newest `buffer` are kept for a slow reader.
+    /// The stream finishes when ``run()`` returns (at once when it has).
     public func deliveryEvents(buffer: Int = 1024) -> AsyncStream<DeliveryEvent> {
         let (stream, continuation) = AsyncStream<DeliveryEvent>.makeStream(bufferingPolicy: .bufferingNewest(buffer))
-        let id = reports.withLock { state -> UInt64 in
+        let id = reports.withLock { state -> UInt64? in
+            guard !state.finished else { return nil }
             state.next += 1
             state.continuations[state.next] = continuation
             return state.next
+        }
+        guard let id else {
+            continuation.finish()
+            return stream
         }
         continuation.onTermination = { [weak self] _ in
             _ = self?.reports.withLock { $0.continuations.removeValue(forKey: id) }
@@ -155,25 +192,26 @@ public final class NotificationService: Service, Sendable {
     // MARK: - Taking events
 
     /// Sends `event` to every endpoint that selects it (as the audit and the
-    /// alerts do); never waits.
+    /// alerts do); never waits. After ``run()`` has returned, it is counted
+    /// as dropped (`the service has stopped`).
     public func notify(_ event: NotificationEvent) {
-        switch event {
-        case .approvalRequest(let entry):
-            guard approvals.firstRequest(entry.target ?? "") else { return }
-        case .audit(let entry) where entry.action == "approval.reset" && entry.outcome == .applied:
-            if let gate = entry.target { approvals.forget(gate) }
-        default:
-            break
-        }
         for sender in senders where sender.endpoint.events.matches(event) { sender.offer(event) }
     }
 
     // MARK: - Running
 
     /// Sends until graceful shutdown, then drains (bounded by
-    /// ``Options/drainTimeout``); on cancellation stops at once. Run it once.
+    /// ``Options/drainTimeout``); on cancellation stops at once. Run it once:
+    /// a second call throws ``NotificationServiceError``.
     public func run() async throws {
-        let client = WebhookClient()
+        let first = started.withLock { started -> Bool in
+            defer { started = true }
+            return !started
+        }
+        guard first else { throw NotificationServiceError("NotificationService.run() was called again; a service runs once") }
+        defer { finishReports() }
+        let longest = configuration.endpoints.map(\.timeout).max() ?? .seconds(10)
+        let client = WebhookClient(connectTimeout: longest)
         let time = options.time
         let drainTimeout = options.drainTimeout
         let logger = logger
@@ -197,6 +235,16 @@ public final class NotificationService: Service, Sendable {
         }
         logger.info(
             "notifications stopped: \(total.delivered) delivered, \(total.failed) failed, \(total.dropped) dropped")
+    }
+
+    /// Finishes every ``deliveryEvents(buffer:)`` stream, and those asked for later.
+    private func finishReports() {
+        let readers = reports.withLock { state -> [AsyncStream<DeliveryEvent>.Continuation] in
+            state.finished = true
+            defer { state.continuations.removeAll() }
+            return Array(state.continuations.values)
+        }
+        for reader in readers { reader.finish() }
     }
 
     /// The senders, and the intake until it has read everything before the shutdown.
@@ -242,4 +290,19 @@ public final class NotificationService: Service, Sendable {
             group.cancelAll()
         }
     }
+
+    /// The readers of ``deliveryEvents(buffer:)``.
+    private struct Reports {
+        var next: UInt64 = 0
+        var continuations: [UInt64: AsyncStream<DeliveryEvent>.Continuation] = [:]
+        /// ``run()`` has returned: no more events.
+        var finished = false
+    }
+}
+
+/// ``NotificationService/run()`` was misused (called a second time).
+public struct NotificationServiceError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    init(_ message: String) { self.message = message }
+    public var description: String { message }
 }

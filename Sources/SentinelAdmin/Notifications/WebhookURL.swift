@@ -59,6 +59,17 @@ public struct WebhookURL: Sendable, Hashable, CustomStringConvertible {
         self.secret = secret
     }
 
+    /// The path (and query) on its own, as a secret to redact from error
+    /// text; nil when it is empty or `/`.
+    var pathSecret: NotificationSecret? {
+        let text = secret.reveal()
+        let afterScheme = text.dropFirst(scheme.count + 3)
+        guard let start = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) else { return nil }
+        let path = afterScheme[start...]
+        guard path.count > 1 else { return nil }
+        return NotificationSecret(String(path), source: secret.source)
+    }
+
     /// `scheme://host[:port]`: what logs and errors show.
     public var origin: String { "\(scheme)://\(host)" + (port.map { ":\($0)" } ?? "") }
 

@@ -52,7 +52,9 @@ struct NotifierHarness {
 
     var plane: ControlPlane { runtime.plane }
 
-    init(_ endpoints: [NotificationEndpoint], drainTimeout: Duration = .seconds(5)) throws {
+    init(
+        _ endpoints: [NotificationEndpoint], drainTimeout: Duration = .seconds(5), intakeBuffer: (audit: Int, alerts: Int)? = nil
+    ) throws {
         let planeTime = ClockTimeSource(ManualClock())
         pipeline = try Pipeline("checkout", registry: registry, time: planeTime, seed: 1) {
             Timeout(.milliseconds(500))
@@ -61,10 +63,11 @@ struct NotifierHarness {
         }
         let plane = ControlPlane(registry: registry, time: planeTime, epoch: 1_800_000_000)
         runtime = SentinelRuntime(plane: plane, logger: .silent, alertSink: alerts)
+        var options = NotificationService.Options(
+            instance: "test-1", drainTimeout: drainTimeout, time: ClockTimeSource(clock), seed: 7, metricsFactory: metrics)
+        if let intakeBuffer { options.intakeBuffer = intakeBuffer }
         service = NotificationService(
-            configuration: NotificationConfiguration(endpoints: endpoints), attachingTo: runtime,
-            options: .init(
-                instance: "test-1", drainTimeout: drainTimeout, time: ClockTimeSource(clock), seed: 7, metricsFactory: metrics),
+            configuration: NotificationConfiguration(endpoints: endpoints), attachingTo: runtime, options: options,
             logger: logs.logger)
     }
 
@@ -101,12 +104,12 @@ extension NotificationEndpoint {
     /// An endpoint posting to `url` with fast retries and a roomy rate limit, for tests.
     static func test(
         _ url: String, name: String = "hook", kind: Kind = .json, events: NotificationEvents = .init(minimumAlertSeverity: .info),
-        queue: Int = 64, header: SecretHeader? = nil
+        queue: Int = 64, header: SecretHeader? = nil, timeout: Duration = .seconds(10)
     ) throws -> NotificationEndpoint {
         NotificationEndpoint(
             name: name, url: try WebhookURL(NotificationSecret(url, source: .inline)), kind: kind, events: events, secretHeader: header,
             queueCapacity: queue, rateLimit: .init(count: 10_000, per: .seconds(1)),
-            retries: .init(maxRetries: 3, initialDelay: .seconds(1), maxDelay: .seconds(8)), timeout: .seconds(10))
+            retries: .init(maxRetries: 3, initialDelay: .seconds(1), maxDelay: .seconds(8)), timeout: timeout)
     }
 }
 

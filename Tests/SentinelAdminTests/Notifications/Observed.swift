@@ -63,17 +63,32 @@ final class Observed<Value: Sendable>: Sendable {
         }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                let ready = state.withLock { state -> Bool in
+                // nil: stored, for an update or the cancellation to resume (only one of them does).
+                let now = state.withLock { state -> Bool? in
                     if condition(state.value) { return true }
                     if Task.isCancelled { return false }
                     state.waiters[id] = Waiter(condition: condition, continuation: continuation)
-                    return false
+                    return nil
                 }
-                if ready || Task.isCancelled { continuation.resume(returning: ready) }
+                if let now { continuation.resume(returning: now) }
             }
         } onCancel: {
             let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
             waiter?.continuation.resume(returning: false)
         }
     }
+}
+
+/// What `operation` returns, or an error when it has not returned within
+/// `timeout`: a test that would hang fails instead (the operation is left
+/// running; the failure is what matters then).
+func within<T: Sendable>(
+    _ timeout: Duration, _ what: @autoclosure @escaping @Sendable () -> String, _ operation: @escaping @Sendable () async -> T
+) async throws -> T {
+    let result = Observed<T?>(nil)
+    Task {
+        let value = await operation()
+        result.update { $0 = value }
+    }
+    return try await result.wait(what(), timeout: timeout) { $0 != nil }!
 }

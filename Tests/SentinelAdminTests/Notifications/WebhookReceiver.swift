@@ -10,8 +10,9 @@ import Glibc
 #endif
 
 /// A webhook receiver on 127.0.0.1 for the tests: records every request,
-/// answers with scripted statuses (200 once the script is used up), and can
-/// hold requests unanswered until released.
+/// answers with scripted statuses and headers (200 once the script is used
+/// up), can hold requests unanswered until released, and can answer with a
+/// head whose body then stalls or breaks off.
 final class WebhookReceiver: Sendable {
     struct Received: Sendable {
         var path: String
@@ -21,10 +22,27 @@ final class WebhookReceiver: Sendable {
         var json: JSONValue { (try? JSONValue(json: body)) ?? .null }
     }
 
+    /// What the body of an answer does after its head.
+    enum BodyMode: Sendable {
+        /// Empty, complete.
+        case complete
+        /// A few bytes, then nothing until released (then the connection breaks).
+        case stall
+        /// A few bytes, then the connection breaks.
+        case breakOff
+    }
+
+    private struct Scripted {
+        var status: Int
+        var headers: [String: String] = [:]
+    }
+
     private struct State {
-        var statuses: [Int] = []
+        var answers: [Scripted] = []
         var holding = false
         var held: [CheckedContinuation<Void, Never>] = []
+        var bodies = BodyMode.complete
+        var stalled: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Locked(State())
@@ -44,7 +62,15 @@ final class WebhookReceiver: Sendable {
     var received: [Received] { requests.value }
 
     /// The statuses of the next answers, in order.
-    func answer(_ statuses: Int...) { state.withLock { $0.statuses.append(contentsOf: statuses) } }
+    func answer(_ statuses: Int...) { state.withLock { $0.answers.append(contentsOf: statuses.map { Scripted(status: $0) }) } }
+
+    /// The next answer: `status` with `headers`.
+    func answer(_ status: Int, headers: [String: String]) {
+        state.withLock { $0.answers.append(Scripted(status: status, headers: headers)) }
+    }
+
+    /// What the bodies of answers from now on do.
+    func bodies(_ mode: BodyMode) { state.withLock { $0.bodies = mode } }
 
     /// Requests from now on wait unanswered until ``release()``.
     func hold() { state.withLock { $0.holding = true } }
@@ -53,11 +79,13 @@ final class WebhookReceiver: Sendable {
     func release() {
         let held = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.holding = false
+            state.bodies = .complete
             defer {
                 state.held.removeAll()
+                state.stalled.removeAll()
                 heldCount.update { $0 = 0 }
             }
-            return state.held
+            return state.held + state.stalled
         }
         for request in held { request.resume() }
     }
@@ -68,10 +96,22 @@ final class WebhookReceiver: Sendable {
         try await requests.wait("\(count) requests at the receiver", timeout: timeout) { $0.count >= count }
     }
 
-    private func arrived(_ request: Received) async -> Int {
-        let (status, hold) = state.withLock { state -> (Int, Bool) in
-            let status = state.statuses.isEmpty ? 200 : state.statuses.removeFirst()
-            return (status, state.holding)
+    /// Waits until ``release()`` (at once when it ran already).
+    private func stall() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let stalling = state.withLock { state -> Bool in
+                guard state.bodies == .stall else { return false }
+                state.stalled.append(continuation)
+                return true
+            }
+            if !stalling { continuation.resume() }
+        }
+    }
+
+    private func arrived(_ request: Received) async -> (Scripted, BodyMode) {
+        let (answer, hold, bodies) = state.withLock { state -> (Scripted, Bool, BodyMode) in
+            let answer = state.answers.isEmpty ? Scripted(status: 200) : state.answers.removeFirst()
+            return (answer, state.holding, state.bodies)
         }
         if hold {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -91,7 +131,7 @@ final class WebhookReceiver: Sendable {
         } else {
             requests.update { $0.append(request) }
         }
-        return status
+        return (answer, bodies)
     }
 
     /// Runs a receiver on 127.0.0.1 (`port` 0: a free one) while `body` runs, then stops it.
@@ -106,9 +146,25 @@ final class WebhookReceiver: Sendable {
                 let bytes = try await request.collectBody(upTo: 1 << 20)
                 var headers: [String: String] = [:]
                 for field in request.headers { headers[field.name.canonicalName] = field.value }
-                let status = await receiver.arrived(
+                let (answer, bodies) = await receiver.arrived(
                     Received(path: request.uri.path, headers: headers, body: String(buffer: bytes)))
-                return Response(status: HTTPResponse.Status(code: status))
+                var fields = HTTPFields()
+                for (name, value) in answer.headers {
+                    if let name = HTTPField.Name(name) { fields[name] = value }
+                }
+                let status = HTTPResponse.Status(code: answer.status)
+                switch bodies {
+                case .complete:
+                    return Response(status: status, headers: fields)
+                case .stall, .breakOff:
+                    return Response(
+                        status: status, headers: fields,
+                        body: ResponseBody { writer in
+                            try await writer.write(ByteBuffer(string: "partial"))
+                            if bodies == .stall { await receiver.stall() }
+                            throw ReceiverError("the body breaks off")
+                        })
+                }
             }
         }
         let (listening, ready) = AsyncStream<Int>.makeStream()
@@ -136,11 +192,36 @@ final class WebhookReceiver: Sendable {
         }
     }
 
-    /// A loopback port nothing listens on: bound, read, closed.
-    static func closedPort() throws -> Int {
+    /// Runs a receiver on `reserved`'s port while `body` runs: it binds
+    /// beside the reservation (both reuse the address), then the reservation
+    /// is closed, so the port is never free for another test to take.
+    static func with<T: Sendable>(
+        taking reserved: ReservedPort, _ body: (WebhookReceiver) async throws -> T
+    ) async throws -> T {
+        try await with(port: reserved.port) { receiver in
+            reserved.close()
+            return try await body(receiver)
+        }
+    }
+}
+
+/// A loopback port that refuses connections: a socket bound to it (with
+/// SO_REUSEADDR, as the receiver's) that never listens, held until
+/// ``close()``. Nothing else can take the port meanwhile, and a receiver can
+/// bind beside it (``WebhookReceiver/with(taking:_:)``).
+final class ReservedPort: Sendable {
+    let port: Int
+    private let descriptor: Locked<Int32?>
+
+    init() throws {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw ReceiverError("socket failed") }
-        defer { close(descriptor) }
+        var keep = false
+        defer { if !keep { Glibc.close(descriptor) } }
+        var one: Int32 = 1
+        guard setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            throw ReceiverError("setsockopt failed")
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = 0
@@ -154,8 +235,22 @@ final class WebhookReceiver: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
         }
         guard named == 0 else { throw ReceiverError("getsockname failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        port = Int(UInt16(bigEndian: address.sin_port))
+        self.descriptor = Locked(descriptor)
+        keep = true
     }
+
+    /// Gives the port up (once).
+    func close() {
+        if let descriptor = descriptor.withLock({ state -> Int32? in
+            defer { state = nil }
+            return state
+        }) {
+            Glibc.close(descriptor)
+        }
+    }
+
+    deinit { close() }
 }
 
 struct ReceiverError: Error, CustomStringConvertible {

@@ -10,7 +10,7 @@ import Resilience
 /// ```
 public final class AlertBroadcaster: AlertSink {
     private let next: (any AlertSink)?
-    private let subscribers = Locked<(next: UInt64, continuations: [UInt64: AsyncStream<Alert>.Continuation])>((0, [:]))
+    private let subscribers = Locked<(next: UInt64, continuations: [UInt64: Subscriber])>((0, [:]))
     private let sentCount = Locked(0)
 
     /// Makes a broadcaster that also sends every alert to `next`.
@@ -23,25 +23,39 @@ public final class AlertBroadcaster: AlertSink {
             sentCount.withLock { $0 += 1 }
             return Array(state.continuations.values)
         }
-        for continuation in readers { continuation.yield(alert) }
+        for reader in readers {
+            if case .dropped(let lost) = reader.continuation.yield(alert) { reader.overflow?(lost) }
+        }
         await next?.send(alert)
     }
 
     /// Alerts sent so far: a subscriber that counts what it read knows when
     /// it has caught up (the notifications drain on shutdown).
-    public var sent: Int { sentCount.withLock { $0 } }
+    package var sent: Int { sentCount.withLock { $0 } }
 
     /// Every alert from now on; the newest `buffer` are kept for a slow reader.
     public func subscribe(buffer: Int = 256) -> AsyncStream<Alert> {
+        subscribe(buffer: buffer, overflow: nil)
+    }
+
+    /// Every alert from now on; the newest `buffer` are kept for a slow
+    /// reader, and `overflow` is called (by the sender, at once) with each
+    /// older one the reader will not see.
+    package func subscribe(buffer: Int, overflow: (@Sendable (Alert) -> Void)?) -> AsyncStream<Alert> {
         let (stream, continuation) = AsyncStream<Alert>.makeStream(bufferingPolicy: .bufferingNewest(buffer))
         let id = subscribers.withLock { state -> UInt64 in
             state.next += 1
-            state.continuations[state.next] = continuation
+            state.continuations[state.next] = Subscriber(continuation: continuation, overflow: overflow)
             return state.next
         }
         continuation.onTermination = { [weak self] _ in
             _ = self?.subscribers.withLock { $0.continuations.removeValue(forKey: id) }
         }
         return stream
+    }
+
+    private struct Subscriber: Sendable {
+        var continuation: AsyncStream<Alert>.Continuation
+        var overflow: (@Sendable (Alert) -> Void)?
     }
 }
