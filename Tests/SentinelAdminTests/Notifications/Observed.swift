@@ -36,7 +36,7 @@ final class Observed<Value: Sendable>: Sendable {
     /// The value once `condition` holds; throws when it has not within `timeout`.
     @discardableResult
     func wait(
-        _ what: @autoclosure @escaping @Sendable () -> String, timeout: Duration = .seconds(20),
+        _ what: @autoclosure @escaping @Sendable () -> String, timeout: Duration = .seconds(60),
         until condition: @escaping @Sendable (Value) -> Bool
     ) async throws -> Value {
         let met = await withTaskGroup(of: Bool.self) { group in

@@ -92,7 +92,7 @@ final class WebhookReceiver: Sendable {
 
     /// Waits (at most `timeout`) until `count` requests have arrived.
     @discardableResult
-    func waitForRequests(_ count: Int, timeout: Duration = .seconds(20)) async throws -> [Received] {
+    func waitForRequests(_ count: Int, timeout: Duration = .seconds(60)) async throws -> [Received] {
         try await requests.wait("\(count) requests at the receiver", timeout: timeout) { $0.count >= count }
     }
 
