@@ -20,6 +20,8 @@ public struct SimulationReport: Sendable {
     /// Calls per pipeline still running when the run ended (begun, not finished:
     /// not in `calls`, which counts finished calls only).
     public var inFlight: [String: Int] = [:]
+    /// Approval gates a script opened that no one answered before the end, by name.
+    public var pendingApprovals: [ApprovalGate] = []
 }
 
 extension Simulation {
@@ -49,6 +51,7 @@ extension Simulation {
                 actual: actual)
         }
         let passed = runErrors.isEmpty && results.allSatisfy(\.passed)
+        let pending = runtime.approvals.all.values.filter { $0.status == .pending }.sorted { $0.name < $1.name }
         var errorRates: [String: JSONValue] = [:]
         for (name, count) in calls { errorRates[name] = .double(count > 0 ? Double(failures[name] ?? 0) / Double(count) : 0) }
         emit(
@@ -63,10 +66,21 @@ extension Simulation {
                     "expect": .array(results.map(\.jsonValue)),
                     "errors": .array(runErrors.map { .string($0) }),
                     "passed": .bool(passed),
+                    "pending_approvals": .array(pending.map(pendingJSON)),
                 ]))
         return SimulationReport(
             scenario: scenario.name, seed: seed, results: results, errors: runErrors, passed: passed, knobs: knobs,
-            calls: calls, failures: failures, simulatedCalls: driver.simulatedCalls, inFlight: inFlight)
+            calls: calls, failures: failures, simulatedCalls: driver.simulatedCalls, inFlight: inFlight,
+            pendingApprovals: pending)
+    }
+
+    /// `{ gate, requested_by, t, time, message }`: `t` is when it was asked, in virtual seconds.
+    private func pendingJSON(_ gate: ApprovalGate) -> JSONValue {
+        [
+            "gate": .string(gate.name), "requested_by": .string(gate.requestedBy),
+            "t": .double(gate.requestedAt - plane.epoch), "time": .string(RFC3339.string(fromUnixSeconds: gate.requestedAt)),
+            "message": gate.message.map { .string($0) } ?? .null,
+        ]
     }
 
     private func measure(

@@ -101,7 +101,8 @@ public final class Simulation {
     ///
     /// - Parameters:
     ///   - progress: called with the fraction of virtual time done, about every 1%.
-    /// - Throws: ``ConfigurationError`` when the policies folder cannot be read.
+    /// - Throws: ``ConfigurationError`` when the policies folder cannot be read,
+    ///   or an item of the scenario's `constants` does not fit its script.
     public func run(
         progress: ((Double) -> Void)? = nil, emit: (SimulationEvent) -> Void
     ) async throws(ConfigurationError) -> SimulationReport {
@@ -112,17 +113,25 @@ public final class Simulation {
         if let problem = scanner.folderErrors[policies] {
             throw ConfigurationError(file: policies, message: "the policies folder cannot be read: \(problem)")
         }
-        await engine.apply(changes)
-        let scripts = await engine.scripts.map(\.name).sorted()
-        emit(
-            SimulationEvent(
-                type: "start", t: 0,
-                fields: [
-                    "scenario": .string(scenario.name), "seed": .int(Int64(bitPattern: seed)),
-                    "duration": .double(scenario.duration),
-                    "pipelines": .array(driver.runtimes.map { .string($0.name) }),
-                    "scripts": .array(scripts.map { .string($0) }),
-                ]))
+        let scripts = try ScriptConstantRewriter.apply(scenario.constants, to: changes)
+        await engine.apply(scripts)
+        let names = await engine.scripts.map(\.name).sorted()
+        var start: [String: JSONValue] = [
+            "scenario": .string(scenario.name), "seed": .int(Int64(bitPattern: seed)),
+            "duration": .double(scenario.duration),
+            "pipelines": .array(driver.runtimes.map { .string($0.name) }),
+            "scripts": .array(names.map { .string($0) }),
+        ]
+        if !scenario.constants.isEmpty {
+            var constants: [String: JSONValue] = [:]
+            for override in scenario.constants {
+                var fields = constants[override.file]?.objectValue ?? [:]
+                fields[override.name] = override.value
+                constants[override.file] = .object(fields)
+            }
+            start["constants"] = .object(constants)
+        }
+        emit(SimulationEvent(type: "start", t: 0, fields: start))
         emitAudit(at: 0, emit)
 
         var driver = self.driver

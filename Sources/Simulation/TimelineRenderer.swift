@@ -55,6 +55,9 @@ public struct TimelineRenderer {
             for spec in scenario.pipelines {
                 lines.append(dim("  pipeline \(spec.name): \(Self.describe(spec))"))
             }
+            for override in scenario.constants {
+                lines.append(dim("  constant \(override.file): \(override.name) = \(override.luaLiteral)"))
+            }
             lines.append("")
             return lines
         case "script":
@@ -111,7 +114,7 @@ public struct TimelineRenderer {
             let arrow = to > from ? green("▲") : red("▼")
             head = "\(arrow) \(target) \(trimmed(from, digits: 4)) → \(trimmed(to, digits: 4))"
         } else {
-            let value = Self.assignments(event["args"])
+            let value = action.hasPrefix("approval.") ? "" : Self.assignments(event["args"])
             let mark = outcome == "applied" ? cyan("◆") : (outcome == "dry_run" ? dim("◇") : red("✗"))
             head = "\(mark) \(action) \(value.isEmpty ? target : value)"
             if outcome != "applied" { head += " " + (outcome == "dry_run" ? dim("(dry run)") : red(outcome)) }
@@ -161,6 +164,18 @@ public struct TimelineRenderer {
                 let count = Int(calls[name]?.number ?? 0)
                 lines.append(
                     "  \(padded(name, 24)) \(padded(formatCount(count), 12)) calls  \(formatPercent(rates[name]?.number ?? 0)) errors")
+            }
+        }
+        if case .array(let gates)? = event["pending_approvals"], !gates.isEmpty {
+            lines.append("")
+            lines.append(bold("Waiting for approval"))
+            for case .object(let gate) in gates {
+                let asked = formatClock(gate["t"]?.number ?? 0)
+                let who = (gate["requested_by"]?.plainText ?? "").replacingPrefix("script:", with: "")
+                let message = gate["message"].flatMap { $0 == .null ? nil : $0.plainText }
+                lines.append(
+                    "  \(yellow("?")) \(gate["gate"]?.plainText ?? "")  "
+                        + dim("asked at \(asked) by \(who)" + (message.map { ": " + $0 } ?? "")))
             }
         }
         if case .array(let errors)? = event["errors"], !errors.isEmpty {

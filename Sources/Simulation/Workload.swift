@@ -51,6 +51,11 @@ public final class Workload: Service {
         let sampleInterval = Int64((scenario.sample * 1e9).rounded())
         if sampleInterval > 0 { driver.queue.schedule(.sample, at: origin + sampleInterval) }
         logger.info("workload \(scenario.name): \(pipelineNames.joined(separator: ", "))")
+        if !scenario.constants.isEmpty {
+            // The scripts are the ones `--policies` watches, loaded as they are on disk.
+            let files = Set(scenario.constants.map(\.file)).sorted().joined(separator: ", ")
+            logger.warning("workload \(scenario.name): its constants (\(files)) apply in simulate only; the scripts run as written")
+        }
 
         await cancelWhenGracefulShutdown { [driver] in await self.drive(driver, sampleInterval: sampleInterval) }
     }

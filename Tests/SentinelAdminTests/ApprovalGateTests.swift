@@ -15,10 +15,11 @@ import Testing
         return {
           interval = "1s",
           evaluate = function(state, memory)
-            local answer = sentinel.approval("release", { message = "canary healthy, release?" })
+            local answer, gate = sentinel.approval("release", { message = "canary healthy, release?" })
             memory.seen = answer
             if answer == "approved" then
-              sentinel.set("checkout.split.canary_weight", 50, "approved by a person")
+              sentinel.set("checkout.split.canary_weight", 50,
+                "approved by " .. gate.answered_by .. ": " .. gate.reason .. " (asked by " .. gate.requested_by .. ")")
             elseif answer == "denied" then
               sentinel.set("checkout.split.canary_weight", 0, "release denied")
             end
@@ -59,6 +60,10 @@ import Testing
         }
         _ = await fixture.runtime.round(at: 3_000_000_000)
         #expect(Self.canaryWeight(fixture) == 50)
+        let step = try #require(fixture.plane.audit.entries.last { $0.action == "param.set" })
+        #expect(
+            step.reason == "approved by operator:alice: looked at the graphs (asked by script:release)",
+            "the script reads who answered and why")
         let answer = try #require(fixture.plane.audit.entries.last { $0.action == "approval.grant" })
         #expect(answer.actor == "operator:alice" && answer.outcome == .applied && answer.reason == "looked at the graphs")
     }
@@ -83,7 +88,8 @@ import Testing
         #expect(Self.canaryWeight(fixture) == 0)
     }
 
-    @Test func anOperatorWithoutTheGrantIsDeniedAndAudited() async throws {
+    @Test(arguments: ["approval.grant", "approval.deny"])
+    func anOperatorWithoutTheGrantIsDeniedAndAudited(_ command: String) async throws {
         var configuration = ControlPlaneConfiguration()
         configuration.access.roles["viewer"] = Role(grants: [Grant(commands: ["param.get"])])
         configuration.access.assignments["operator:viewer"] = ["viewer"]
@@ -92,11 +98,12 @@ import Testing
         fixture.runtime.approvals.open("release", message: nil, by: "script:release")
         try await fixture.test { client in
             let response = try await client.post(
-                "/v1/commands", #"{"command": "approval.grant", "args": {"gate": "release"}, "reason": "x"}"#,
+                "/v1/commands", #"{"command": "\#(command)", "args": {"gate": "release"}, "reason": "x"}"#,
                 token: AdminFixture.viewerToken)
             #expect(response.status == .forbidden && response.errorCode == "denied")
         }
-        #expect(fixture.plane.audit.last?.action == "approval.grant" && fixture.plane.audit.last?.outcome == .denied)
+        let entry = try #require(fixture.plane.audit.last)
+        #expect(entry.action == command && entry.outcome == .denied && entry.actor == "operator:viewer" && entry.target == "release")
         #expect(fixture.runtime.approvals.gate(named: "release")?.status == .pending)
     }
 

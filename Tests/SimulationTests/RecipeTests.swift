@@ -7,9 +7,10 @@ import Testing
 @Suite struct RecipeTests {
     static let scenarios = [
         "canary/healthy.yaml", "canary/errors.yaml", "canary/latency.yaml",
+        "canary/approval.yaml", "canary/approval-denied.yaml",
         "ratchet-up/finds-capacity.yaml", "ratchet-up/capacity-drops.yaml",
         "safety-valve/spike.yaml", "safety-valve/sustained.yaml",
-        "blue-green/switch.yaml", "blue-green/green-fails.yaml", "blue-green/smoke-fails.yaml",
+        "blue-green/switch.yaml", "blue-green/green-fails.yaml", "blue-green/smoke-fails.yaml", "blue-green/approval.yaml",
         "failover/outage.yaml", "failover/flapping.yaml",
         "../scenarios/shadow-promote.yaml", "../scenarios/shadow-promote-slowdown.yaml",
         "../scenarios/shadow-promote-frozen.yaml",

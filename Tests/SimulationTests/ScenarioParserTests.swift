@@ -196,6 +196,18 @@ import Testing
             "expected an RFC 3339 time"
         ),
         ("duration: 1m\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\n: [\n", "not valid YAML"),
+        (
+            "duration: 1m\nconstants:\n  canary: { REQUIRE_APPROVAL: true }\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\n",
+            "bad.yaml:3: constants.canary: expected a script's file name in the policies folder, such as canary.lua"
+        ),
+        (
+            "duration: 1m\nconstants:\n  canary.lua: { 2FAST: true }\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\n",
+            "bad.yaml:3: constants.canary.lua.2FAST: \"2FAST\" is not a Lua name"
+        ),
+        (
+            "duration: 1m\nconstants:\n  canary.lua: { STEPS: [1, 50, 100] }\npipelines:\n  a: { backend: { latency: 1ms }, traffic: { rate: 1 } }\n",
+            "bad.yaml:3: constants.canary.lua.STEPS: expected true, false, a number or a string, got [1,50,100]"
+        ),
     ])
     func badInputIsNamed(yaml: String, message: String) {
         let error = parseError(yaml)
@@ -223,6 +235,7 @@ import Testing
         let scenario = try Scenario(
             yaml: Self.minimal + "\nexpect:\n  - param: checkout.split.canary_wieght\n    equals: 1\n", file: "bad.yaml")
         let folder = try ScriptFolder()
+        defer { folder.remove() }
         #expect {
             _ = try Simulation(scenario: scenario, policies: folder.path, logger: .silent)
         } throws: { error in

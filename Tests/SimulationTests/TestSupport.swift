@@ -23,6 +23,15 @@ struct ScriptFolder {
             fputs(source, file)
             fclose(file)
         }
+        self.names = Array(scripts.keys)
+    }
+
+    private let names: [String]
+
+    /// Deletes the scripts and the folder.
+    func remove() {
+        for name in names { unlink(path + "/" + name) }
+        rmdir(path)
     }
 }
 
@@ -37,6 +46,7 @@ struct Run {
 
 func simulate(_ yaml: String, scripts: [String: String] = [:], seed: UInt64? = nil) async throws -> Run {
     let folder = try ScriptFolder(scripts)
+    defer { folder.remove() }
     let scenario = try Scenario(yaml: yaml, file: "test.yaml")
     return try await simulate(scenario, policies: folder.path, seed: seed)
 }

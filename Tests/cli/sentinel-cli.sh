@@ -74,6 +74,18 @@ out=$("$bin" simulate --help 2>&1); expect "simulate --help explains itself" 0 $
 # Every shipped scenario passes its expectations in RecipeTests; here the CLI runs one end to end.
 out=$("$bin" simulate examples/recipes/canary/errors.yaml 2>&1); expect "a recipe through the CLI" 0 $? "$out" "PASSED"
 
+# Approval gates: a scenario event answers one; one nobody answers is in the summary, text and JSON.
+out=$("$bin" simulate examples/recipes/canary/approval.yaml 2>&1); expect "the canary waits for the grant" 0 $? "$out" "checkout.split.canary_weight 50 → 100 +canary: approval checkout-canary approved by operator:scenario"
+expect "the gate-on scenario shows its constant" 0 0 "$out" "constant canary.lua: REQUIRE_APPROVAL = true"
+expect "nothing is left waiting once answered" 0 $(grep -c "Waiting for approval" <<<"$out")
+sed '/^events:/,/^expect:/{/^expect:/!d}' examples/recipes/canary/approval.yaml | sed '/^expect:/,$d' > "$work/unanswered.yaml"
+out=$("$bin" simulate "$work/unanswered.yaml" --policies examples/recipes/canary 2>&1); expect "an unanswered gate" 0 $? "$out" "^Waiting for approval"
+expect "the summary names the gate, when and why" 0 0 "$out" "^  \? checkout-canary  asked at [0-9]+:[0-9]{2} by canary: canary at 50% is healthy"
+out=$("$bin" simulate "$work/unanswered.yaml" --policies examples/recipes/canary --json 2>&1)
+expect "--json: pending_approvals in the summary" 0 $? "$(tail -1 <<<"$out")" '"pending_approvals":\[\{"gate":"checkout-canary","message":"canary at 50% is healthy[^"]*","requested_by":"script:canary","t":[0-9.]+,"time":"2026-01-01T00:[0-9:.]+Z"\}\]'
+sed 's/REQUIRE_APPROVAL: true/REQUIRE_APPROVAL: "yes"/' examples/recipes/canary/approval.yaml > "$work/badconstant.yaml"
+out=$("$bin" simulate "$work/badconstant.yaml" --policies examples/recipes/canary 2>&1); expect "a constant of the wrong kind exits 2" 2 $? "$out" "badconstant.yaml:7: constants.canary.lua.REQUIRE_APPROVAL: examples/recipes/canary/canary.lua:21: REQUIRE_APPROVAL is a boolean"
+
 # run --workload: the scenario's traffic on the real clock, the rules act on it.
 "$bin" run --policies examples/recipes/canary --workload examples/recipes/canary/healthy.yaml --audit-log "$work/workload.jsonl" >"$work/workload.log" 2>&1 &
 pid=$!

@@ -9,6 +9,10 @@ enum GateRequest: Sendable, Hashable {
 
 extension ScriptAPI {
     /// `sentinel.approval(name [, { message = "..." }])` and `sentinel.approval_reset(name)`.
+    ///
+    /// `approval` returns the status and, once the gate is open, a table of
+    /// who asked and who answered, so a rule can name the answer in its
+    /// reason: `requested_by`, `message`, `answered_by`, `reason`.
     func installApprovals(in sandbox: LuaSandbox) throws(ScriptError) {
         try sandbox.register("approval", in: "sentinel") { [unowned self] arguments in
             try arguments.expectCount(1...2)
@@ -28,7 +32,7 @@ extension ScriptAPI {
             guard let readGate = self.readGate else {
                 throw arguments.bad(1, "approval gates are not available here")
             }
-            if let status = readGate(name) { return [.string(status.rawValue)] }
+            if let gate = readGate(name) { return [.string(gate.status.rawValue), .table(Self.details(gate))] }
             self.record.gates.append(.open(name: name, message: message))
             return [.string(ApprovalGate.Status.pending.rawValue)]
         }
@@ -37,6 +41,15 @@ extension ScriptAPI {
             self.record.gates.append(.reset(name: try Self.gateName(arguments, 1)))
             return []
         }
+    }
+
+    /// The fields of a gate a script may name in its reasons (absent ones are nil).
+    static func details(_ gate: ApprovalGate) -> [LuaKey: LuaValue] {
+        var table: [LuaKey: LuaValue] = ["requested_by": .string(gate.requestedBy)]
+        table["message"] = gate.message.map(LuaValue.string)
+        table["answered_by"] = gate.answeredBy.map(LuaValue.string)
+        table["reason"] = gate.reason.map(LuaValue.string)
+        return table
     }
 
     static func gateName(_ arguments: LuaArguments, _ index: Int) throws(LuaArgumentError) -> String {

@@ -25,9 +25,9 @@ final class ScriptAPI {
     var cooldowns: [String: Double] = [:]
     /// The state the current evaluation reads (`sentinel.compare` judges its windows).
     var state: StateView?
-    /// Reads a gate's status (nil when no gate has that name); nil when the
-    /// engine has no approval gates.
-    var readGate: ((String) -> ApprovalGate.Status?)?
+    /// Reads a gate (nil when no gate has that name); nil when the engine
+    /// has no approval gates.
+    var readGate: ((String) -> ApprovalGate?)?
 
     init(source: String, readParameter: @escaping (String) -> Double?) {
         self.source = source

@@ -370,7 +370,7 @@ public actor ScriptEngine {
     /// check`, every gate reads as pending).
     private func connectGates(_ instance: ScriptInstance) {
         guard let approvals else { return }
-        instance.api.readGate = { [sample] name in sample ? nil : approvals.gate(named: name)?.status }
+        instance.api.readGate = { [sample] name in sample ? nil : approvals.gate(named: name) }
     }
 
     /// Opens and closes the gates an evaluation asked for (not for a dry-run

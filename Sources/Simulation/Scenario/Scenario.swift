@@ -15,6 +15,8 @@ public struct Scenario: Sendable {
     public var start: Double
     /// The folder of Lua scripts (resolved against the scenario file's folder).
     public var policies: String
+    /// Top-level constants of the scripts, changed for this run (`constants`).
+    public var constants: [ConstantOverride]
     /// Roles, guards and limits, in the `sentinel run --config` format.
     public var control: ControlPlaneConfiguration
     /// How often a `stats` event is written per pipeline, in seconds (0: never).

@@ -22,7 +22,8 @@ struct ScenarioParser {
 
     mutating func parse(_ root: YAMLValue) throws(ConfigurationError) -> Scenario {
         let fields = try root.fields(allowing: [
-            "name", "description", "duration", "seed", "start", "policies", "control", "sample", "pipelines", "events", "expect",
+            "name", "description", "duration", "seed", "start", "policies", "constants", "control", "sample", "pipelines", "events",
+            "expect",
         ])
         guard let durationNode = fields["duration"] else { throw root.error("a scenario needs 'duration' (for example 30m)") }
         let duration = try durationNode.durationSeconds(in: .scenarioDuration)
@@ -63,6 +64,7 @@ struct ScenarioParser {
             description: try fields["description"]?.string(),
             duration: duration, seed: seed, start: start,
             policies: try fields["policies"]?.string() ?? ".",
+            constants: try fields["constants"].map { (node) throws(ConfigurationError) in try parseConstants(node) } ?? [],
             control: control, sample: sample, pipelines: pipelines, events: events, expectations: expectations)
     }
 

@@ -3,6 +3,12 @@
 -- sentinel.compare at 99.9% confidence), switch all traffic to green at once.
 -- After the switch, watch green against the baseline blue had: on failure
 -- switch everything back to blue at once.
+--
+-- With REQUIRE_APPROVAL, the switch waits for a person: once green passed its
+-- smoke window the rule opens the approval gate APPROVAL_GATE and keeps green
+-- at its smoke share (still smoke-testing it) until an operator answers
+-- (`sentinel approve shop-switch`); a denial sends green's share back to blue.
+local REQUIRE_APPROVAL = false
 local PIPELINE = "shop"
 local SMOKE_SHARE = 2          -- percent of traffic green gets during the smoke window
 local SMOKE_WINDOW = 180       -- seconds of smoke before the switch
@@ -17,6 +23,7 @@ local SMOKE = {                -- what the smoke test judges, beyond noise at 99
 
 local BLUE = PIPELINE .. ".split.blue_weight"
 local GREEN = PIPELINE .. ".split.green_weight"
+local APPROVAL_GATE = PIPELINE .. "-switch"
 
 -- The fields a verdict rests on, as a plain table (state views are read-only and stay in the sandbox).
 local function summary(w)
@@ -37,6 +44,13 @@ local function worse(candidate, baseline, min_calls)
     return string.format("p99 %.0fms vs %.0fms", 1000 * candidate.p99, 1000 * baseline.p99)
   end
   return false
+end
+
+-- Who answered the gate and why, for the reason of what the answer led to.
+local function answered(status, gate)
+  local text = "approval " .. APPROVAL_GATE .. " " .. status .. " by " .. (gate.answered_by or "?")
+  if gate.reason then text = text .. " (" .. gate.reason .. ")" end
+  return text
 end
 
 return {
@@ -61,11 +75,33 @@ return {
         local detail = string.format("%s (errors %.2f%% vs %.2f%%, p99 %.0fms vs %.0fms)", judged.violated,
           100 * green["5m"].error_rate, 100 * blue["5m"].error_rate, 1000 * green["5m"].p99, 1000 * blue["5m"].p99)
         route(0, { reason = "green failed its smoke test: " .. detail, evidence = evidence })
-      elseif verdict == "pass" and state.now - memory.since >= SMOKE_WINDOW then
+        -- A person asked to approve the switch has nothing left to answer.
+        if memory.waiting then sentinel.approval_reset(APPROVAL_GATE) end
+      elseif memory.waiting or (verdict == "pass" and state.now - memory.since >= SMOKE_WINDOW) then
+        local why = "green passed its smoke window"
+        if REQUIRE_APPROVAL then
+          local status, gate = sentinel.approval(APPROVAL_GATE, { message = string.format(
+            "green passed its smoke window (errors %.2f%% vs %.2f%%, p99 %.0fms vs %.0fms): approve the switch",
+            100 * green["5m"].error_rate, 100 * blue["5m"].error_rate, 1000 * green["5m"].p99, 1000 * blue["5m"].p99) })
+          if not memory.waiting then
+            memory.waiting = true
+            sentinel.alert("info", "blue/green: green passed its smoke window; waiting for approval " .. APPROVAL_GATE, evidence)
+          end
+          if status == "pending" then return end  -- hold: green keeps its smoke share, asked and alerted once
+          memory.waiting = nil
+          sentinel.approval_reset(APPROVAL_GATE)  -- the next release asks again
+          evidence.approval = { gate = APPROVAL_GATE, answered_by = gate.answered_by, reason = gate.reason }
+          if status == "denied" then
+            memory.phase = "denied"
+            route(0, { reason = answered(status, gate) .. ": blue keeps all traffic", evidence = evidence })
+            return
+          end
+          why = answered(status, gate)
+        end
         memory.phase = "green"
         -- The baseline green must keep up with after the switch: blue as it was.
         memory.baseline = { error_rate = blue["5m"].error_rate, p99 = blue["5m"].p99 }
-        route(100, { reason = "green passed its smoke window: switch", evidence = evidence })
+        route(100, { reason = why .. ": switch", evidence = evidence })
       end
     elseif memory.phase == "green" then
       local verdict = worse(green["10s"], memory.baseline, WATCH_MIN_CALLS)

@@ -12,6 +12,13 @@
 -- histograms), so a p99 that is high by chance on few calls does not roll back.
 -- 99.9% rather than 99%: the rule looks every 10 s on two windows, about a
 -- hundred looks per release, and each look is a chance of a false rollback.
+--
+-- With REQUIRE_APPROVAL, the last step (to 100%) waits for a person: the rule
+-- opens the approval gate APPROVAL_GATE once the canary is ready for it and
+-- holds where it is until an operator answers (`sentinel approve
+-- checkout-canary`); a regression meanwhile still rolls back, and a denial
+-- rolls back too.
+local REQUIRE_APPROVAL = false
 local PIPELINE = "checkout"
 local STEPS = { 1, 5, 10, 25, 50, 100 }
 local HOLD = 120            -- seconds at a step before the next one
@@ -27,6 +34,7 @@ local LATENCY = {           -- what sentinel.compare judges: latency only, error
 
 local CANARY = PIPELINE .. ".split.canary_weight"
 local STABLE = PIPELINE .. ".split.stable_weight"
+local APPROVAL_GATE = PIPELINE .. "-canary"
 
 -- How far the canary's error rate is above stable's beyond the margin, in standard errors.
 local function error_z(canary, stable, margin)
@@ -73,6 +81,30 @@ local function set_weight(percent, why)
   sentinel.set(STABLE, 100 - percent, why)
 end
 
+-- Who answered the gate and why, for the reason of what the answer led to.
+local function answered(gate)
+  local text = "approval " .. APPROVAL_GATE .. " " .. gate.status .. " by " .. (gate.answered_by or "?")
+  if gate.reason then text = text .. " (" .. gate.reason .. ")" end
+  return text
+end
+
+-- Waits at the step before the last for a person's answer. Returns the gate
+-- once answered (and closes it, so that the next release asks again), nil
+-- while pending. The gate is opened once and the wait alerted once.
+local function await_approval(memory, detail, evidence)
+  local status, gate = sentinel.approval(APPROVAL_GATE, { message = string.format(
+    "canary at %d%% is healthy (%s): approve the step to 100%%", STEPS[memory.step], detail or "") })
+  if not memory.waiting then
+    memory.waiting = true
+    sentinel.alert("info", "canary at " .. STEPS[memory.step] .. "%: waiting for approval " .. APPROVAL_GATE, evidence)
+  end
+  if status == "pending" then return nil end
+  memory.waiting = nil
+  sentinel.approval_reset(APPROVAL_GATE)
+  gate.status = status
+  return gate
+end
+
 return {
   name = "canary",
   interval = "10s",
@@ -89,6 +121,8 @@ return {
         memory.status = "rolled_back"
         set_weight(0, { reason = "regression: " .. detail .. "; rolled back", evidence = evidence })
         sentinel.alert("warning", "canary rolled back: " .. detail, evidence)
+        -- A person asked to approve the last step has nothing left to answer.
+        if memory.waiting then sentinel.approval_reset(APPROVAL_GATE) end
         return
       end
     end
@@ -102,15 +136,28 @@ return {
     if state.now - memory.since < HOLD then return end
 
     local verdict, evidence, detail = judge(pipeline.variants, "5m")
-    if verdict ~= "healthy" then return end  -- inconclusive: hold at this step
+    -- Inconclusive: hold at this step (unless a person was asked already: they decide).
+    if verdict ~= "healthy" and not memory.waiting then return end
     if memory.step == #STEPS then
       memory.status = "promoted"
       sentinel.alert("info", "canary promoted: it takes all traffic", evidence)
       return
     end
+    local why = "healthy (" .. (detail or "") .. ")"
+    if REQUIRE_APPROVAL and memory.step == #STEPS - 1 then
+      local gate = await_approval(memory, detail, evidence)
+      if not gate then return end  -- pending: hold here, asked and alerted once
+      evidence.approval = { gate = APPROVAL_GATE, answered_by = gate.answered_by, reason = gate.reason }
+      if gate.status == "denied" then
+        memory.status = "rolled_back"
+        set_weight(0, { reason = answered(gate) .. ": rolled back", evidence = evidence })
+        sentinel.alert("warning", "canary rolled back: " .. answered(gate), evidence)
+        return
+      end
+      why = answered(gate)
+    end
     memory.step = memory.step + 1
     memory.since = state.now
-    set_weight(STEPS[memory.step], { reason = "healthy (" .. detail .. "): step to " .. STEPS[memory.step] .. "%",
-                                     evidence = evidence })
+    set_weight(STEPS[memory.step], { reason = why .. ": step to " .. STEPS[memory.step] .. "%", evidence = evidence })
   end,
 }
