@@ -98,6 +98,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                // SHA-256 for the report's Content-Security-Policy hashes.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(
