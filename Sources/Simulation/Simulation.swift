@@ -99,7 +99,9 @@ public final class Simulation {
     // MARK: - Running
 
     /// Runs the scenario to its end, passing every event to `emit` as it happens.
-    /// A simulation runs once; make another for another run.
+    /// A simulation runs once; make another for another run. After
+    /// ``recordForReport()`` it also keeps what ``HTMLReport`` draws, without
+    /// changing a single event.
     ///
     /// - Parameters:
     ///   - progress: called with the fraction of virtual time done, about every 1%.

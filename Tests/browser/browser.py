@@ -30,6 +30,7 @@ CHROMIUM_FLAGS = (
     "--no-sandbox",
     "--disable-dev-shm-usage",
     "--disable-gpu",
+    "--disable-breakpad",
     "--disable-extensions",
     "--disable-background-networking",
     "--disable-component-update",
@@ -121,7 +122,11 @@ def chromium(window=(1280, 900)):
                 driver.quit()
         with contextlib.suppress(Exception):
             service.stop()
-        # Whatever outlived quit (a hung renderer): ours by the profile folder in its command line.
+        # Chromium's processes end shortly after quit; whatever outlives it (a hung
+        # renderer) is killed: ours by the profile folder in its command line.
+        deadline = time.monotonic() + 5
+        while _processes_using(profile) and time.monotonic() < deadline:
+            time.sleep(0.05)
         for pid in _processes_using(profile):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)

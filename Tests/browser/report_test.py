@@ -18,6 +18,7 @@ import tempfile
 import time
 import unittest
 
+sys.dont_write_bytecode = True  # `make test` writes nothing into the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import browser  # noqa: E402
 
@@ -35,13 +36,15 @@ class ReportInBrowserTests(unittest.TestCase):
     def setUpClass(cls):
         cls.folder = tempfile.mkdtemp(prefix="sentinel-report-browser-")
         cls.addClassCleanup(shutil.rmtree, cls.folder, True)
+        started = time.monotonic()
         cls.recipe = cls.write_report(RECIPE, "recipe.html")
         cls.hostile = cls.write_report(HOSTILE, "hostile.html")
+        print(f"\nreports written in {time.monotonic() - started:.1f} s", flush=True)
         started = time.monotonic()
         browser_context = browser.chromium()
         cls.driver = browser_context.__enter__()
         cls.addClassCleanup(browser_context.__exit__, None, None, None)
-        print(f"\nChromium started in {time.monotonic() - started:.1f} s", flush=True)
+        print(f"Chromium started in {time.monotonic() - started:.1f} s", flush=True)
 
     @classmethod
     def write_report(cls, scenario, name):

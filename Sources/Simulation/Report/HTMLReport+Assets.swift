@@ -74,7 +74,7 @@ extension HTMLReport {
         table.decisions td { font-size: 13px; }
         table.decisions tr:target td { background: #fff8c5; }
         table.decisions tr:target td:first-child { box-shadow: inset 4px 0 0 #bf8700; }
-        .kind { white-space: nowrap; }
+        .kind, td.actor code { white-space: nowrap; }
         .outcome-applied { color: var(--good); }
         .outcome-denied, .outcome-rejected, .outcome-failed, .outcome-critical { color: var(--bad); font-weight: 600; }
         .outcome-warning { color: var(--warn); font-weight: 600; }

@@ -63,7 +63,7 @@ extension HTMLReport {
         out += "<td><span class=\"kind\">\(HTMLText.escape(decision.kind.label))</span><br>"
         out += "<code>\(HTMLText.escape(decision.headline))</code></td>"
         out += "<td class=\"change\">\(HTMLText.escape(decision.change))</td>"
-        out += "<td><code>\(HTMLText.escape(decision.actor))</code></td>"
+        out += "<td class=\"actor\"><code>\(HTMLText.escape(decision.actor))</code></td>"
         out += "<td class=\"outcome-\(HTMLText.identifier(outcome))\">\(HTMLText.escape(outcome))</td>"
         out += "<td><div class=\"reason\">\(HTMLText.escape(decision.reason))</div>"
         if let evidence = decision.evidence { out += evidenceList(evidence, alert: decision.event.type == "alert") }

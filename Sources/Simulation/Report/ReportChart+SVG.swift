@@ -159,9 +159,11 @@ extension ReportChart {
         let plotBottom = svgNumber(Self.top + plotHeight)
         var out = "<g class=\"marks\">\n"
         for group in groups {
-            guard let first = group.first,
-                let lead = group.max(by: { ($0.kind.priority, $1.t) < ($1.kind.priority, $0.t) })
-            else { continue }
+            guard let first = group.first else { continue }
+            // A failure, refusal, rollback or promotion stands out; otherwise the
+            // first decision leads (a canary's own weight before stable's).
+            let urgent = group.filter { $0.kind.priority >= ReportDecision.Kind.promoted.priority }
+            let lead = urgent.max { $0.kind.priority < $1.kind.priority } ?? first
             let x = x(first.t)
             var tooltip = group.prefix(Self.markTooltipLines).map(\.text)
             if group.count > Self.markTooltipLines { tooltip.append("… and \(group.count - Self.markTooltipLines) more") }

@@ -53,22 +53,17 @@ struct ReportChart {
 
     // MARK: - Domain and ticks
 
-    /// The y range: from 0 (or below, for negative values) to a round number above the largest value.
+    /// The y range: from 0 (or below, for negative values) to a round number
+    /// above the largest value, so that a canary's 1% step shows as clearly as a 50% one.
     var domain: (low: Double, high: Double) {
         let values = lines.flatMap { $0.points.compactMap(\.value) }.filter(\.isFinite)
+        let largest = values.max() ?? 0
+        let high: Double
         switch scale {
-        case .knob(.weight): return (0, 100)
-        case .knob(.ratio): return (0, 1)
-        default: break
+        case .count: high = Self.niceCeiling(max(largest, 10))
+        case .percent, .seconds: high = Self.niceCeiling(max(largest, 0.01))
+        case .knob: high = Self.niceCeiling(largest > 0 ? largest : 1)
         }
-        let floor: Double =
-            switch scale {
-            case .count: 10
-            case .percent: 0.01
-            case .seconds: 0.01
-            case .knob: 1
-            }
-        let high = Self.niceCeiling(max(values.max() ?? 0, floor))
         let lowest = values.min() ?? 0
         return (lowest < 0 ? -Self.niceCeiling(-lowest) : 0, high)
     }

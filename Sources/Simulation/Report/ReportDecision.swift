@@ -29,7 +29,8 @@ struct ReportDecision {
             }
         }
 
-        /// Which mark a group of decisions at one place shows: the most telling.
+        /// Which mark a group of decisions at one place shows: from `promoted` up,
+        /// the highest stands out; below it, the group's first decision leads.
         var priority: Int {
             switch self {
             case .failure: 11
