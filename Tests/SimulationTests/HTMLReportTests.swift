@@ -183,6 +183,44 @@ import Glibc
         #expect(html.hasSuffix("</html>\n"))
     }
 
+    @Test func decisionsSayWhatKindTheyAreAndWhatTheyChanged() {
+        func decision(_ type: String, _ fields: [String: JSONValue]) -> ReportDecision {
+            ReportDecision(
+                index: 0, event: SimulationEvent(type: type, t: 30, fields: fields),
+                knobNames: ["api.timeout.duration", "api.split.canary_weight"], pipelineNames: ["api"])
+        }
+        let start = decision(
+            "trial",
+            [
+                "action": "trial.start", "outcome": "applied", "target": "tighter",
+                "args": ["name": "tighter", "params": ["api.timeout.duration": 0.5], "window": "10m"],
+            ])
+        #expect(start.kind == .trial && start.change == "shadow api.timeout.duration = 0.5")
+        #expect(start.knobs == ["api.timeout.duration"] && start.pipelines == ["api"])
+        let promote = decision(
+            "trial",
+            [
+                "action": "trial.promote", "outcome": "applied", "target": "tighter",
+                "changes": ["api.timeout.duration": ["from": 2, "to": 0.5]],
+            ])
+        #expect(promote.kind == .promoted && promote.change == "api.timeout.duration 2 → 0.5")
+        #expect(decision("trial", ["action": "trial.rollback", "outcome": "applied"]).kind == .rolledBack)
+        let rejected = decision(
+            "command",
+            [
+                "action": "param.set", "outcome": "rejected", "target": "api.split.canary_weight",
+                "args": ["param": "api.split.canary_weight", "value": 500],
+            ])
+        #expect(rejected.kind == .refused && rejected.change == "param=api.split.canary_weight value=500")
+        #expect(decision("command", ["action": "param.set", "outcome": "dry_run"]).kind == .dryRun)
+        #expect(decision("command", ["action": "param.set", "outcome": "applied", "from": 5, "to": 1]).kind == .lowered)
+        let alert = decision("alert", ["severity": "critical", "message": "down", "script": "guard"])
+        #expect(alert.kind == .critical && alert.actor == "script:guard" && alert.reason == "down" && alert.pipelines.isEmpty)
+        let event = decision("event", ["what": "backend", "target": "api.canary", "set": ["error_rate": 0.5]])
+        #expect(event.kind == .scenario && event.change == "error_rate=0.5" && event.pipelines == ["api"])
+        #expect(decision("script", ["action": "script.evaluate", "outcome": "failed"]).kind == .failure)
+    }
+
     // MARK: - Drawing
 
     @Test func aKnobThatChangesOftenStaysAsLongAsTheChartIsWide() {

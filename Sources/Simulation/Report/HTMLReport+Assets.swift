@@ -78,7 +78,7 @@ extension HTMLReport {
         .outcome-applied { color: var(--good); }
         .outcome-denied, .outcome-rejected, .outcome-failed, .outcome-critical { color: var(--bad); font-weight: 600; }
         .outcome-warning { color: var(--warn); font-weight: 600; }
-        .change { white-space: pre-line; }
+        .change { white-space: pre-line; max-width: 24em; overflow-wrap: anywhere; }
         .reason { white-space: pre-wrap; overflow-wrap: anywhere; }
         details.evidence { margin-top: 2px; }
         details.evidence summary { cursor: pointer; color: var(--muted); }

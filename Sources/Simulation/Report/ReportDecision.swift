@@ -155,10 +155,20 @@ struct ReportDecision {
                 return "\(knob) \(trimmed(from, digits: 4)) → \(trimmed(to, digits: 4))"
             }.joined(separator: "\n")
         }
-        if event.type == "event" { return TimelineRenderer.assignments(event["set"]) }
-        if event.type == "command" || event.type == "trial" { return TimelineRenderer.assignments(event["args"]) }
-        return ""
+        if case .object(let args)? = event["args"], case .object(let params)? = args["params"], !params.isEmpty {
+            return params.keys.sorted().map { "shadow \($0) = \(params[$0]?.plainText ?? "")" }.joined(separator: "\n")
+        }
+        let text =
+            switch event.type {
+            case "event": TimelineRenderer.assignments(event["set"])
+            case "command", "trial": TimelineRenderer.assignments(event["args"])
+            default: ""
+            }
+        return text.count > Self.changeLength ? String(text.prefix(Self.changeLength)) + " …" : text
     }
+
+    /// Characters of a command's arguments shown as its change.
+    static let changeLength = 300
 
     /// Who decided: `script:canary`, `operator:scenario`, `sentinel`, or the scenario for its events.
     var actor: String {
