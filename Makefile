@@ -1,10 +1,10 @@
 # Two commands set everything up on a fresh Debian machine:
 #   make run    installs Lua if missing, builds, runs the canary recipe in the simulator
-#   make test   installs Lua, curl and openssl if missing, runs the whole test suite
+#   make test   installs Lua, curl, openssl, Chromium and Selenium if missing, runs the whole test suite
 SWIFT ?= swift
 LUA_PACKAGE := liblua5.4-dev
 
-.PHONY: run test test-tools build lua benchmarks clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint
+.PHONY: run test test-tools browser-tools build lua benchmarks clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint
 
 lua:
 	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists lua5.4; then :; \
@@ -30,18 +30,51 @@ test-tools:
 		exit 1; \
 	fi
 
+# What the browser tests drive: Debian's Chromium and its driver, and Selenium
+# (Debian's python3-selenium, else from PyPI); no driver manager, no browser download.
+# The Python that has Selenium: Debian's (python3-selenium) if it has it, else the one on PATH.
+BROWSER_PYTHON = $(shell if /usr/bin/python3 -c 'import selenium' >/dev/null 2>&1; then echo /usr/bin/python3; else echo python3; fi)
+browser-tools:
+	@missing=""; [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -x /usr/bin/chromedriver ] || missing="$$missing chromium-driver"; \
+	has_selenium() { /usr/bin/python3 -c 'import selenium' >/dev/null 2>&1 || python3 -c 'import selenium' >/dev/null 2>&1; }; \
+	has_selenium || missing="$$missing python3-selenium"; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "installing$$missing"; apt-get update || exit 1; \
+		packages=$$(echo "$$missing" | sed 's/ python3-selenium//'); \
+		[ -z "$$packages" ] || apt-get install -y $$packages || exit 1; \
+		has_selenium || apt-get install -y python3-selenium || true; \
+		has_selenium || python3 -m pip install selenium || exit 1; \
+	else \
+		echo "missing for the browser tests:$$missing. Install with:"; \
+		echo "  sudo apt-get update && sudo apt-get install -y$$missing   (or: python3 -m pip install selenium)"; \
+		exit 1; \
+	fi
+
 build: lua
 	$(SWIFT) build
 
+# The canary's report goes under .build/ (git ignores it); its path follows the timeline.
+REPORT := .build/reports/canary-healthy.html
 run: lua
 	$(SWIFT) build --product sentinel
-	"$$($(SWIFT) build --show-bin-path)/sentinel" simulate examples/recipes/canary/healthy.yaml
+	@mkdir -p $(dir $(REPORT))
+	"$$($(SWIFT) build --show-bin-path)/sentinel" simulate examples/recipes/canary/healthy.yaml --report $(REPORT)
+	@echo "Report: $(CURDIR)/$(REPORT)"
 
-test: lua test-tools
+# Suites that compare timings of the engine with and without a stalled
+# receiver: they run on their own, after the rest, so that the CPU-bound suites
+# running in parallel on the cooperative pool and the shared Lua thread do not
+# stretch what they measure.
+ALONE_SUITES := NotificationDeliveryTests
+test: lua test-tools browser-tools
 	python3 Tests/cli/layers.py
-	$(SWIFT) test
+	$(SWIFT) test --skip "$(ALONE_SUITES)"
+	$(SWIFT) test --skip-build --filter "$(ALONE_SUITES)"
 	$(SWIFT) build --product sentinel
 	Tests/cli/sentinel-cli.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
+	$(BROWSER_PYTHON) Tests/browser/report_test.py "$$($(SWIFT) build --show-bin-path)/sentinel"
 	Tests/cli/admin-api.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
 	Tests/cli/operator-cli.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
 	Tests/cli/kill-during-saves.sh "$$($(SWIFT) build --show-bin-path)/sentinel" 12

@@ -105,6 +105,8 @@ let package = Package(
             dependencies: [
                 "Simulation", "Sentinel", "Resilience",
                 .product(name: "Logging", package: "swift-log"),
+                // Checks the report's Content-Security-Policy hashes.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The admin HTTP API, Prometheus metrics, webhook notifications: a product of its own, so embedding the core links no HTTP server or client.

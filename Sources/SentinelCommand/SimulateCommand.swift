@@ -25,6 +25,7 @@ struct SimulateCommand: AsyncParsableCommand {
             Example:
               sentinel simulate examples/recipes/canary/healthy.yaml
               sentinel simulate examples/recipes/canary/regression.yaml --json --seed 7
+              sentinel simulate examples/recipes/canary/errors.yaml --report canary-errors.html
             """
     )
 
@@ -39,6 +40,11 @@ struct SimulateCommand: AsyncParsableCommand {
 
     @Option(help: "Seed of every random choice (overrides the scenario's `seed`).")
     var seed: UInt64?
+
+    @Option(
+        name: .customLong("report"),
+        help: ArgumentHelp("Also write the run as one self-contained HTML page: charts and decisions.", valueName: "file.html"))
+    var reportPath: String?
 
     func run() async throws {
         let text: String
@@ -66,6 +72,7 @@ struct SimulateCommand: AsyncParsableCommand {
         } catch {
             fail("\(error)")
         }
+        let htmlReport = prepareReport(simulation)
         let interactive = isatty(1) == 1 && isatty(2) == 1 && !json
         var renderer = TimelineRenderer(color: interactive && getenv("NO_COLOR") == nil)
         var progress = ProgressBar(enabled: interactive && parsed.duration >= 600)
@@ -84,6 +91,7 @@ struct SimulateCommand: AsyncParsableCommand {
             fail("\(error)")
         }
         progress.clear()
+        htmlReport?.write(simulation)
         if !report.passed { throw ExitCode(1) }
     }
 

@@ -42,6 +42,8 @@ public final class Simulation {
     var driver: CallDriver
     var runErrors: [String] = []
     private var hasRun = false
+    /// What a report needs, kept while the run goes (see ``recordForReport()``).
+    var recorder: RunRecorder?
 
     /// Builds the pipelines and the control plane of a scenario.
     ///
@@ -97,17 +99,23 @@ public final class Simulation {
     // MARK: - Running
 
     /// Runs the scenario to its end, passing every event to `emit` as it happens.
-    /// A simulation runs once; make another for another run.
+    /// A simulation runs once; make another for another run. After
+    /// ``recordForReport()`` it also keeps what ``HTMLReport`` draws, without
+    /// changing a single event.
     ///
     /// - Parameters:
     ///   - progress: called with the fraction of virtual time done, about every 1%.
     /// - Throws: ``ConfigurationError`` when the policies folder cannot be read,
     ///   or an item of the scenario's `constants` does not fit its script.
     public func run(
-        progress: ((Double) -> Void)? = nil, emit: (SimulationEvent) -> Void
+        progress: ((Double) -> Void)? = nil, emit output: (SimulationEvent) -> Void
     ) async throws(ConfigurationError) -> SimulationReport {
         guard !hasRun else { throw ConfigurationError(message: "this simulation has already run; make a new one") }
         hasRun = true
+        func emit(_ event: SimulationEvent) {
+            if recorder != nil { record(event) }
+            output(event)
+        }
         let scanner = ScriptFolderScanner(folders: [policies])
         let changes = scanner.scan()
         if let problem = scanner.folderErrors[policies] {
@@ -149,8 +157,10 @@ public final class Simulation {
 
         var processed = 0
         var nextProgress = end / 100
+        var nextRecording = recorder?.nextSample ?? .max
         while let event = driver.queue.next(), event.time <= end {
             let now = event.time
+            if now > nextRecording { nextRecording = recordSamples(before: now, driver) }
             processed &+= 1
             if let progress, processed & 0x3FFF == 0, now >= nextProgress {
                 progress(Double(now) / Double(end))
@@ -171,6 +181,7 @@ public final class Simulation {
                 break
             }
         }
+        if recorder != nil { _ = recordSamples(before: end + 1, driver) }
         clock.advance(to: ManualClock.Instant(offset: .nanoseconds(end)))
         return finish(driver, emit)
     }

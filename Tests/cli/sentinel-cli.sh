@@ -86,6 +86,17 @@ expect "--json: pending_approvals in the summary" 0 $? "$(tail -1 <<<"$out")" '"
 sed 's/REQUIRE_APPROVAL: true/REQUIRE_APPROVAL: "yes"/' examples/recipes/canary/approval.yaml > "$work/badconstant.yaml"
 out=$("$bin" simulate "$work/badconstant.yaml" --policies examples/recipes/canary 2>&1); expect "a constant of the wrong kind exits 2" 2 $? "$out" "badconstant.yaml:7: constants.canary.lua.REQUIRE_APPROVAL: examples/recipes/canary/canary.lua:21: REQUIRE_APPROVAL is a boolean"
 
+# simulate --report: one HTML page, written whatever the verdict; a path that cannot be written exits 2 naming it.
+out=$("$bin" simulate examples/recipes/canary/errors.yaml --report "$work/errors.html" 2>&1); expect "simulate --report" 0 $? "$out" "PASSED"
+expect "the report is a page with charts" 0 0 "$(head -c 100000 "$work/errors.html")" '<svg class="plot"'
+a=$("$bin" simulate examples/recipes/canary/errors.yaml --json); b=$("$bin" simulate examples/recipes/canary/errors.yaml --json --report "$work/errors2.html")
+expect "--report changes nothing in the run's output" 0 $([ "$a" = "$b" ]; echo $?)
+expect "one seed, one report, byte for byte" 0 $(cmp -s "$work/errors.html" "$work/errors2.html"; echo $?)
+out=$("$bin" simulate "$work/fails.yaml" --policies examples/recipes/blue-green --report "$work/fails.html" 2>&1); expect "a failed run still writes its report" 1 $? "$out"
+expect "and the report says it failed" 0 0 "$(grep -o 'verdict fail[^<]*' "$work/fails.html")" "Failed: 1 of 3 expectations"
+out=$("$bin" simulate examples/recipes/canary/errors.yaml --report "$work/no/such/r.html" 2>&1); expect "--report into a missing folder exits 2" 2 $? "$out" "cannot write the report to $work/no/such/r.html: the folder $work/no/such does not exist"
+out=$("$bin" simulate examples/recipes/canary/errors.yaml --report "$work" 2>&1); expect "--report naming a folder exits 2" 2 $? "$out" "cannot write the report to $work: it is a folder"
+
 # run --workload: the scenario's traffic on the real clock, the rules act on it.
 "$bin" run --policies examples/recipes/canary --workload examples/recipes/canary/healthy.yaml --audit-log "$work/workload.jsonl" >"$work/workload.log" 2>&1 &
 pid=$!
