@@ -23,15 +23,6 @@ struct ScriptFolder {
             fputs(source, file)
             fclose(file)
         }
-        self.names = Array(scripts.keys)
-    }
-
-    private let names: [String]
-
-    /// Deletes the scripts and the folder.
-    func remove() {
-        for name in names { unlink(path + "/" + name) }
-        rmdir(path)
     }
 }
 
