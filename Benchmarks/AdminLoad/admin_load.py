@@ -13,10 +13,14 @@ missed tick and no lost event; 1 otherwise; 2 when it could not start.
 
 The load is open-loop: every request has a scheduled time (t0 + i / rate), sent then whatever
 the answers before it are doing, so a slow server cannot slow the client down and hide its
-own slowness (coordinated omission). Latency is measured from the moment the request is
-written to the moment its whole answer is read; how late the client itself sent requests
-against their schedule is reported beside it ("client lag"), and the latency from the
-scheduled time too, so that a busy client shows instead of passing for a slow server.
+own slowness (coordinated omission). Latency per endpoint is measured from the moment the
+request is written on a connection to the moment its whole answer is read. Beside it: how
+late the client started requests against their schedule ("client lag"), how long they waited
+for a free connection (at most 64 are open), and the latency from the scheduled time, which
+includes both; so a busy client or a saturated server shows instead of hiding. An error is
+an answer other than 200 (or a command's outcome other than the one expected, or a replayed
+key not answered as a replay), a request with no answer within 10 s, one answered more than
+10 s after its scheduled time, and one still unanswered when the run ends.
 
 Only python3's standard library: one asyncio loop, keep-alive HTTP/1.1 connections, a
 minimal response reader (Content-Length and chunked bodies), no JSON parsing of read answers
@@ -194,15 +198,17 @@ class Recorder:
     def __init__(self):
         self.latency = {}  # endpoint -> [seconds, from the write to the whole answer]
         self.from_schedule = []  # seconds, from the scheduled time to the whole answer
-        self.lag = []  # seconds the client sent after the scheduled time
+        self.lag = []  # seconds the client started a request after its scheduled time
+        self.pool_wait = []  # seconds a request waited for a free connection (all 64 busy)
         self.errors = {}  # endpoint -> count
         self.examples = []  # the first few errors, for the report
         self.warmup_errors = 0
 
-    def success(self, endpoint, scheduled, sent, done):
-        self.latency.setdefault(endpoint, []).append(done - sent)
+    def success(self, endpoint, scheduled, started, written, done):
+        self.latency.setdefault(endpoint, []).append(done - written)
         self.from_schedule.append(done - scheduled)
-        self.lag.append(sent - scheduled)
+        self.lag.append(started - scheduled)
+        self.pool_wait.append(written - started)
 
     def failure(self, endpoint, message):
         self.errors[endpoint] = self.errors.get(endpoint, 0) + 1
@@ -235,11 +241,13 @@ class LoadClient:
         )
 
     async def exchange(self, raw):
+        """(status, headers, body, the loop time the request was written)."""
         connection = await self.pool.acquire()
+        written = asyncio.get_running_loop().time()
         try:
             # asyncio.timeout, unlike wait_for, makes no task of its own per request.
             async with asyncio.timeout(REQUEST_TIMEOUT):
-                return await connection.request(raw)
+                return (*await connection.request(raw), written)
         except BaseException:
             connection.usable = False
             raise
@@ -253,21 +261,27 @@ class LoadClient:
 
     async def timed(self, recorder, endpoint, scheduled, raw, check):
         loop = asyncio.get_running_loop()
-        sent = loop.time()
+        started = loop.time()
         try:
-            status, headers, body = await self.exchange(raw)
+            status, headers, body, written = await self.exchange(raw)
             done = loop.time()
             check(status, headers, body)
+            if done - scheduled > REQUEST_TIMEOUT:
+                raise Failure(f"answered {done - scheduled:.1f} s after its scheduled time, over {REQUEST_TIMEOUT:g} s")
         except Failure as failure:
             recorder.failure(endpoint, str(failure))
             return
-        except asyncio.TimeoutError:
-            recorder.failure(endpoint, f"no answer within {REQUEST_TIMEOUT} s")
+        except TimeoutError:
+            recorder.failure(endpoint, f"no answer within {REQUEST_TIMEOUT:g} s")
             return
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as error:
             recorder.failure(endpoint, f"{type(error).__name__}: {error}")
             return
-        recorder.success(endpoint, scheduled, sent, done)
+        except asyncio.CancelledError:
+            # Still waiting when the run ended: an error, never a request left out of the count.
+            recorder.failure(endpoint, "no answer by the end of the run")
+            raise
+        recorder.success(endpoint, scheduled, started, written, done)
 
     # MARK: Reads
 
@@ -366,17 +380,20 @@ class LoadClient:
         deadline = asyncio.get_running_loop().time() + timeout
         while self.in_flight and asyncio.get_running_loop().time() < deadline:
             await asyncio.wait(set(self.in_flight), timeout=max(0.01, deadline - asyncio.get_running_loop().time()))
-        for task in list(self.in_flight):
+        left = list(self.in_flight)
+        for task in left:
             task.cancel()
+        # Each records its request as an error as it ends.
+        await asyncio.gather(*left, return_exceptions=True)
 
     async def fetch_json(self, path):
-        status, _, body = await self.exchange(self.get(path))
+        status, _, body, _ = await self.exchange(self.get(path))
         if status != 200:
             raise Failure(f"GET {path}: HTTP {status}: {body[:200]!r}")
         return json.loads(body)
 
     async def fetch_text(self, path):
-        status, _, body = await self.exchange(self.get(path))
+        status, _, body, _ = await self.exchange(self.get(path))
         if status != 200:
             raise Failure(f"GET {path}: HTTP {status}")
         return body.decode()
@@ -565,7 +582,7 @@ async def run(args, server, token):
     # Ready: the scripts are loaded and the audit is writable.
     deadline = loop.time() + 30
     while True:
-        status, _, _ = await client.exchange(client.get("/readyz"))
+        status, _, _, _ = await client.exchange(client.get("/readyz"))
         if status == 200:
             break
         if loop.time() > deadline:
@@ -644,6 +661,7 @@ def report(args, result, exit_code, memory, load_before, load_after):
         })
     ordered_all.sort()
     lag = sorted(measured.lag)
+    pool_wait = sorted(measured.pool_wait)
     from_schedule = sorted(measured.from_schedule)
     scripts = []
     missed_total = failures_total = 0
@@ -675,6 +693,7 @@ def report(args, result, exit_code, memory, load_before, load_after):
         "overall": {"p50_ms": percentile(ordered_all, 0.5) * 1000, "p99_ms": percentile(ordered_all, 0.99) * 1000},
         "from_schedule": {"p50_ms": percentile(from_schedule, 0.5) * 1000,
                           "p99_ms": percentile(from_schedule, 0.99) * 1000},
+        "pool_wait": {"p50_ms": percentile(pool_wait, 0.5) * 1000, "p99_ms": percentile(pool_wait, 0.99) * 1000},
         "client_lag": {"p50_ms": percentile(lag, 0.5) * 1000, "p99_ms": percentile(lag, 0.99) * 1000,
                        "max_ms": (lag[-1] if lag else float("nan")) * 1000},
         "endpoints": rows, "scripts": scripts,
@@ -721,7 +740,8 @@ def report(args, result, exit_code, memory, load_before, load_after):
     lines.append(f"from the scheduled time: p50 {summary['from_schedule']['p50_ms']:.2f} ms, "
                  f"p99 {summary['from_schedule']['p99_ms']:.2f} ms; client lag p50 "
                  f"{summary['client_lag']['p50_ms']:.2f} ms, p99 {summary['client_lag']['p99_ms']:.2f} ms, "
-                 f"max {summary['client_lag']['max_ms']:.1f} ms")
+                 f"max {summary['client_lag']['max_ms']:.1f} ms; waited for a free connection p99 "
+                 f"{summary['pool_wait']['p99_ms']:.2f} ms")
     lines.append("")
     lines.append("| script | interval | evaluations | expected | missed ticks (/v1/scripts) | missed ticks (/metrics) "
                  "| failures |")
