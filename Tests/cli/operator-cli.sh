@@ -450,6 +450,7 @@ out=$("$bin" command no.such "${ops[@]}" 2>&1); expect "404 unknown_command: exi
 for status in 400 404 405 413 415 422; do
   out=$("$bin" command "test.$status" "${ops[@]}" 2>&1); expect "$status: exit 2" 2 $? "$out" "status $status as asked \(HTTP $status\)"
 done
+out=$("$bin" command test.307 "${ops[@]}" 2>&1); expect "a redirect: not followed, exit 2" 2 $? "$out" "answered with a redirect \(HTTP 307\); give the admin API's own URL with --server"
 for status in 502 503 504; do
   out=$("$bin" command "test.$status" "${ops[@]}" 2>&1); expect "$status: exit 3" 3 $? "$out" "\(HTTP $status\)"
 done
