@@ -4,7 +4,7 @@
 SWIFT ?= swift
 LUA_PACKAGE := liblua5.4-dev
 
-.PHONY: run test test-tools browser-tools build lua benchmarks clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint
+.PHONY: run test test-tools browser-tools build lua benchmarks load-admin clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint
 
 lua:
 	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists lua5.4; then :; \
@@ -117,6 +117,21 @@ lint:
 
 benchmarks: lua
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark
+
+# The admin API under load (docs/performance.md, "Admin API under load"): a release build of
+# `sentinel run --admin` on loopback, LOAD_SECONDS measured (after LOAD_WARMUP) of LOAD_READS
+# reads/s and LOAD_COMMANDS commands/s while scripts evaluate. Fails on any error, missed tick
+# or lost event. Not part of `make test`. LOAD_BUILD=debug measures the debug build instead.
+LOAD_SECONDS ?= 60
+LOAD_WARMUP ?= 3
+LOAD_READS ?= 1000
+LOAD_COMMANDS ?= 100
+LOAD_BUILD ?= release
+load-admin: lua
+	$(SWIFT) build -c $(LOAD_BUILD) --product sentinel
+	python3 Benchmarks/AdminLoad/admin_load.py "$$($(SWIFT) build -c $(LOAD_BUILD) --show-bin-path)/sentinel" \
+		--seconds $(LOAD_SECONDS) --warmup $(LOAD_WARMUP) --reads $(LOAD_READS) --commands $(LOAD_COMMANDS) \
+		--report .build/admin-load.json
 
 # The bounded Lua libraries against the stock ones, with many more generated
 # cases per function than the test suite runs (SENTINEL_DIFFERENTIAL_CASES;

@@ -11,7 +11,16 @@ struct SentinelCommand: AsyncParsableCommand {
         commandName: "sentinel",
         abstract: "Self-tuning resilience: check, simulate and run Lua meta-policy scripts.",
         discussion: """
-            Exit codes: 0 success, 1 a script failed its check, 2 usage errors and missing paths.
+            Exit codes (every subcommand):
+              0  done
+              1  refused or failed: a script failed its check, a simulation failed an
+                 expectation, or the server refused an operator command (HTTP 403
+                 denied, 409 rejected, 500 failed)
+              2  usage: a usage error or a missing path, or a request the server could
+                 not take (HTTP 400, 404, 405, 413, 415, 422)
+              3  unreachable (operator commands): no connection or no answer in time,
+                 no token or one the server did not accept (HTTP 401), or a proxy or an
+                 unavailable server in the way (HTTP 502, 503, 504, any 5xx but 500)
             """,
         subcommands: [
             CheckCommand.self, SimulateCommand.self, RunCommand.self,

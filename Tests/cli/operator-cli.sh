@@ -4,12 +4,14 @@
 #
 # Usage: Tests/cli/operator-cli.sh PATH_TO_SENTINEL
 #
-# Three parts:
-#   1. without a server: `token create`, usage errors (exit 2), no token and no server (exit 3);
+# Four parts:
+#   1. without a server: the exit codes in the root help, `token create`, usage errors
+#      (exit 2), no token and no server (exit 3);
 #   2. against a stand-in of the admin API (python3, written below from docs/admin-api.md):
 #      every command, every status's exit code, the retry with the same idempotency key,
 #      the event stream with a reconnection, token and server resolution, HTTPS with --ca-file;
-#   3. end to end against `sentinel run --admin` (skipped while the server has no --admin).
+#   3. end to end against `sentinel run --admin` (skipped while the server has no --admin);
+#   4. end to end: a freeze from the CLI holds a script's running shadow trial.
 # Every wait is bounded (at most about 10 s); every process started here is stopped on exit.
 set -u
 bin=${1:?usage: $0 PATH_TO_SENTINEL}
@@ -79,6 +81,13 @@ for sub in status params set freeze unfreeze pause resume "trial abort" approve 
   # shellcheck disable=SC2086
   out=$("$bin" $sub --help 2>&1); expect "$sub --help has an example" 0 $? "$out" "Example"
 done
+
+# The root help lists the exit codes of every subcommand (DESIGN.md, "Operator commands").
+out=$("$bin" --help 2>&1); expect "sentinel --help" 0 $? "$out" "^ *Exit codes"
+expect "sentinel --help: exit 0" 0 0 "$out" "^ +0 +done$"
+expect "sentinel --help: exit 1, refused (403, 409, 500)" 0 0 "$(tr -s ' \n' ' ' <<<"$out")" " 1 refused or failed: .*HTTP 403 denied, 409 rejected, 500 failed\)"
+expect "sentinel --help: exit 2, usage (400, 404, 405, 413, 415, 422)" 0 0 "$(tr -s ' \n' ' ' <<<"$out")" " 2 usage: .*HTTP 400, 404, 405, 413, 415, 422\)"
+expect "sentinel --help: exit 3, unreachable (401, 502, 503, 504)" 0 0 "$(tr -s ' \n' ' ' <<<"$out")" " 3 unreachable .*HTTP 401\).*HTTP 502, 503, 504"
 
 # Usage errors come before the token and the server: exit 2 with neither.
 out=$("$bin" freeze 2>&1); expect "freeze without --reason" 2 $? "$out" "--reason is required for freeze"
@@ -441,6 +450,7 @@ out=$("$bin" command no.such "${ops[@]}" 2>&1); expect "404 unknown_command: exi
 for status in 400 404 405 413 415 422; do
   out=$("$bin" command "test.$status" "${ops[@]}" 2>&1); expect "$status: exit 2" 2 $? "$out" "status $status as asked \(HTTP $status\)"
 done
+out=$("$bin" command test.307 "${ops[@]}" 2>&1); expect "a redirect: not followed, exit 2" 2 $? "$out" "answered with a redirect \(HTTP 307\); give the admin API's own URL with --server"
 for status in 502 503 504; do
   out=$("$bin" command "test.$status" "${ops[@]}" 2>&1); expect "$status: exit 3" 3 $? "$out" "\(HTTP $status\)"
 done
@@ -608,6 +618,95 @@ YAML
     kill -TERM $server; for _ in $(seq 1 100); do kill -0 $server 2>/dev/null || break; sleep 0.1; done
     out=$("$bin" status "${e2e[@]}" 2>&1); expect "e2e: the server stopped: exit 3" 3 $? "$out" "cannot reach"
   fi
+fi
+
+# ---------------------------------------------------------------------------------------------
+# 4. End to end: `sentinel freeze` holds a running shadow trial
+# ---------------------------------------------------------------------------------------------
+# A script starts a trial of a tighter timeout that promotes after a 4 s window (evaluated every
+# 500 ms; the backend never fails, so every evaluation passes). The freeze comes right after the
+# start: the trial holds (audited trial.hold, naming operator:alice), nothing is promoted while
+# frozen, and after the unfreeze its window starts again, so the promotion comes a whole window
+# after the unfreeze: time under the freeze never counts. About 12 s.
+
+if "$bin" run --help 2>&1 | grep -q -- "--admin"; then
+  mkdir -p "$work/trial/policies"
+  cat > "$work/trial/policies/tighten.lua" <<'LUA'
+-- Starts one shadow trial of a tighter timeout; without a freeze it promotes about 4 s later.
+return {
+  interval = "500ms",
+  evaluate = function(state)
+    if state.trials["shop-tighter-timeout"] == nil then
+      sentinel.trial({
+        name = "shop-tighter-timeout",
+        params = { ["shop.timeout.duration"] = "1s" },
+        window = "4s", interval = "500ms", min_samples = 5, watch = 0,
+        criteria = { p99 = false, latency_shift = false },
+      }, "e2e: try a tighter timeout")
+    end
+  end,
+}
+LUA
+  cat > "$work/trial/workload.yaml" <<'YAML'
+name: operator-cli-trial
+duration: 1h
+seed: 1
+pipelines:
+  shop:
+    policies:
+      - timeout: { duration: 2s }
+    backend: { latency: 5ms, error_rate: 0 }
+    traffic: { rate: 50 }
+YAML
+  bob=$("$bin" token create bob)
+  sed -n 1p <<<"$bob" > "$work/trial/bob.token"
+  { echo "tokens:"; sed -n 2p <<<"$bob" | sed 's/^/  /'; } > "$work/trial/tokens.yaml"
+  "$bin" run --policies "$work/trial/policies" --workload "$work/trial/workload.yaml" \
+    --admin 127.0.0.1:0 --admin-tokens "$work/trial/tokens.yaml" --audit-log "$work/trial/audit.jsonl" \
+    >"$work/trial/run.out" 2>"$work/trial/run.err" &
+  trial_server=$!; pids+=($trial_server)
+  if ! wait_for 10 grep -qE "admin listening on http://" "$work/trial/run.out"; then
+    echo "FAIL trial: no 'admin listening on' line within 10 s"; cat "$work/trial/run.out" "$work/trial/run.err" | sed 's/^/    /'
+    failures=$((failures + 1))
+  else
+    turl=$(grep -oE "admin listening on http://[^ ]+" "$work/trial/run.out" | head -1 | sed 's/^admin listening on //')
+    tops=(--server "$turl" --token-file "$work/trial/bob.token")
+    started() { "$bin" audit --action trial.start --outcome applied --json "${tops[@]}" 2>/dev/null | grep -q shop-tighter-timeout; }
+    wait_for 10 started
+    expect "trial: the script started the trial" 0 $? "$(cat "$work/trial/run.err" | tail -5)"
+    out=$("$bin" freeze --reason "e2e: incident during a trial" "${tops[@]}" 2>&1)
+    expect "trial: freeze from the CLI" 0 $? "$out" "^applied: automation.freeze \(operator:bob\): e2e: incident during a trial$"
+    held() { "$bin" audit --action trial.hold --json "${tops[@]}" 2>/dev/null | grep -q shop-tighter-timeout; }
+    wait_for 5 held
+    out=$("$bin" audit --action trial.hold --json "${tops[@]}" 2>&1)
+    expect "trial: the trial holds, audited trial.hold by the sentinel, naming the operator" 0 $? "$out" \
+      '"actor":"sentinel".*"reason":"automation is frozen by operator:bob: e2e: incident during a trial'
+    expect "trial: held once" 0 0 "$(grep -c '"action":"trial.hold"' <<<"$out")" "^1$"
+    # The window (4 s) has long passed since the start: without the freeze it would have promoted.
+    sleep 5
+    out=$("$bin" audit --action trial.promote "${tops[@]}" 2>&1); expect "trial: no promotion while frozen" 0 $? "$out" "no audit entries match"
+    out=$("$bin" params shop.timeout.duration "${tops[@]}" 2>&1)
+    expect "trial: the live value is unchanged, the candidate still a shadow" 0 $? "$out" "^shop.timeout.duration +2 +1 "
+    out=$(curl -s -H "Authorization: Bearer $(cat "$work/trial/bob.token")" "$turl/v1/trials")
+    expect "trial: /v1/trials says held" 0 0 "$out" '"held":true'
+    expect "trial: ... and holding" 0 0 "$out" '"status":"holding"'
+    out=$("$bin" audit --action automation.freeze --json "${tops[@]}" 2>&1)
+    expect "trial: the freeze's audit entry names operator:bob" 0 $? "$out" '"actor":"operator:bob".*"outcome":"applied"'
+    out=$("$bin" unfreeze --reason "e2e: incident over" "${tops[@]}" 2>&1); expect "trial: unfreeze from the CLI" 0 $? "$out" "^applied: automation.unfreeze"
+    promoted() { "$bin" audit --action trial.promote --json "${tops[@]}" 2>/dev/null | grep -q '"outcome":"applied"'; }
+    wait_for 10 promoted
+    out=$("$bin" audit --action trial.promote --json "${tops[@]}" 2>&1)
+    expect "trial: after the unfreeze it promotes" 0 $? "$out" '"actor":"sentinel".*"outcome":"applied"'
+    out=$("$bin" params shop.timeout.duration "${tops[@]}" 2>&1); expect "trial: the candidate is live" 0 $? "$out" "^shop.timeout.duration +1 +- "
+    unfrozen=$("$bin" audit --action automation.unfreeze --json "${tops[@]}" 2>/dev/null | grep -oE '"time":"[^"]+"' | tail -1 | cut -d'"' -f4)
+    promotion=$("$bin" audit --action trial.promote --json "${tops[@]}" 2>/dev/null | grep -oE '"time":"[^"]+"' | tail -1 | cut -d'"' -f4)
+    gap=$(python3 -c 'import sys; from datetime import datetime as d; t = lambda s: d.fromisoformat(s.replace("Z", "+00:00")).timestamp(); print(f"{t(sys.argv[2]) - t(sys.argv[1]):.2f}")' "$unfrozen" "$promotion" 2>&1)
+    expect "trial: a whole window (4 s) after the unfreeze, not at once (took ${gap} s)" 0 \
+      "$(python3 -c 'import sys; print(0 if float(sys.argv[1]) >= 3.9 else 1)' "$gap" 2>&1)"
+    kill -TERM $trial_server; for _ in $(seq 1 100); do kill -0 $trial_server 2>/dev/null || break; sleep 0.1; done
+  fi
+else
+  echo "SKIP trial: the server has no --admin yet"
 fi
 
 echo "$passed passed, $failures failed"

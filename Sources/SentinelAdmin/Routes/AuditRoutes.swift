@@ -65,15 +65,13 @@ struct AuditRoutes {
         let entries: [AuditEntry]
         let source: String
         if let file = subject.auditFile {
-            let contents: AuditFileReader.Contents
+            // From the end of the newest file back, only as far as the limit needs:
+            // a request's cost does not grow with the audit.
             do {
-                contents = try AuditFileReader(path: file.path).readWithRotated(maxRotatedFiles: file.maxRotatedFiles)
+                entries = try AuditFileReader(path: file.path).newest(matching: query, maxRotatedFiles: file.maxRotatedFiles)
             } catch {
                 throw AdminError(.internalServerError, "failed", "the audit file cannot be read: \(error)")
             }
-            var matched = contents.entries.filter(query.matches)
-            if let limit = query.limit, matched.count > limit { matched.removeFirst(matched.count - limit) }
-            entries = matched
             source = "file"
         } else {
             entries = subject.plane.audit.entries(matching: query)

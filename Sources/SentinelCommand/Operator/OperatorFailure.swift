@@ -8,10 +8,12 @@ import Glibc
 /// Why an operator command did not get done, and the exit code that says so.
 ///
 /// The exit codes are the contract scripts rely on (DESIGN.md, "Operator
-/// commands"): 1 the server refused (403 denied, 409 rejected, 500 failed),
-/// 2 a usage error on our side or a request the server could not take (400,
-/// 404, 413, 415, 422), 3 the server is unreachable or did not accept the
-/// token (401).
+/// commands"; docs/admin-api.md says why each status goes where): 1 the
+/// server refused (403 denied, 409 rejected, 500 failed), 2 a usage error on
+/// our side or a request the server could not take (400, 404, 405, 413, 415,
+/// 422, any other 4xx, a redirect), 3 the server is unreachable, did not
+/// accept the token (401), or something in the way answered for it (502,
+/// 503, 504, any 5xx but 500).
 struct OperatorFailure: Error, CustomStringConvertible {
     /// What kind of failure, and so which exit code.
     enum Code: Sendable, Hashable {

@@ -78,7 +78,7 @@ public struct AuditFileReader: Sendable {
 
     /// The file to read.
     public let path: String
-    private let operations: any FileOperations
+    let operations: any FileOperations
 
     /// Makes a reader for the file at `path`.
     public init(path: String) {
