@@ -61,6 +61,79 @@ import Testing
         }
     }
 
+    /// Lua's block comments and long strings (any level) are text: a
+    /// declaration inside one is neither changed nor a second declaration.
+    @Test func declarationsInsideBlockCommentsAndLongStringsAreText() throws {
+        let source = """
+            --[[ the old default:
+            local LIMIT = 1
+            ]]
+            local LIMIT = 3
+            local HELP = [==[
+            local LIMIT = 2 ]] still the string
+            ]==]
+            --[=[ local ENABLED = true ]=] local ENABLED = false
+            local QUOTED = "a \\
+            local LIMIT = 9"
+            return LIMIT
+            """
+        let lines = Self.lines(try Self.rewrite(["LIMIT": .int(7)], in: source))
+        #expect(lines.count == Self.lines(source).count)
+        #expect(lines[3] == "local LIMIT = 7")
+        #expect(
+            lines.enumerated().filter { $0.offset != 3 }.map(\.element)
+                == Self.lines(source).enumerated().filter { $0.offset != 3 }.map(\.element))
+        #expect {
+            _ = try Self.rewrite(["ENABLED": .bool(true)], in: source)
+        } throws: { error in
+            "\(error)".contains("has no line `local ENABLED = ...` to change")
+        }
+        let commentedOut = "--[[\nlocal LIMIT = 1\n--]]\nlocal LIMIT = 3\n"
+        #expect(try Self.rewrite(["LIMIT": .int(4)], in: commentedOut) == "--[[\nlocal LIMIT = 1\n--]]\nlocal LIMIT = 4\n")
+        #expect {
+            _ = try Self.rewrite(["LIMIT": .int(1)], in: "local S = [[\nlocal LIMIT = 1\n]]\n")
+        } throws: { error in
+            "\(error)".contains("has no line `local LIMIT = ...` to change")
+        }
+    }
+
+    /// After the literal: blanks, a line comment, or a block comment that
+    /// closes on the line with nothing after it; anything else could make
+    /// the literal part of an expression and is refused.
+    @Test func aCommentAfterTheLiteralMustEndTheLine() throws {
+        #expect(try Self.rewrite(["X": .int(2)], in: "local X = 1 --[[ why ]]  \n") == "local X = 2 --[[ why ]]  \n")
+        #expect(try Self.rewrite(["X": .int(2)], in: "local X = 1 --[==[ ]] ]==]\n") == "local X = 2 --[==[ ]] ]==]\n")
+        #expect(try Self.rewrite(["X": .int(2)], in: "local X = 1 --- [[ a line comment\n") == "local X = 2 --- [[ a line comment\n")
+        #expect {
+            _ = try Self.rewrite(["X": .string("z")], in: #"local X = "a" --[[c]] .. "b""# + "\n")
+        } throws: { error in
+            "\(error)".contains("rules/rule.lua:1: X: the block comment after its literal is followed by more on that line")
+        }
+        #expect {
+            _ = try Self.rewrite(["X": .int(2)], in: "local X = 1 --[[ opens\n]] + 1\n")
+        } throws: { error in
+            "\(error)".contains("rules/rule.lua:1: X: the block comment after its literal does not close on that line")
+        }
+    }
+
+    /// A CRLF file keeps its line ends, and errors count its lines right.
+    @Test func aCRLFFileKeepsItsLineEndsAndNumbers() throws {
+        let source = "--[[\r\nlocal A = 1\r\n]]\r\nlocal A = 2 -- two\r\nlocal B = 'x'\r\nlocal C = 1 --[[ c ]] + 1\r\n"
+        #expect(
+            try Self.rewrite(["A": .int(5), "B": .string("y")], in: source)
+                == "--[[\r\nlocal A = 1\r\n]]\r\nlocal A = 5 -- two\r\nlocal B = \"y\"\r\nlocal C = 1 --[[ c ]] + 1\r\n")
+        #expect {
+            _ = try Self.rewrite(["B": .int(1)], in: source)
+        } throws: { error in
+            "\(error)".contains("rules/rule.lua:5: B is a string")
+        }
+        #expect {
+            _ = try Self.rewrite(["C": .int(1)], in: source)
+        } throws: { error in
+            "\(error)".contains("rules/rule.lua:6: C: the block comment after its literal is followed by more on that line")
+        }
+    }
+
     /// The script reports its constants through a knob and an alert; the
     /// run sees the scenario's values and the output says they were changed.
     @Test func aRunUsesTheScenariosValues() async throws {

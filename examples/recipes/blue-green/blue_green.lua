@@ -7,7 +7,9 @@
 -- With REQUIRE_APPROVAL, the switch waits for a person: once green passed its
 -- smoke window the rule opens the approval gate APPROVAL_GATE and keeps green
 -- at its smoke share (still smoke-testing it) until an operator answers
--- (`sentinel approve shop-switch`); a denial sends green's share back to blue.
+-- (`sentinel approve shop-switch`); a denial sends green's share back to blue
+-- and raises a warning, as the canary's does. A failed smoke test withdraws
+-- the question, and a new release closes any gate left from an earlier one.
 local REQUIRE_APPROVAL = false
 local PIPELINE = "shop"
 local SMOKE_SHARE = 2          -- percent of traffic green gets during the smoke window
@@ -57,12 +59,19 @@ return {
   name = "blue-green",
   interval = "5s",
   evaluate = function(state, memory)
+    -- The option was turned off (a reload) while a person was asked: withdraw the question and go on without it.
+    if memory.waiting and not REQUIRE_APPROVAL then
+      memory.waiting = nil
+      sentinel.approval_reset(APPROVAL_GATE)
+    end
     local pipeline = state.pipelines[PIPELINE]
     if not pipeline then return end
     local blue, green = pipeline.variants.blue.windows, pipeline.variants.green.windows
     memory.phase = memory.phase or "idle"
 
     if memory.phase == "idle" then
+      -- A new release: an answer left from an earlier one (gates survive restarts) must not skip the person.
+      sentinel.approval_reset(APPROVAL_GATE)
       memory.phase = "smoke"
       memory.since = state.now
       route(SMOKE_SHARE, "smoke test: green gets " .. SMOKE_SHARE .. "%")
@@ -75,8 +84,10 @@ return {
         local detail = string.format("%s (errors %.2f%% vs %.2f%%, p99 %.0fms vs %.0fms)", judged.violated,
           100 * green["5m"].error_rate, 100 * blue["5m"].error_rate, 1000 * green["5m"].p99, 1000 * blue["5m"].p99)
         route(0, { reason = "green failed its smoke test: " .. detail, evidence = evidence })
-        -- A person asked to approve the switch has nothing left to answer.
-        if memory.waiting then sentinel.approval_reset(APPROVAL_GATE) end
+        -- A person asked to approve the switch has nothing left to answer. The gate is closed
+        -- whether or not this memory asked (gates outlive memory; closing a closed one does nothing).
+        memory.waiting = nil
+        sentinel.approval_reset(APPROVAL_GATE)
       elseif memory.waiting or (verdict == "pass" and state.now - memory.since >= SMOKE_WINDOW) then
         local why = "green passed its smoke window"
         if REQUIRE_APPROVAL then
@@ -94,6 +105,7 @@ return {
           if status == "denied" then
             memory.phase = "denied"
             route(0, { reason = answered(status, gate) .. ": blue keeps all traffic", evidence = evidence })
+            sentinel.alert("warning", "blue/green: green not switched: " .. answered(status, gate), evidence)
             return
           end
           why = answered(status, gate)
@@ -110,6 +122,8 @@ return {
         route(0, { reason = "green failed after the switch (" .. verdict .. "): back to blue",
                    evidence = { green = summary(green["10s"]), baseline = memory.baseline } })
         sentinel.alert("critical", "blue/green: switched back to blue: " .. verdict)
+        memory.waiting = nil
+        sentinel.approval_reset(APPROVAL_GATE)  -- closed at the switch already; a no-op unless something reopened it
       end
     end
   end,

@@ -17,7 +17,8 @@
 -- opens the approval gate APPROVAL_GATE once the canary is ready for it and
 -- holds where it is until an operator answers (`sentinel approve
 -- checkout-canary`); a regression meanwhile still rolls back, and a denial
--- rolls back too.
+-- rolls back too. Every rollback closes the gate, and a new release closes
+-- any gate left from an earlier one, so an old answer never skips the person.
 local REQUIRE_APPROVAL = false
 local PIPELINE = "checkout"
 local STEPS = { 1, 5, 10, 25, 50, 100 }
@@ -109,6 +110,11 @@ return {
   name = "canary",
   interval = "10s",
   evaluate = function(state, memory)
+    -- The option was turned off (a reload) while a person was asked: withdraw the question and go on without it.
+    if memory.waiting and not REQUIRE_APPROVAL then
+      memory.waiting = nil
+      sentinel.approval_reset(APPROVAL_GATE)
+    end
     local pipeline = state.pipelines[PIPELINE]
     if not pipeline or memory.status == "rolled_back" or memory.status == "promoted" then return end
     memory.step = memory.step or 0
@@ -121,13 +127,17 @@ return {
         memory.status = "rolled_back"
         set_weight(0, { reason = "regression: " .. detail .. "; rolled back", evidence = evidence })
         sentinel.alert("warning", "canary rolled back: " .. detail, evidence)
-        -- A person asked to approve the last step has nothing left to answer.
-        if memory.waiting then sentinel.approval_reset(APPROVAL_GATE) end
+        -- A person asked to approve the last step has nothing left to answer. The gate is
+        -- closed whether or not this memory asked (gates outlive memory; closing a closed one does nothing).
+        memory.waiting = nil
+        sentinel.approval_reset(APPROVAL_GATE)
         return
       end
     end
 
     if memory.step == 0 then
+      -- A new release: an answer left from an earlier one (gates survive restarts) must not skip the person.
+      sentinel.approval_reset(APPROVAL_GATE)
       memory.step = 1
       memory.since = state.now
       set_weight(STEPS[1], "canary starts at " .. STEPS[1] .. "%")
