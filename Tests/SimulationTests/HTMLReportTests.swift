@@ -258,8 +258,8 @@ import Glibc
 
     @Test func thePolicyAllowsExactlyThePagesOwnScriptAndStyle() async throws {
         #expect(Self.sha256("abc") == "sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=")
-        #expect(HTMLReport.scriptHash == Self.sha256(HTMLReport.script), "the page's script changed: update HTMLReport.scriptHash")
-        #expect(HTMLReport.styleSheetHash == Self.sha256(HTMLReport.styleSheet), "the style sheet changed: update HTMLReport.styleSheetHash")
+        #expect(HTMLReport.scriptHash == Self.sha256(HTMLReport.script), "the script changed: update scriptHash")
+        #expect(HTMLReport.styleSheetHash == Self.sha256(HTMLReport.styleSheet), "the styles changed: update styleSheetHash")
         let html = try await record().html
         #expect(html.contains("<script>\(HTMLReport.script)</script>"))
         #expect(html.contains("<style>\(HTMLReport.styleSheet)</style>"))
