@@ -77,6 +77,7 @@ test: lua test-tools browser-tools
 	$(BROWSER_PYTHON) Tests/browser/report_test.py "$$($(SWIFT) build --show-bin-path)/sentinel"
 	Tests/cli/admin-api.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
 	Tests/cli/operator-cli.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
+	Tests/cli/approval-restart.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
 	Tests/cli/kill-during-saves.sh "$$($(SWIFT) build --show-bin-path)/sentinel" 12
 
 # Seeded mutation fuzzing of the scenario, configuration, JSON and script
