@@ -6,11 +6,17 @@ LUA_PACKAGE := liblua5.4-dev
 
 .PHONY: run test test-tools browser-tools build lua benchmarks load-admin clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint
 
+# `apt-get update` once, however many of the targets below install something
+# (CI's fresh machine needs Lua, the test tools and Chromium): a stamp marks
+# an update of the last two hours.
+APT_STAMP := /var/lib/apt/lists/.sentinel-apt-update
+APT_UPDATE = { [ -n "$$(find $(APT_STAMP) -mmin -120 2>/dev/null)" ] || { apt-get update && touch $(APT_STAMP); }; }
+
 lua:
 	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists lua5.4; then :; \
 	elif [ "$$(id -u)" = "0" ]; then \
 		echo "Lua 5.4 is missing: installing $(LUA_PACKAGE)"; \
-		apt-get update && apt-get install -y $(LUA_PACKAGE) pkg-config; \
+		$(APT_UPDATE) && apt-get install -y $(LUA_PACKAGE) pkg-config; \
 	else \
 		echo "Lua 5.4 is missing. Install it with:"; \
 		echo "  sudo apt-get update && sudo apt-get install -y $(LUA_PACKAGE) pkg-config"; \
@@ -23,7 +29,7 @@ test-tools:
 	@missing=""; for tool in $(TEST_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
 	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = "0" ]; then \
-		echo "installing$$missing"; apt-get update && apt-get install -y $$missing; \
+		echo "installing$$missing"; $(APT_UPDATE) && apt-get install -y $$missing; \
 	else \
 		echo "missing for the tests:$$missing. Install with:"; \
 		echo "  sudo apt-get update && sudo apt-get install -y$$missing"; \
@@ -41,7 +47,7 @@ browser-tools:
 	has_selenium || missing="$$missing python3-selenium"; \
 	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = "0" ]; then \
-		echo "installing$$missing"; apt-get update || exit 1; \
+		echo "installing$$missing"; $(APT_UPDATE) || exit 1; \
 		packages=$$(echo "$$missing" | sed 's/ python3-selenium//'); \
 		[ -z "$$packages" ] || apt-get install -y $$packages || exit 1; \
 		has_selenium || apt-get install -y python3-selenium || true; \
