@@ -10,8 +10,7 @@ import Resilience
 /// ```
 public final class AlertBroadcaster: AlertSink {
     private let next: (any AlertSink)?
-    private let subscribers = Locked<(next: UInt64, continuations: [UInt64: Subscriber])>((0, [:]))
-    private let sentCount = Locked(0)
+    private let broadcast = Broadcast<Alert>()
 
     /// Makes a broadcaster that also sends every alert to `next`.
     public init(forwardingTo next: (any AlertSink)? = nil) {
@@ -19,19 +18,13 @@ public final class AlertBroadcaster: AlertSink {
     }
 
     public func send(_ alert: Alert) async {
-        let readers = subscribers.withLock { state in
-            sentCount.withLock { $0 += 1 }
-            return Array(state.continuations.values)
-        }
-        for reader in readers {
-            if case .dropped(let lost) = reader.continuation.yield(alert) { reader.overflow?(lost) }
-        }
+        broadcast.publish(alert)
         await next?.send(alert)
     }
 
     /// Alerts sent so far: a subscriber that counts what it read knows when
     /// it has caught up (the notifications drain on shutdown).
-    package var sent: Int { sentCount.withLock { $0 } }
+    package var sent: Int { broadcast.published }
 
     /// Every alert from now on; the newest `buffer` are kept for a slow reader.
     public func subscribe(buffer: Int = 256) -> AsyncStream<Alert> {
@@ -42,20 +35,6 @@ public final class AlertBroadcaster: AlertSink {
     /// reader, and `overflow` is called (by the sender, at once) with each
     /// older one the reader will not see.
     package func subscribe(buffer: Int, overflow: (@Sendable (Alert) -> Void)?) -> AsyncStream<Alert> {
-        let (stream, continuation) = AsyncStream<Alert>.makeStream(bufferingPolicy: .bufferingNewest(buffer))
-        let id = subscribers.withLock { state -> UInt64 in
-            state.next += 1
-            state.continuations[state.next] = Subscriber(continuation: continuation, overflow: overflow)
-            return state.next
-        }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.subscribers.withLock { $0.continuations.removeValue(forKey: id) }
-        }
-        return stream
-    }
-
-    private struct Subscriber: Sendable {
-        var continuation: AsyncStream<Alert>.Continuation
-        var overflow: (@Sendable (Alert) -> Void)?
+        broadcast.subscribe(buffer: buffer, overflow: overflow)
     }
 }

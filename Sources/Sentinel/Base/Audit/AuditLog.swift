@@ -53,7 +53,7 @@ public final class AuditLog: Sendable {
     private let health = Locked(Health())
     private let hasSinks: Bool
     /// Readers of ``subscribe(buffer:)``: each appended entry is yielded to them.
-    private let subscribers = Locked<(next: UInt64, continuations: [UInt64: Subscriber])>((0, [:]))
+    private let subscribers = Broadcast<AuditEntry>()
     private let logger: Logger?
     private let outcomeCounters: [Counter]
     private let failureCounter = Counter(label: "sentinel_audit_sink_failures_total")
@@ -182,28 +182,11 @@ public final class AuditLog: Sendable {
     /// slow reader, and `overflow` is called (by the appender, at once) with
     /// each older one the reader will not see.
     package func subscribe(buffer: Int, overflow: (@Sendable (AuditEntry) -> Void)?) -> AsyncStream<AuditEntry> {
-        let (stream, continuation) = AsyncStream<AuditEntry>.makeStream(bufferingPolicy: .bufferingNewest(buffer))
-        let id = subscribers.withLock { state -> UInt64 in
-            state.next += 1
-            state.continuations[state.next] = Subscriber(continuation: continuation, overflow: overflow)
-            return state.next
-        }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.subscribers.withLock { $0.continuations.removeValue(forKey: id) }
-        }
-        return stream
+        subscribers.subscribe(buffer: buffer, overflow: overflow)
     }
 
     private func publish(_ entry: AuditEntry) {
-        let readers = subscribers.withLock { $0.continuations.isEmpty ? [] : Array($0.continuations.values) }
-        for reader in readers {
-            if case .dropped(let lost) = reader.continuation.yield(entry) { reader.overflow?(lost) }
-        }
-    }
-
-    private struct Subscriber: Sendable {
-        var continuation: AsyncStream<AuditEntry>.Continuation
-        var overflow: (@Sendable (AuditEntry) -> Void)?
+        subscribers.publish(entry)
     }
 
     // MARK: - Reading
