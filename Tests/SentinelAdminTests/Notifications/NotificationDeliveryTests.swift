@@ -237,7 +237,9 @@ import Testing
         let baseline = try await Self.tickerRounds(alone.runtime)
         try await WebhookReceiver.with { receiver in
             receiver.hold()
-            let harness = try NotifierHarness([.test(receiver.url(), queue: 4)])
+            // The held request must not time out however long a busy machine takes
+            // here: a retry would wait for a backoff on the harness's manual clock.
+            let harness = try NotifierHarness([.test(receiver.url(), queue: 4, timeout: .seconds(240))])
             try await harness.running {
                 _ = try await harness.runtime.engine.load(path: "ticker.lua", source: Self.ticker).get()
                 let first = await harness.runtime.round(at: 1_000_000_000)
