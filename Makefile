@@ -4,7 +4,7 @@
 SWIFT ?= swift
 LUA_PACKAGE := liblua5.4-dev
 
-.PHONY: run test test-tools browser-tools build lua benchmarks load-admin clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint
+.PHONY: run test test-tools browser-tools build lua benchmarks load-admin dashboard-idle screenshots clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint
 
 # `apt-get update` once, however many of the targets below install something
 # (CI's fresh machine needs Lua, the test tools and Chromium): a stamp marks
@@ -81,10 +81,26 @@ test: lua test-tools browser-tools
 	$(SWIFT) build --product sentinel
 	Tests/cli/sentinel-cli.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
 	$(BROWSER_PYTHON) Tests/browser/report_test.py "$$($(SWIFT) build --show-bin-path)/sentinel"
+	$(BROWSER_PYTHON) Tests/browser/dashboard_test.py "$$($(SWIFT) build --show-bin-path)/sentinel"
 	Tests/cli/admin-api.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
 	Tests/cli/operator-cli.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
 	Tests/cli/approval-restart.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
 	Tests/cli/kill-during-saves.sh "$$($(SWIFT) build --show-bin-path)/sentinel" 12
+
+# The screenshots of the dashboard and of a simulation report in docs/images
+# (shown in the README and docs/dashboard.md). Writes into the tree, so not in `make test`.
+screenshots: lua browser-tools
+	$(SWIFT) build --product sentinel
+	$(BROWSER_PYTHON) Tests/browser/screenshots.py "$$($(SWIFT) build --show-bin-path)/sentinel"
+
+# What one open dashboard costs the server at idle (docs/performance.md): requests/s and CPU.
+IDLE_SECONDS ?= 120
+IDLE_PAGES ?= 1
+IDLE_BUILD ?= debug
+dashboard-idle: lua browser-tools
+	$(SWIFT) build -c $(IDLE_BUILD) --product sentinel
+	$(BROWSER_PYTHON) Benchmarks/DashboardIdle/dashboard_idle.py "$$($(SWIFT) build -c $(IDLE_BUILD) --show-bin-path)/sentinel" \
+		--seconds $(IDLE_SECONDS) --pages $(IDLE_PAGES)
 
 # Seeded mutation fuzzing of the scenario, configuration, JSON and script
 # parsers, FUZZ_SECONDS per target (the suite itself replays the corpus and

@@ -85,12 +85,13 @@ public final class AdminService: Service {
         let router = Router(context: AdminRequestContext.self)
         let limits = configuration.limits
         router.add(middleware: AdminEnvelopeMiddleware(requestTimeout: limits.requestTimeout))
-        var open: Set<String> = ["/healthz", "/readyz"]
+        var open = Set(["/healthz", "/readyz"] + DashboardRoutes.paths)
         if configuration.metricsPublic { open.insert("/metrics") }
         router.add(
             middleware: AdminAuthMiddleware(
                 tokens: tokens, throttle: AuthFailureThrottle(freePerMinute: limits.freeFailuresPerMinute), openPaths: open))
         HealthRoutes(subject: subject).register(on: router)
+        DashboardRoutes().register(on: router)
         StateRoutes(subject: subject, startedAt: startedAt).register(on: router)
         AuditRoutes(subject: subject, streams: EventStreamLimiter(limit: limits.eventStreams), keepalive: limits.keepalive)
             .register(on: router)
@@ -108,10 +109,11 @@ public final class AdminService: Service {
 
 /// Only POST mutates: the other methods on the API's paths are answered 405.
 enum MethodRoutes {
-    static let readPaths = [
-        "/healthz", "/readyz", "/metrics", "/v1/whoami", "/v1/status", "/v1/scripts", "/v1/pipelines", "/v1/pipelines/:name",
-        "/v1/params", "/v1/trials", "/v1/approvals", "/v1/fleet", "/v1/audit", "/v1/events",
-    ]
+    static let readPaths =
+        [
+            "/healthz", "/readyz", "/metrics", "/v1/whoami", "/v1/status", "/v1/scripts", "/v1/pipelines", "/v1/pipelines/:name",
+            "/v1/params", "/v1/trials", "/v1/approvals", "/v1/fleet", "/v1/audit", "/v1/events",
+        ] + DashboardRoutes.paths
 
     static func refuseOtherMethods(on router: Router<AdminRequestContext>) {
         let refuse: @Sendable (Request, AdminRequestContext) async throws -> Response = { request, _ in

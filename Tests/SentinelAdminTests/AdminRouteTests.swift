@@ -204,6 +204,59 @@ import Testing
         }
     }
 
+    @Test func aTrialsShadowsAndItsAbortCarryTheCommandsReason() async throws {
+        let fixture = try AdminFixture()
+        defer { fixture.cleanUp() }
+        try await fixture.test { client in
+            let start = try await client.post(
+                "/v1/commands",
+                #"{"command": "trial.start", "args": {"name": "tighter", "params": {"checkout.timeout.duration": "300ms"}}, "reason": "p99 leaves room"}"#
+            )
+            #expect(start.status == .ok)
+            var change = try await client.get("/v1/params").json["checkout.timeout.duration"]
+            #expect(change["shadow"] == .double(0.3))
+            #expect(change["last_change"]["actor"] == "operator:alice" && change["last_change"]["reason"] == "p99 leaves room")
+            let abort = try await client.post(
+                "/v1/commands", #"{"command": "trial.abort", "args": {"name": "tighter"}, "reason": "not now"}"#)
+            #expect(abort.status == .ok)
+            change = try await client.get("/v1/params").json["checkout.timeout.duration"]
+            #expect(change["shadow"] == .null && change["last_change"]["reason"] == "not now")
+        }
+    }
+
+    @Test func scriptsShowTheirLastEvaluationAndItsError() async throws {
+        let fixture = try AdminFixture()
+        defer { fixture.cleanUp() }
+        let flaky = """
+            return { interval = "1s", evaluate = function(state, memory)
+              memory.n = (memory.n or 0) + 1
+              if memory.n == 2 then error("second run fails") end
+            end }
+            """
+        _ = try await fixture.runtime.engine.load(path: "flaky.lua", source: flaky).get()
+        try await fixture.test { client in
+            var script = try await client.get("/v1/scripts").json["scripts"][0]
+            #expect(script["name"] == "flaky" && script["evaluations"] == .int(0))
+            #expect(script["last_evaluation"] == .null && script["last_error"] == .null)
+
+            fixture.clock.advance(by: .seconds(1))
+            _ = await fixture.runtime.round()
+            script = try await client.get("/v1/scripts").json["scripts"][0]
+            #expect(script["last_evaluation"] == "2027-01-15T08:00:01.000Z" && script["last_error"] == .null)
+
+            fixture.clock.advance(by: .seconds(1))
+            _ = await fixture.runtime.round()
+            script = try await client.get("/v1/scripts").json["scripts"][0]
+            #expect(script["failures"] == .int(1) && script["last_evaluation"] == "2027-01-15T08:00:02.000Z")
+            #expect(script["last_error"].stringValue?.contains("second run fails") == true)
+
+            fixture.clock.advance(by: .seconds(1))
+            _ = await fixture.runtime.round()
+            script = try await client.get("/v1/scripts").json["scripts"][0]
+            #expect(script["last_error"] == .null, "a run that succeeds clears the error")
+        }
+    }
+
     @Test func pipelinesAndOnePipeline() async throws {
         let fixture = try AdminFixture()
         defer { fixture.cleanUp() }

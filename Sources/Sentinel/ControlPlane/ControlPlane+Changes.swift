@@ -7,10 +7,13 @@ extension ControlPlane {
     /// guards and whether the freeze apply, the operations apply as one
     /// atomic step, and, when `record` is given, one audit entry says what
     /// happened (`applied`, `denied` by the freeze, `rejected` by a guard or a
-    /// bound, `failed`). Never throws: the outcome says what happened.
+    /// bound, `failed`). Without a record, `reason` is what the knobs' last
+    /// change says (the command that made the change is audited as itself).
+    /// Never throws: the outcome says what happened.
     @discardableResult
     public func change(
-        _ operations: [KnobOperation], rules: ChangeRules, by actor: Identity = .sentinel, record: ChangeRecord?
+        _ operations: [KnobOperation], rules: ChangeRules, by actor: Identity = .sentinel, record: ChangeRecord?,
+        reason: String? = nil
     ) -> CommandOutcome {
         if rules.heldByFreeze, actor.kind != .operator, let frozen {
             let why = frozen.reason.map { ": \($0)" } ?? ""
@@ -68,7 +71,7 @@ extension ControlPlane {
             let now = time.now()
             state.withLock { for knob in changed { $0.lastChange[knob] = now } }
         }
-        noteChange(of: Array(Set(operations.map(\.knob))), by: actor.auditName, reason: record?.reason)
+        noteChange(of: Array(Set(operations.map(\.knob))), by: actor.auditName, reason: record?.reason ?? reason)
         guard let record else { return CommandOutcome(outcome: .applied, result: nil, error: nil, entry: nil) }
         let entry = AuditEntry(
             time: self.now, actor: actor.auditName, action: record.action, target: record.target, args: record.args,

@@ -50,6 +50,9 @@ public actor ScriptEngine {
         var evaluations = 0
         var failures = 0
         var missedTicks = 0
+        /// When `evaluate` last ran (Unix seconds of the plane's wall clock), and its error if it failed.
+        var lastEvaluation: Double?
+        var lastError: String?
     }
 
     private var slots: [String: Slot] = [:]
@@ -122,6 +125,10 @@ public actor ScriptEngine {
         public var missedTicks: Int
         /// The content digest of the active version.
         public var digest: UInt64
+        /// When `evaluate` last ran (Unix seconds), nil before its first run.
+        public var lastEvaluation: Double?
+        /// The last run's error, nil when it succeeded.
+        public var lastError: String?
     }
 
     /// Every loaded script, by name.
@@ -136,7 +143,7 @@ public actor ScriptEngine {
             dryRun: slot.active.definition.dryRun, paused: slot.paused, suspended: slot.suspended,
             staged: slot.staged != nil, evaluations: slot.evaluations, failures: slot.failures,
             consecutiveFailures: slot.consecutiveFailures, missedTicks: slot.missedTicks,
-            digest: slot.active.digest)
+            digest: slot.active.digest, lastEvaluation: slot.lastEvaluation, lastError: slot.lastError)
     }
 
     /// Files that failed to load and have no active version, with why.
@@ -320,12 +327,14 @@ public actor ScriptEngine {
             metrics.recordMissedTicks(name, Int(late))
             slot.nextDue += (late + 1) * interval
             slot.evaluations += 1
+            slot.lastEvaluation = plane.now
             round.evaluated.append(name)
             let started = MonotonicTimeSource.rawNanos()
             defer { metrics.recordEvaluation(name, nanoseconds: MonotonicTimeSource.rawNanos() &- started) }
             do {
                 let record = try slot.active.evaluate(view, now: state.now, wallTime: plane.now)
                 slot.consecutiveFailures = 0
+                slot.lastError = nil
                 plans.append((name, slot.active.definition, record))
                 if let staged = slot.staged {
                     stagedComparison(slot: &slot, staged: staged, record: record, view: view, state: state)
@@ -333,6 +342,7 @@ public actor ScriptEngine {
             } catch {
                 slot.failures += 1
                 slot.consecutiveFailures += 1
+                slot.lastError = error.description
                 metrics.recordFailure(name)
                 round.failed[name] = error
                 logger.error("evaluate failed (\(slot.consecutiveFailures) of \(failureLimit) before suspension): \(error)")

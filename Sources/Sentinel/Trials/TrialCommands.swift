@@ -41,7 +41,7 @@ struct TrialStartCommand: Command {
 
     func apply(_ arguments: TrialStartArguments, context: CommandContext, in plane: ControlPlane) async throws -> JSONValue {
         guard let request = arguments.request else { throw CommandError(.failed, "trial.start: \(arguments.name) was not prepared") }
-        return try runner.start(request, by: context.identity)
+        return try runner.start(request, by: context.identity, reason: context.reason)
     }
 }
 

@@ -67,7 +67,7 @@ public final class TrialRunner: Sendable {
 
     // MARK: - Commands
 
-    func start(_ request: TrialRequest, by actor: Identity) throws(CommandError) -> JSONValue {
+    func start(_ request: TrialRequest, by actor: Identity, reason: String? = nil) throws(CommandError) -> JSONValue {
         let configuration = request.configuration
         let pipelineName = String(configuration.params.keys.sorted()[0].prefix { $0 != "." })
         guard plane.registry.pipeline(named: pipelineName) != nil else {
@@ -95,7 +95,8 @@ public final class TrialRunner: Sendable {
             let (trial, step) = started
             // The shadows belong to the trial.start command, which is audited as itself.
             for action in step.actions {
-                let outcome = plane.change(TrialCoordinator.operations(for: action), rules: .shadows, by: actor, record: nil)
+                let outcome = plane.change(
+                    TrialCoordinator.operations(for: action), rules: .shadows, by: actor, record: nil, reason: reason)
                 if let error = outcome.error { throw error }
             }
             var record = TrialRecord(trial: trial, request: request, pipeline: pipelineName, warnings: warnings)
@@ -117,7 +118,8 @@ public final class TrialRunner: Sendable {
             // The abort command is audited as itself: its changes carry no entry of their own.
             for action in step.actions {
                 let rules: ChangeRules = if case .rollback = action { .rollback } else { .shadows }
-                let outcome = plane.change(TrialCoordinator.operations(for: action), rules: rules, by: actor, record: nil)
+                let outcome = plane.change(
+                    TrialCoordinator.operations(for: action), rules: rules, by: actor, record: nil, reason: reason)
                 if let error = outcome.error { throw error }
             }
             record.trial = trial

@@ -77,6 +77,8 @@ struct StateRoutes {
                 "staged": .bool(script.staged), "evaluations": .int(Int64(script.evaluations)),
                 "failures": .int(Int64(script.failures)), "consecutive_failures": .int(Int64(script.consecutiveFailures)),
                 "missed_ticks": .int(Int64(script.missedTicks)), "digest": .string(String(script.digest, radix: 16)),
+                "last_evaluation": script.lastEvaluation.map { .string(RFC3339.string(fromUnixSeconds: $0)) } ?? .null,
+                "last_error": script.lastError.map { .string($0) } ?? .null,
             ]
         }
         let failed = await engine.loadFailures.sorted { $0.key < $1.key }.map { path, error -> JSONValue in
