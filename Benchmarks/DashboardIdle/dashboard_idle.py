@@ -47,7 +47,8 @@ def main():
 
         for page in range(options.pages):
             if page:
-                driver.switch_to.new_window("tab")
+                # A window of its own: a background tab would be hidden and stop polling.
+                driver.switch_to.new_window("window")
             driver.get(live.url + "/")
             driver.find_element(By.ID, "token").send_keys(live.alice + "\n")
             browser.wait_for(driver, lambda d: d.execute_script(

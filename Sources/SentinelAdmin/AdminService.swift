@@ -93,8 +93,10 @@ public final class AdminService: Service {
         HealthRoutes(subject: subject).register(on: router)
         DashboardRoutes().register(on: router)
         StateRoutes(subject: subject, startedAt: startedAt).register(on: router)
-        AuditRoutes(subject: subject, streams: EventStreamLimiter(limit: limits.eventStreams), keepalive: limits.keepalive)
-            .register(on: router)
+        AuditRoutes(
+            subject: subject, streams: EventStreamLimiter(limit: limits.eventStreams), keepalive: limits.keepalive, tokens: tokens
+        )
+        .register(on: router)
         CommandRoutes(subject: subject, idempotency: IdempotencyStore(), bodyLimit: limits.bodySize).register(on: router)
         MethodRoutes.refuseOtherMethods(on: router)
         return router

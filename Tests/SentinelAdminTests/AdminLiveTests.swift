@@ -47,6 +47,43 @@ import Glibc
         }
     }
 
+    @Test func aStreamEndsOnceItsTokenIsRevoked() async throws {
+        let fixture = try AdminFixture()
+        defer { fixture.cleanUp() }
+        let listening = AsyncStream<String>.makeStream()
+        var configuration = AdminConfiguration(
+            address: AdminAddress(host: "127.0.0.1", port: 0), tokensFile: fixture.folder + "/tokens.yaml")
+        configuration.limits.keepalive = .milliseconds(100)
+        let admin = try AdminService(
+            subject: AdminSubject(runtime: fixture.runtime, instance: "live"), configuration: configuration,
+            logger: .silent, onListening: { listening.continuation.yield($0) })
+        let group = ServiceGroup(configuration: .init(services: [admin], logger: .silent))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var urls = listening.stream.makeAsyncIterator()
+            let url = try #require(await urls.next())
+            let port = try #require(Int(url.split(separator: ":").last ?? ""))
+            func open(_ token: String) throws -> LoopbackConnection {
+                let connection = try LoopbackConnection(port: port)
+                try connection.send("GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n\r\n")
+                return connection
+            }
+            let viewer = try open(AdminFixture.viewerToken), alice = try open(AdminFixture.aliceToken)
+            #expect(try await viewer.read(until: ": keepalive").contains("200 OK"))
+            #expect(try await alice.read(until: ": keepalive").contains("200 OK"))
+
+            try AdminFixture.writeTokens(to: fixture.folder + "/tokens.yaml", [("alice", AdminFixture.aliceToken)])
+            #expect(admin.tokens.reload())
+            // The revoked reader's stream ends (the last chunk of the response); alice's goes on.
+            _ = try await viewer.read(until: "\r\n0\r\n\r\n")
+            _ = await fixture.plane.execute(
+                "automation.freeze", [:], context: CommandContext(identity: .operator("bob"), reason: "after the revocation"))
+            #expect(try await alice.read(until: "after the revocation").contains("event: audit"))
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
     @Test func aStreamWithoutAValidTokenIsRefused() async throws {
         let fixture = try AdminFixture()
         defer { fixture.cleanUp() }
@@ -105,8 +142,11 @@ final class LoopbackConnection: @unchecked Sendable {
         }
     }
 
+    /// Gives up after 10 s in all, even while bytes keep coming (keepalives).
     private func readBlocking(until marker: String) throws -> String {
+        let deadline = ContinuousClock.now + .seconds(10)
         while true {
+            if ContinuousClock.now > deadline { throw AdminConfigurationError("no \(marker.debugDescription) within 10 s") }
             let text = String(decoding: buffer, as: UTF8.self)
             if let range = text.range(of: marker) {
                 let consumed = text[..<range.upperBound].utf8.count

@@ -250,6 +250,11 @@ import Testing
             #expect(script["failures"] == .int(1) && script["last_evaluation"] == "2027-01-15T08:00:02.000Z")
             #expect(script["last_error"].stringValue?.contains("second run fails") == true)
 
+            // A new version has not run yet: the old version's error goes.
+            _ = try await fixture.runtime.engine.load(path: "flaky.lua", source: "-- fixed\n" + flaky).get()
+            script = try await client.get("/v1/scripts").json["scripts"][0]
+            #expect(script["last_error"] == .null && script["last_evaluation"] == "2027-01-15T08:00:02.000Z")
+
             fixture.clock.advance(by: .seconds(1))
             _ = await fixture.runtime.round()
             script = try await client.get("/v1/scripts").json["scripts"][0]

@@ -233,6 +233,7 @@ public actor ScriptEngine {
             slot.staged = nil
             slot.consecutiveFailures = 0
             slot.suspended = false
+            slot.lastError = nil  // the old version's; the new one has not run yet
             slot.nextDue = max(now, min(slot.nextDue, now + instance.definition.interval.nanosecondsClamped))
             slots[instance.name] = slot
             namesByPath[path] = instance.name
@@ -439,6 +440,7 @@ public actor ScriptEngine {
         if let warning = staged.instance.inherit(from: slot.active) { logger.warning("\(name): \(warning)") }
         slot.active = staged.instance
         slot.staged = nil
+        slot.lastError = nil
         audit(
             "script.reload", target: name, outcome: .applied, path: staged.instance.path,
             reason: "the staged version ran beside the active one and now takes over")

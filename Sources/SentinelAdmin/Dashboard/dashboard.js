@@ -11,6 +11,7 @@ const SERIES_POINTS = 60;         // 5 minutes of samples
 const TIMELINE_SIZE = 300;
 const STREAM_SILENCE_MS = 45_000; // the server writes a keepalive every 15 s
 const RETRY_MAX_MS = 30_000;
+const CATCH_UP_LIMIT = 1000;      // the most /v1/audit gives at once
 
 const $ = (id) => document.getElementById(id);
 
@@ -53,9 +54,13 @@ function svg(tag, attributes = {}) {
 /** Replaces a container's children and gives the focus back to the control that had it. */
 function replaceKeepingFocus(container, children) {
   const focused = document.activeElement;
-  const key = focused && container.contains(focused) ? focused.dataset.key : undefined;
+  const key = focused && container.contains(focused) ? (focused.dataset.key || focused.parentElement?.dataset.key) : undefined;
+  const open = new Set(Array.from(container.querySelectorAll("details[open][data-key]"), (d) => d.dataset.key));
   container.replaceChildren(...children);
-  if (key) container.querySelector(`[data-key="${CSS.escape(key)}"]`)?.focus();
+  for (const details of container.querySelectorAll("details[data-key]")) if (open.has(details.dataset.key)) details.open = true;
+  if (!key) return;
+  const target = container.querySelector(`[data-key="${CSS.escape(key)}"]`);
+  (target && target.tagName === "DETAILS" ? target.querySelector("summary") : target)?.focus();
 }
 
 // ---- Formatting --------------------------------------------------------------
@@ -165,11 +170,16 @@ async function signIn(token) {
     whoami = await api("/v1/whoami");
   } catch (error) {
     session.token = null;
-    sessionStorage.removeItem(TOKEN_KEY);
     setConnection("signed-out", "Not signed in");
-    $("sign-in-error").textContent = error.status === 401
-      ? "The server refused this token (401 unauthorized). Check it against the tokens file: the server keeps only its SHA-256."
-      : `Cannot sign in: ${error.message}.`;
+    if (error.status === 401) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      $("sign-in-error").textContent =
+        "The server refused this token (401 unauthorized). Check it against the tokens file: the server keeps only its SHA-256.";
+    } else {
+      // The server is restarting or unreachable: the token may be fine, keep it for another try.
+      $("token").value = token;
+      $("sign-in-error").textContent = `Cannot sign in: ${error.message}. Press Sign in to try again.`;
+    }
     $("token").focus();
     return;
   }
@@ -221,6 +231,7 @@ async function followEvents(generation) {
   while (generation === session.generation) {
     const controller = new AbortController();
     session.stream = controller;
+    session.lastHeard = Date.now();
     try {
       const response = await fetch("/v1/events", {
         headers: { Authorization: `Bearer ${session.token}` }, cache: "no-store", signal: controller.signal,
@@ -263,7 +274,10 @@ async function readEvents(body, generation) {
     const { value, done } = await reader.read();
     if (done || generation !== session.generation) return;
     session.lastHeard = Date.now();
+    // CRLF and CR end lines too (a proxy may rewrite them); a CR at the end may be half of a CRLF.
     buffer += value;
+    const held = buffer.endsWith("\r") ? "\r" : "";
+    buffer = buffer.slice(0, buffer.length - held.length).replace(/\r\n?/g, "\n") + held;
     let end;
     while ((end = buffer.indexOf("\n\n")) >= 0) {
       const block = buffer.slice(0, end);
@@ -296,18 +310,28 @@ function handleEvent(type, data) {
 
 /** The newest decisions at sign-in, and after a reconnect the ones missed while disconnected. */
 async function catchUp(reconnected) {
-  const query = reconnected && session.lastAuditTime
-    ? `?since=${encodeURIComponent(session.lastAuditTime)}&limit=1000` : "?limit=100";
+  const generation = session.generation;
+  let query = "?limit=100";
+  if (reconnected && session.lastAuditTime) {
+    // Audit times are rounded to the millisecond: ask from one earlier; the timeline drops what it has.
+    const since = new Date(new Date(session.lastAuditTime).getTime() - 1).toISOString();
+    query = `?since=${encodeURIComponent(since)}&limit=${CATCH_UP_LIMIT}`;
+  }
   try {
     const { entries } = await read(`/v1/audit${query}`);
+    if (generation !== session.generation) return;
     for (const entry of entries) timeline.add({ kind: "audit", entry }, reconnected);
+    if (reconnected && entries.length >= CATCH_UP_LIMIT) {
+      setConnection("live", `Live (reconnected; more than ${CATCH_UP_LIMIT} decisions were made meanwhile: only the newest are shown, sentinel audit has them all)`);
+    }
   } catch { /* the connection line says what is wrong */ }
 }
 
 // A silent stream (a proxy that stopped passing it on, a suspended laptop) is
 // closed and opened again.
 setInterval(() => {
-  if (session.stream && $("connection").dataset.state === "live" && Date.now() - session.lastHeard > STREAM_SILENCE_MS) {
+  const state = $("connection").dataset.state;
+  if (session.stream && (state === "live" || state === "connecting") && Date.now() - session.lastHeard > STREAM_SILENCE_MS) {
     session.stream.abort();
   }
 }, 5_000);
@@ -316,15 +340,18 @@ setInterval(() => {
 
 let stateRefreshTimer = null;
 function scheduleStateRefresh() {
-  if (stateRefreshTimer) return;
+  // A hidden tab refreshes when it is shown again (visibilitychange).
+  if (stateRefreshTimer || document.visibilityState !== "visible") return;
   stateRefreshTimer = setTimeout(() => { stateRefreshTimer = null; refreshState(); }, 300);
 }
 
 async function refreshState() {
   if (!session.token) return;
+  const generation = session.generation;
   try {
     const [status, params, trials, approvals, scripts] = await Promise.all(
       ["/v1/status", "/v1/params", "/v1/trials", "/v1/approvals", "/v1/scripts"].map(read));
+    if (generation !== session.generation) return;  // signed out meanwhile
     renderStatus(status);
     renderKnobs(params);
     renderTrials(trials);
@@ -335,8 +362,10 @@ async function refreshState() {
 
 async function refreshPipelines() {
   if (!session.token) return;
+  const generation = session.generation;
   try {
     const pipelines = await read("/v1/pipelines");
+    if (generation !== session.generation) return;
     series.record(pipelines);
     renderPipelines(pipelines);
   } catch { /* the connection line says what is wrong */ }
@@ -529,7 +558,7 @@ function renderTrials(trials) {
     children.push(el("p", {}, `Violations: ${trial.violations}${maximum !== undefined ? ` of ${maximum} allowed` : ""}`,
       ` · shadow calls: ${trial.shadow_calls} · last verdict: ${trial.last_event || "none yet"}`));
     for (const warning of trial.warnings || []) children.push(el("p", { class: "status warn" }, `Warning: ${warning}`));
-    children.push(evidenceDetails(evidence));
+    children.push(evidenceDetails(evidence, "evidence", `evidence:${name}`));
     if (!["promoted", "aborted", "rolled_back"].includes(trial.status) && allowed("trial.abort")) {
       children.push(el("p", {}, actionButton("abort", name, `Abort ${name}…`, true)));
     }
@@ -539,9 +568,9 @@ function renderTrials(trials) {
   replaceKeepingFocus($("trials"), cards);
 }
 
-function evidenceDetails(evidence, summary = "evidence") {
+function evidenceDetails(evidence, summary = "evidence", key = undefined) {
   if (!evidence || (typeof evidence === "object" && !Object.keys(evidence).length)) return null;
-  return el("details", {}, el("summary", {}, summary), el("pre", {}, JSON.stringify(evidence, null, 2)));
+  return el("details", { "data-key": key }, el("summary", {}, summary), el("pre", {}, JSON.stringify(evidence, null, 2)));
 }
 
 // ---- Approvals ---------------------------------------------------------------------
@@ -619,14 +648,15 @@ const timeline = {
   add(item, fresh) {
     const entry = item.entry;
     const key = JSON.stringify([item.kind, entry.time, entry.actor || entry.source, entry.action || entry.message,
-      entry.target, entry.outcome, entry.correlation_id]);
+      entry.target, entry.outcome, entry.correlation_id, entry.reason, entry.args || entry.fields]);
     if (this.keys.has(key)) return;
     this.keys.add(key);
     if (item.kind === "audit" && (!session.lastAuditTime || entry.time > session.lastAuditTime)) session.lastAuditTime = entry.time;
     const node = item.kind === "audit" ? auditItem(entry) : alertItem(entry);
     if (fresh) node.classList.add("new");
     const list = $("timeline");
-    let index = this.items.findIndex((other) => other.time < entry.time);
+    // Newest first; of equal times, the one that arrived last first.
+    let index = this.items.findIndex((other) => other.time <= entry.time);
     if (index < 0) index = this.items.length;
     list.insertBefore(node, this.items[index] ? this.items[index].node : null);
     this.items.splice(index, 0, { key, time: entry.time, node });
@@ -709,12 +739,16 @@ function actionButton(kind, subject, label, danger = false) {
 
 let pendingAction = null;
 
+function idempotencyKey() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 function openAction(kind, subject) {
   const action = ACTIONS[kind];
-  const key = new Uint8Array(16);
-  crypto.getRandomValues(key);
-  // One idempotency key per dialog: a double submit runs the command once.
-  pendingAction = { action, subject, key: Array.from(key, (b) => b.toString(16).padStart(2, "0")).join("") };
+  // One idempotency key per attempt: a double submit runs the command once.
+  pendingAction = { action, subject, key: idempotencyKey() };
   $("action-title").textContent = action.title(subject);
   $("action-detail").textContent = action.detail(subject);
   $("action-confirm").textContent = action.confirm;
@@ -734,18 +768,26 @@ async function submitAction(event) {
     return;
   }
   $("action-confirm").disabled = true;
+  const generation = session.generation;
   try {
     const answer = await api("/v1/commands",
       { command: action.command, args: action.args(subject), reason, idempotency_key: key });
+    if (generation !== session.generation) return;
     $("action-dialog").close();
     pendingAction = null;
     setResult("ok", `${action.command}${subject ? ` ${subject}` : ""}: ${answer.outcome.replace("_", " ")} (audited as ${session.whoami.identity}).`);
+    // The button pressed may be gone (a freeze hides Freeze…): the result takes the focus.
+    $("action-result").focus();
     refreshState();
   } catch (error) {
+    if (generation !== session.generation) return;
     if (error.status === 401) {
       signOut("The server no longer accepts this token (401): it may have been revoked. Sign in again.");
       return;
     }
+    // The server keeps its answer under the key: a retry after an answer needs a new key, or it
+    // would get the same answer again. With no answer (unreachable, timed out) the same key is safe.
+    if (pendingAction && error.status !== 0 && error.status !== 503) pendingAction.key = idempotencyKey();
     const what = { 403: "Denied", 409: "Refused", 0: "Not sent" }[error.status] || "Failed";
     $("action-error").textContent = `${what}${error.status ? ` (${error.status})` : ""}: ${error.message}`;
   } finally {

@@ -10,10 +10,12 @@ struct AuditRoutes {
     let subject: AdminSubject
     let streams: EventStreamLimiter
     let keepalive: Duration
+    /// Streams end once their token is revoked (a SIGHUP reload without it).
+    let tokens: TokenStore
 
     func register(on router: Router<AdminRequestContext>) {
         router.get("/v1/audit") { request, _ in try audit(request) }
-        router.get("/v1/events") { _, _ in try events() }
+        router.get("/v1/events") { request, _ in try events(request) }
     }
 
     // MARK: - /v1/audit
@@ -82,7 +84,11 @@ struct AuditRoutes {
 
     // MARK: - /v1/events
 
-    func events() throws -> Response {
+    func events(_ request: Request) throws -> Response {
+        // The middleware accepted this token; it is checked again before every write.
+        let token = AdminAuthMiddleware.bearer(request.headers[.authorization])
+        let tokens = self.tokens
+        let stillAuthorized: @Sendable () -> Bool = { token.map { tokens.identify($0) != nil } ?? false }
         guard streams.open() else {
             throw AdminError(.serviceUnavailable, "too_many_streams", "\(streams.limit) event streams are open already")
         }
@@ -92,7 +98,8 @@ struct AuditRoutes {
         let streams = self.streams
         let body = ResponseBody { writer in
             defer { streams.close() }
-            try await EventStream.write(audit: audit, alerts: alerts, keepalive: keepalive, to: &writer)
+            try await EventStream.write(
+                audit: audit, alerts: alerts, keepalive: keepalive, stillAuthorized: stillAuthorized, to: &writer)
         }
         return Response(
             status: .ok,

@@ -15,10 +15,12 @@ enum EventStream {
 
     /// Writes audit entries and alerts as they come, interleaved, and a
     /// keepalive comment every `keepalive`, until the reader goes away (a write
-    /// fails) or the server shuts down gracefully.
+    /// fails), the server shuts down gracefully, or `stillAuthorized` says the
+    /// reader's token was revoked (checked before every write, so within one
+    /// keepalive of the tokens file's reload).
     static func write(
         audit: AsyncStream<AuditEntry>, alerts: AsyncStream<Alert>?, keepalive: Duration,
-        to writer: inout any ResponseBodyWriter
+        stillAuthorized: @Sendable () -> Bool, to writer: inout any ResponseBodyWriter
     ) async throws {
         let (frames, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1024))
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -43,6 +45,7 @@ enum EventStream {
             // Opening with a comment tells the reader at once that the stream is live.
             try await writer.write(ByteBuffer(string: keepaliveFrame))
             for await frame in frames.cancelOnGracefulShutdown() {
+                guard stillAuthorized() else { break }
                 try await writer.write(ByteBuffer(string: frame))
             }
         }
