@@ -122,13 +122,78 @@ import Testing
         #expect(stats.failures == 20000)
     }
 
-    @Test func pipelineStatisticsFitIn64KiBWithShadowAndTwoVariants() throws {
+    // 4 streams × (15,296 bytes of slices + 3,720 bytes of totals since the start).
+    @Test func pipelineStatisticsFitIn80KiBWithShadowAndTwoVariants() throws {
         let (pipeline, _, _) = try manualPipeline {
             TrafficSplit([("canary", 10), ("stable", 90)])
             Retry()
         }
         #expect(pipeline.variantWindows.count == 2)
-        #expect(pipeline.statisticsMemory <= 64 * 1024, "\(pipeline.statisticsMemory) bytes")
+        #expect(pipeline.statisticsMemory <= 80 * 1024, "\(pipeline.statisticsMemory) bytes")
+    }
+
+    /// Seeded traffic over three hours with gaps longer than every window:
+    /// the totals and every difference between two of them equal an
+    /// independent count, whatever moved between tiers or left them.
+    @Test(arguments: [1, 2, 3])
+    func totalsSinceAMarkAreExactWithNoTimeLimit(seed: UInt64) {
+        let windows = OutcomeWindows()
+        var random = SplitMix64(seed: seed)
+        var counted = [UInt64](repeating: 0, count: Outcome.allCases.count)
+        var bins = [UInt64](repeating: 0, count: LatencyBuckets.count)
+        var marks: [(totals: OutcomeTotals, counted: [UInt64], bins: [UInt64])] = []
+        var now: Int64 = 0
+        for step in 0..<20_000 {
+            // Mostly a few ms apart, sometimes minutes, now and then longer than 15 minutes.
+            let gap = random.next() % 100 == 0 ? Int64(random.next() % 1_800) * second : Int64(random.next() % 2_000) * millisecond
+            now += gap
+            let outcome = Outcome(rawValue: UInt8(random.next() % UInt64(Outcome.allCases.count)))!
+            let latency = Int64(random.next() % 3_000_000_000)
+            windows.record(outcome, latency: latency, now: now)
+            counted[Int(outcome.rawValue)] += 1
+            if outcome != .unknown { bins[LatencyBuckets.index(nanoseconds: latency)] += 1 }
+            if step % 2_500 == 0 { marks.append((windows.totals(), counted, bins)) }
+        }
+        #expect(now > 3 * 3_600 * second)
+        let totals = windows.totals()
+        #expect(totals.counts == counted && totals.bins == bins)
+        for mark in marks {
+            let since = totals.since(mark.totals)
+            #expect(since.counts == zip(counted, mark.counted).map { $0 - $1 })
+            #expect(since.bins == zip(bins, mark.bins).map { $0 - $1 })
+        }
+        let stats = totals.since(marks[1].totals).stats
+        let expectedCalls = zip(counted, marks[1].counted).enumerated().filter { $0.offset != Int(Outcome.unknown.rawValue) }
+            .map { $0.element.0 - $0.element.1 }.reduce(0, +)
+        #expect(UInt64(stats.calls) == expectedCalls && stats.p99 > 2.9 && stats.p99 < 3.1 && stats.max >= stats.p99)
+    }
+
+    @Test func totalsFromManyTasksLoseNothing() async {
+        let windows = OutcomeWindows()
+        let mark = windows.totals()
+        await withTaskGroup(of: Void.self) { group in
+            for task in 0..<4 {
+                group.addTask {
+                    for i in 0..<10000 {
+                        // Drifting clocks: the tasks cross slice boundaries, and reach past every window.
+                        let now = Int64(i) * Int64(task + 1) * 100 * millisecond
+                        windows.record(task % 2 == 0 ? .success : .timeout, latency: Int64(i) * 1000, now: now)
+                    }
+                }
+                group.addTask { for _ in 0..<50 { _ = windows.totals() } }
+            }
+        }
+        let since = windows.totals().since(mark)
+        #expect(since.count(.success) == 20000 && since.count(.timeout) == 20000)
+        #expect(since.bins.reduce(0, +) == 40000)
+        #expect(since.stats.calls == 40000 && since.stats.timeouts == 20000, "\(since.stats)")
+    }
+
+    @Test func totalsWithoutTrafficAreZero() {
+        let windows = OutcomeWindows()
+        #expect(windows.totals() == .zero)
+        let stats = OutcomeTotals.zero.stats
+        #expect(stats.calls == 0 && stats.errorRate == 0 && stats.p99 == 0 && stats.max == 0)
     }
 
     @Test func eventStreamDropsAndCountsWhenFull() {

@@ -11,10 +11,14 @@ import Synchronization
 /// plus the previous one weighted by how much of it still lies within W (the
 /// sliding-window-counter estimate), plus lower-tier slices not yet merged.
 ///
-/// Memory is fixed: 8 slices × (10 counters + 458 histogram buckets) ≈ 15 KiB.
+/// Memory is fixed: 8 slices × (10 counters + 458 histogram buckets) ≈ 15 KiB,
+/// plus the totals of what left every window (≈ 3.7 KiB), which make
+/// ``totals()`` exact since the windows were made: a slice's content is never
+/// dropped, it moves up a tier or into those totals.
 public final class OutcomeWindows: @unchecked Sendable {
     // @unchecked: the raw buffers are read and written only through atomic
-    // operations; slice reuse is serialized by `rotation`.
+    // operations; slice reuse is serialized by `rotation`, and the retired
+    // totals are read and written only under it.
 
     static let tiers = 4
     static let slotsPerTier = 2
@@ -30,6 +34,8 @@ public final class OutcomeWindows: @unchecked Sendable {
     private let counters: UnsafeMutablePointer<Atomic<UInt64>>
     private let histogram: UnsafeMutablePointer<Atomic<UInt32>>
     private let rotation = Locked<Void>(())
+    /// What left every window: outcome counts, then histogram buckets. Under `rotation`.
+    private let retired: UnsafeMutablePointer<UInt64>
 
     /// Makes empty windows.
     public init() {
@@ -37,6 +43,8 @@ public final class OutcomeWindows: @unchecked Sendable {
         for i in 0..<(Self.slots * Self.counterStride) { (counters + i).initialize(to: Atomic(0)) }
         histogram = .allocate(capacity: Self.slots * Self.buckets)
         for i in 0..<(Self.slots * Self.buckets) { (histogram + i).initialize(to: Atomic(0)) }
+        retired = .allocate(capacity: OutcomeTotals.outcomeCount + Self.buckets)
+        retired.initialize(repeating: 0, count: OutcomeTotals.outcomeCount + Self.buckets)
     }
 
     deinit {
@@ -44,11 +52,13 @@ public final class OutcomeWindows: @unchecked Sendable {
         counters.deallocate()
         histogram.deinitialize(count: Self.slots * Self.buckets)
         histogram.deallocate()
+        retired.deallocate()
     }
 
     /// Bytes of slice storage held (fixed).
     public static var memoryFootprint: Int {
         slots * counterStride * MemoryLayout<UInt64>.stride + slots * buckets * MemoryLayout<UInt32>.stride
+            + (OutcomeTotals.outcomeCount + buckets) * MemoryLayout<UInt64>.stride
     }
 
     // MARK: - Recording
@@ -143,12 +153,43 @@ public final class OutcomeWindows: @unchecked Sendable {
         }
     }
 
-    /// Empties slice `index` (its content is older than every window).
+    /// Empties slice `index` (its content is older than every window) into
+    /// the retired totals, cell by cell with an atomic exchange, like ``move``.
     private func clear(_ index: Int) {
         let cells = counters + index * Self.counterStride
-        for i in Self.countOffset...Self.maxOffset { cells[i].store(0, ordering: .relaxed) }
+        for i in 0..<OutcomeTotals.outcomeCount {
+            retired[i] &+= cells[Self.countOffset + i].exchange(0, ordering: .relaxed)
+        }
+        cells[Self.maxOffset].store(0, ordering: .relaxed)
         let bins = histogram + index * Self.buckets
-        for i in 0..<Self.buckets { bins[i].store(0, ordering: .relaxed) }
+        let retiredBins = retired + OutcomeTotals.outcomeCount
+        for i in 0..<Self.buckets where bins[i].load(ordering: .relaxed) != 0 {
+            retiredBins[i] &+= UInt64(bins[i].exchange(0, ordering: .relaxed))
+        }
+    }
+
+    // MARK: - Totals
+
+    /// Every outcome recorded since the windows were made, exact, with its
+    /// latency histogram: what is in the slices plus what left them. The
+    /// difference of two of these is everything between them, with no time
+    /// limit (``OutcomeTotals/since(_:)``). Takes the rotation lock, so
+    /// nothing moves between slices while they are added up; recorders go on.
+    public func totals() -> OutcomeTotals {
+        rotation.withLock { _ in
+            var counts = Array(UnsafeBufferPointer(start: retired, count: OutcomeTotals.outcomeCount))
+            var bins = Array(UnsafeBufferPointer(start: retired + OutcomeTotals.outcomeCount, count: Self.buckets))
+            for index in 0..<Self.slots {
+                let cells = counters + index * Self.counterStride
+                for i in 0..<OutcomeTotals.outcomeCount { counts[i] &+= cells[Self.countOffset + i].load(ordering: .relaxed) }
+                let sliceBins = histogram + index * Self.buckets
+                for i in 0..<Self.buckets {
+                    let value = sliceBins[i].load(ordering: .relaxed)
+                    if value != 0 { bins[i] &+= UInt64(value) }
+                }
+            }
+            return OutcomeTotals(counts: counts, bins: bins)
+        }
     }
 
     // MARK: - Reading

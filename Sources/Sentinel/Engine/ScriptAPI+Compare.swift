@@ -14,12 +14,14 @@ import ShadowEval
 /// -- verdict: "pass", "violation" or "inconclusive"; evidence.violated: "p99,latency_shift"
 /// ```
 ///
-/// A side is a traffic-split variant's name, `"live"` or `"shadow"`. Latency
+/// A side is a traffic-split variant's name, `"live"` or `"shadow"`. With
+/// `since = NAME` instead of `window`, both sides are judged on everything
+/// since the script's mark NAME (`sentinel.mark`). Latency
 /// is judged on the windows' histograms (tail test per percentile, rank test),
 /// so a percentile beyond its tolerance is a violation only when it is more
 /// than noise at the stated confidence.
 extension ScriptAPI {
-    static let compareFields: Set<String> = ["pipeline", "candidate", "reference", "window", "min_samples", "criteria"]
+    static let compareFields: Set<String> = ["pipeline", "candidate", "reference", "window", "since", "min_samples", "criteria"]
 
     func installCompare(in sandbox: LuaSandbox) throws(ScriptError) {
         try sandbox.register("compare", in: "sentinel") { [unowned self] arguments in
@@ -43,6 +45,10 @@ extension ScriptAPI {
             let pipelineName = try text("pipeline")
             let candidate = try text("candidate")
             let reference = try text("reference")
+            let since = try text("since", default: "")
+            if !since.isEmpty, spec["window"] != nil, spec["window"] != .nil {
+                throw arguments.bad(1, "give 'window' or 'since', not both")
+            }
             let windowName = try text("window", default: "1m")
             guard let window = StatisticsWindow(rawValue: windowName) else {
                 throw arguments.bad(1, "window must be \"10s\", \"1m\", \"5m\" or \"15m\", got \"\(windowName)\"")
@@ -80,6 +86,17 @@ extension ScriptAPI {
                 }
             }
             let candidateWindows = try side(candidate), referenceWindows = try side(reference)
+            if !since.isEmpty {
+                // Everything since the script's mark, however long ago.
+                guard let tally = try self.tally(pipelineName, since, arguments) else {
+                    throw arguments.bad(1, "no mark '\(since)' on pipeline '\(pipelineName)' (sentinel.mark first)")
+                }
+                let candidateTotals = tally.side(candidate) ?? .zero, referenceTotals = tally.side(reference) ?? .zero
+                let verdict = judge.judge(
+                    candidate: candidateTotals.stats, reference: referenceTotals.stats,
+                    candidateLatencies: candidateTotals.latencyHistogram, referenceLatencies: referenceTotals.latencyHistogram)
+                return Self.result(verdict, extra: ["since_seconds": Swift.max(0, self.now - tally.time)])
+            }
             let now = view.state.instant
             return Self.result(
                 judge.judge(
@@ -90,7 +107,7 @@ extension ScriptAPI {
     }
 
     /// The verdict's name and its evidence as a table (numbers stay finite: NaN would break comparisons).
-    private static func result(_ verdict: TrialVerdict) -> [LuaValue] {
+    private static func result(_ verdict: TrialVerdict, extra: [String: Double] = [:]) -> [LuaValue] {
         let name =
             switch verdict {
             case .pass: "pass"
@@ -104,6 +121,7 @@ extension ScriptAPI {
             case .string(let text): table[.string(key)] = .string(text)
             }
         }
+        for (key, value) in extra { table[.string(key)] = .number(value) }
         return [.string(name), .table(table)]
     }
 }

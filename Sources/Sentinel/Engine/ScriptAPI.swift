@@ -21,6 +21,8 @@ final class ScriptAPI {
     let readParameter: (String) -> Double?
     /// Counters of `sentinel.held`, by key; survive ticks and reloads.
     var holds: [String: Int] = [:]
+    /// `sentinel.mark`'s marks, by pipeline and name; survive ticks and reloads.
+    var marks: [String: PipelineMark] = [:]
     /// Last time `sentinel.cooldown` returned true, by key.
     var cooldowns: [String: Double] = [:]
     /// The state the current evaluation reads (`sentinel.compare` judges its windows).
@@ -92,6 +94,7 @@ final class ScriptAPI {
             return []
         }
         try installCompare(in: sandbox)
+        try installMarks(in: sandbox)
         try sandbox.register("command", in: "sentinel") { [unowned self] arguments in
             try arguments.expectCount(1...3)
             let name = try arguments.string(1)

@@ -149,6 +149,7 @@ final class ScriptInstance {
     func dryRun(_ state: StateView, now: Double, wallTime: Double) throws(ScriptFailure) -> EvaluationRecord {
         let holds = api.holds
         let cooldowns = api.cooldowns
+        let marks = api.marks
         let saved: LuaValue
         do {
             saved = try sandbox.value(of: memory)
@@ -158,6 +159,7 @@ final class ScriptInstance {
         defer {
             api.holds = holds
             api.cooldowns = cooldowns
+            api.marks = marks
             if let restored = try? sandbox.makeReference(.value(saved)) {
                 sandbox.release(memory)
                 memory = restored
@@ -172,6 +174,7 @@ final class ScriptInstance {
     func inherit(from previous: ScriptInstance) -> String? {
         api.holds = previous.api.holds
         api.cooldowns = previous.api.cooldowns
+        api.marks = previous.api.marks
         guard !definition.freshMemory else { return nil }
         do {
             let value = try previous.sandbox.value(of: previous.memory)

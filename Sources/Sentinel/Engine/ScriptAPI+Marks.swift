@@ -1,0 +1,118 @@
+import Resilience
+import ScriptHost
+
+/// `sentinel.mark(pipeline, name)` and `sentinel.since(pipeline, name)`:
+/// statistics of a pipeline since an instant the script chose, with no time
+/// limit, for judging a canary step on everything since it began rather than
+/// on the last minutes.
+///
+/// ```lua
+/// sentinel.set("checkout.split.canary_weight", 5, "next step")
+/// sentinel.mark("checkout", "step")              -- the step's data starts now
+/// ...
+/// local step = sentinel.since("checkout", "step") -- nil before the first mark
+/// if step and step.variants.canary.calls >= 500 then ... end
+/// local verdict = sentinel.compare{ pipeline = "checkout", candidate = "canary", reference = "stable", since = "step" }
+/// ```
+///
+/// A mark keeps the pipeline's exact totals (``OutcomeWindows/totals()``) of
+/// live, shadow and every variant at the call; reading subtracts them from
+/// the totals now. Marks belong to the script (another script's `"step"` is
+/// its own), survive ticks and reloads like `memory`, and not a restart of the
+/// process (the counters start again; `since` returns nil until the script
+/// marks again). A mark is taken at the call, even if `evaluate` raises later.
+extension ScriptAPI {
+    /// Marks one script may hold: each costs about 4 KiB per side of its pipeline.
+    static let maximumMarks = 64
+    static let maximumMarkName = 64
+
+    /// The totals of a pipeline's sides at a mark.
+    struct PipelineMark {
+        /// `state.now` at the mark, seconds.
+        var time: Double
+        var live: OutcomeTotals
+        var shadow: OutcomeTotals
+        var variants: [String: OutcomeTotals]
+
+        init(_ pipeline: Pipeline?, time: Double) {
+            self.time = time
+            live = pipeline?.windows.totals() ?? .zero
+            shadow = pipeline?.shadowWindows.totals() ?? .zero
+            variants = Dictionary(
+                (pipeline?.variantWindows ?? []).map { ($0.name, $0.windows.totals()) }, uniquingKeysWith: { first, _ in first })
+        }
+
+        /// What each side recorded after `earlier`.
+        func since(_ earlier: PipelineMark) -> PipelineMark {
+            var result = self
+            result.time = earlier.time
+            result.live = live.since(earlier.live)
+            result.shadow = shadow.since(earlier.shadow)
+            for (name, totals) in variants { result.variants[name] = totals.since(earlier.variants[name] ?? .zero) }
+            return result
+        }
+
+        /// One side by the names `sentinel.compare` takes: a variant, `"live"` or `"shadow"`.
+        func side(_ name: String) -> OutcomeTotals? {
+            switch name {
+            case "live": live
+            case "shadow": shadow
+            default: variants[name]
+            }
+        }
+    }
+
+    func installMarks(in sandbox: LuaSandbox) throws(ScriptError) {
+        try sandbox.register("mark", in: "sentinel") { [unowned self] arguments in
+            try arguments.expectCount(2...2)
+            let (pipelineName, name) = try Self.markArguments(arguments)
+            let key = Self.markKey(pipelineName, name)
+            if self.marks[key] == nil, self.marks.count >= Self.maximumMarks {
+                throw arguments.bad(2, "too many marks (\(Self.maximumMarks)): mark again under a name already used")
+            }
+            let pipeline = try self.markedPipeline(pipelineName, arguments)
+            self.marks[key] = PipelineMark(pipeline, time: self.now)
+            return [.number(self.now)]
+        }
+        try sandbox.register("since", in: "sentinel") { [unowned self] arguments in
+            try arguments.expectCount(2...2)
+            let (pipelineName, name) = try Self.markArguments(arguments)
+            guard let tally = try self.tally(pipelineName, name, arguments) else { return [.nil] }
+            var table = tally.live.stats.luaFields
+            table["since"] = .number(tally.time)
+            table["seconds"] = .number(Swift.max(0, self.now - tally.time))
+            table["shadow"] = .table(tally.shadow.stats.luaFields)
+            var variants: [LuaKey: LuaValue] = [:]
+            for (variant, totals) in tally.variants { variants[.string(variant)] = .table(totals.stats.luaFields) }
+            table["variants"] = .table(variants)
+            return [.table(table)]
+        }
+    }
+
+    /// What each side of `pipelineName` recorded since the script's mark `name`; nil without that mark.
+    func tally(_ pipelineName: String, _ name: String, _ arguments: LuaArguments) throws(LuaArgumentError) -> PipelineMark? {
+        guard let mark = marks[Self.markKey(pipelineName, name)] else { return nil }
+        let pipeline = try markedPipeline(pipelineName, arguments)
+        return PipelineMark(pipeline, time: now).since(mark)
+    }
+
+    /// The pipeline, or nil in `sentinel check` (every pipeline exists there, without traffic).
+    private func markedPipeline(_ name: String, _ arguments: LuaArguments) throws(LuaArgumentError) -> Pipeline? {
+        guard let view = state else { throw arguments.bad(1, "marks are only available inside evaluate") }
+        if let pipeline = view.state.pipeline(name) { return pipeline.pipeline }
+        guard view.sample else { throw arguments.bad(1, "no pipeline named '\(name)'") }
+        return nil
+    }
+
+    private static func markArguments(_ arguments: LuaArguments) throws(LuaArgumentError) -> (String, String) {
+        let pipeline = try arguments.string(1)
+        if pipeline.isEmpty { throw arguments.bad(1, "the pipeline's name is empty") }
+        let name = try arguments.string(2)
+        if name.isEmpty || name.utf8.count > maximumMarkName {
+            throw arguments.bad(2, "a mark's name has 1 to \(maximumMarkName) bytes")
+        }
+        return (pipeline, name)
+    }
+
+    private static func markKey(_ pipeline: String, _ name: String) -> String { pipeline + "\u{0}" + name }
+}

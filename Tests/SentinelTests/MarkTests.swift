@@ -1,0 +1,177 @@
+import Resilience
+import Testing
+
+@testable import Sentinel
+
+/// `sentinel.mark` and `sentinel.since`: a pipeline's statistics since an
+/// instant the script chose, exact and with no time limit, and
+/// `sentinel.compare{ since = ... }` on them.
+@Suite struct MarkTests {
+    static let millisecond: Int64 = 1_000_000
+
+    /// Records `calls` outcomes (the first `failures` failed) on the live windows and on a variant's.
+    func record(_ fixture: Fixture, _ variant: String, calls: Int, failures: Int, latency: Int64 = 40 * millisecond) {
+        let windows = fixture.pipeline.variantWindows.first { $0.name == variant }!.windows
+        let now = fixture.pipeline.time.now()
+        for index in 0..<calls {
+            let outcome: Outcome = index < failures ? .failure : .success
+            windows.record(outcome, latency: latency, now: now)
+            fixture.pipeline.windows.record(outcome, latency: latency, now: now)
+        }
+    }
+
+    /// The script checks, at every tick, that the step holds exactly the batches recorded since its mark.
+    static let counting = """
+        return { interval = "10s", evaluate = function(state, memory)
+          memory.ticks = (memory.ticks or 0) + 1
+          if memory.ticks == 1 then
+            assert(sentinel.since("checkout", "step") == nil, "no mark yet")
+            memory.at = sentinel.mark("checkout", "step")
+            assert(memory.at == state.now)
+          end
+          local step = sentinel.since("checkout", "step")
+          local batches = memory.ticks - 1
+          local canary, stable = step.variants.canary, step.variants.stable
+          assert(canary.calls == 10 * batches, "canary " .. canary.calls .. " after " .. batches)
+          assert(canary.failures == batches and stable.calls == 100 * batches and stable.failures == 0)
+          assert(step.calls == 110 * batches and step.shadow.calls == 0)
+          assert(step.since == memory.at and step.seconds == state.now - memory.at)
+          if batches > 0 then assert(canary.error_rate == 0.1 and canary.p99 > 0.039 and canary.p99 < 0.041) end
+          if batches > 150 then
+            local window = state.pipelines.checkout.variants.canary.windows["15m"]
+            assert(window.calls < canary.calls, "the window forgot, the mark did not")
+          end
+        end }
+        """
+
+    @Test func sinceCountsEverythingSinceTheMarkWithNoTimeLimit() async throws {
+        let fixture = try Fixture()
+        fixture.advance(.seconds(60))
+        record(fixture, "canary", calls: 500, failures: 100)  // before the mark: not counted
+        let engine = ScriptEngine(plane: fixture.plane, logger: .silent)
+        _ = try await engine.load(path: "p/step.lua", source: Self.counting).get()
+        // 40 minutes of ticks, each followed by a batch: 10 canary calls (1 failed) and 100 stable calls.
+        for _ in 0..<240 {
+            fixture.advance(.seconds(10))
+            let round = await engine.tick()
+            #expect(round.evaluated == ["step"])
+            #expect(round.failed.isEmpty, "\(round.failed)")
+            record(fixture, "canary", calls: 10, failures: 1)
+            record(fixture, "stable", calls: 100, failures: 0)
+        }
+    }
+
+    @Test func marksSurviveAReloadAndAMarkAgainStartsOver() async throws {
+        let fixture = try Fixture()
+        fixture.advance(.seconds(60))
+        let engine = ScriptEngine(plane: fixture.plane, logger: .silent)
+        _ = try await engine.load(path: "p/step.lua", source: Self.counting).get()
+        for _ in 0..<5 {
+            fixture.advance(.seconds(10))
+            #expect(await engine.tick().failed.isEmpty)
+            record(fixture, "canary", calls: 10, failures: 1)
+            record(fixture, "stable", calls: 100, failures: 0)
+        }
+        // A new version (a comment added) inherits memory and marks: the count goes on.
+        _ = try await engine.load(path: "p/step.lua", source: "-- edited\n" + Self.counting).get()
+        for _ in 0..<3 {
+            fixture.advance(.seconds(10))
+            #expect(await engine.tick().failed.isEmpty)
+            record(fixture, "canary", calls: 10, failures: 1)
+            record(fixture, "stable", calls: 100, failures: 0)
+        }
+        // Marking again resets the tally.
+        _ = try await engine.load(
+            path: "p/step.lua",
+            source: """
+                return { interval = "10s", evaluate = function(state, memory)
+                  local before = sentinel.since("checkout", "step")
+                  assert(before.variants.canary.calls >= 80, before.variants.canary.calls)
+                  sentinel.mark("checkout", "step")
+                  assert(sentinel.since("checkout", "step").variants.canary.calls == 0)
+                end }
+                """
+        ).get()
+        fixture.advance(.seconds(10))
+        #expect(await engine.tick().failed.isEmpty)
+    }
+
+    @Test func compareJudgesTheDataSinceTheMark() async throws {
+        let fixture = try Fixture()
+        fixture.advance(.seconds(60))
+        // Before the mark the canary failed a lot; since, it is as good as stable.
+        record(fixture, "canary", calls: 1_000, failures: 300)
+        record(fixture, "stable", calls: 1_000, failures: 5)
+        let engine = ScriptEngine(plane: fixture.plane, logger: .silent)
+        _ = try await engine.load(
+            path: "p/judge.lua",
+            source: """
+                return { interval = "10s", evaluate = function(state, memory)
+                  if not memory.marked then
+                    memory.marked = true
+                    sentinel.mark("checkout", "step")
+                    local window = sentinel.compare{ pipeline = "checkout", candidate = "canary", reference = "stable", window = "1m" }
+                    assert(window == "violation", "the window still holds the bad minute: " .. window)
+                    return
+                  end
+                  local verdict, evidence = sentinel.compare{ pipeline = "checkout", candidate = "canary", reference = "stable",
+                                                              since = "step", min_samples = 1000 }
+                  assert(verdict == "pass", verdict .. " " .. tostring(evidence.violated or evidence.reason))
+                  assert(evidence.candidate_calls == 2000 and evidence.since_seconds == 10, evidence.candidate_calls)
+                end }
+                """
+        ).get()
+        fixture.advance(.seconds(10))
+        #expect(await engine.tick().failed.isEmpty)
+        record(fixture, "canary", calls: 2_000, failures: 10)
+        record(fixture, "stable", calls: 2_000, failures: 10)
+        fixture.advance(.seconds(10))
+        let round = await engine.tick()
+        #expect(round.evaluated == ["judge"] && round.failed.isEmpty, "\(round.failed)")
+    }
+
+    @Test func inTheCheckMarksWorkOnAnyPipelineWithoutTraffic() async throws {
+        let fixture = try Fixture()
+        let engine = ScriptEngine(plane: fixture.plane, logger: .silent, sample: true)
+        let result = await engine.load(
+            path: "p/any.lua",
+            source: """
+                return { interval = "10s", evaluate = function(state)
+                  sentinel.mark("anything", "step")
+                  local step = sentinel.since("anything", "step")
+                  assert(step.calls == 0 and step.error_rate == 0 and next(step.variants) == nil)
+                end }
+                """)
+        #expect(throws: Never.self) { try result.get() }
+    }
+
+    static let badCalls: [(String, String)] = [
+        ("sentinel.mark('checkout')", "(expected 2, got 1)"),
+        ("sentinel.mark('', 'step')", "the pipeline's name is empty"),
+        ("sentinel.mark('checkout', '')", "a mark's name has 1 to 64 bytes"),
+        ("sentinel.mark('checkout', string.rep('x', 65))", "a mark's name has 1 to 64 bytes"),
+        ("sentinel.mark('nowhere', 'step')", "no pipeline named 'nowhere'"),
+        ("sentinel.since('checkout', 5)", "string expected"),
+        ("for i = 1, 65 do sentinel.mark('checkout', 'm' .. i) end", "too many marks (64)"),
+        (
+            "sentinel.compare{ pipeline = 'checkout', candidate = 'canary', reference = 'stable', since = 'step' }",
+            "no mark 'step' on pipeline 'checkout' (sentinel.mark first)"
+        ),
+        (
+            "sentinel.mark('checkout', 'step'); sentinel.compare{ pipeline = 'checkout', candidate = 'canary', reference = 'stable', since = 'step', window = '1m' }",
+            "give 'window' or 'since', not both"
+        ),
+    ]
+
+    @Test(arguments: badCalls)
+    func badArgumentsRaiseAndNameTheMistake(call: String, message: String) async throws {
+        let fixture = try Fixture()
+        let engine = ScriptEngine(plane: fixture.plane, logger: .silent)
+        let result = await engine.load(
+            path: "p/bad.lua", source: "return { interval = \"10s\", evaluate = function(state) \(call) end }")
+        #expect(throws: ScriptFailure.self) { try result.get() }
+        if case .failure(let error) = result {
+            #expect(error.message.contains(message), "\(call): \(error.message)")
+        }
+    }
+}
