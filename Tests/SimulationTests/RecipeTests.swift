@@ -8,7 +8,8 @@ import Testing
     static let scenarios = [
         "canary/healthy.yaml", "canary/errors.yaml", "canary/latency.yaml",
         "canary/approval.yaml", "canary/approval-denied.yaml",
-        "ratchet-up/finds-capacity.yaml", "ratchet-up/capacity-drops.yaml",
+        "ratchet-up/finds-capacity.yaml", "ratchet-up/capacity-drops.yaml", "ratchet-up/capacity-doubles.yaml",
+        "ratchet-up/capacity-recovers.yaml", "ratchet-up/low-traffic.yaml", "ratchet-up/high-traffic.yaml",
         "safety-valve/spike.yaml", "safety-valve/sustained.yaml",
         "blue-green/switch.yaml", "blue-green/green-fails.yaml", "blue-green/smoke-fails.yaml", "blue-green/approval.yaml",
         "failover/outage.yaml", "failover/flapping.yaml",
@@ -57,6 +58,34 @@ import Testing
         let dropped = try await Self.run("ratchet-up/capacity-drops.yaml")
         let after = try #require(dropped.report.knobs["api.ratelimit.rate"])
         #expect(abs(after - 200) / 200 <= 0.1, "settled at \(after) after the drop")
+    }
+
+    /// The limit's changes after `at` seconds: (seconds after `at`, new limit).
+    static func limits(_ run: Run, after at: Double) -> [(t: Double, rate: Double)] {
+        run.events("command").filter { $0["target"] == .string("api.ratelimit.rate") && $0.t >= at }
+            .compactMap { event in event["to"]?.double.map { (event.t - at, $0) } }
+    }
+
+    @Test func ratchetUpFollowsCapacityUpAndDown() async throws {
+        // 400 → 800 req/s at 15m: above 80 % of the new capacity within 10 minutes.
+        let doubled = Self.limits(try await Self.run("ratchet-up/capacity-doubles.yaml"), after: 900)
+        let above = try #require(doubled.first { $0.rate > 640 }, "never above 640: \(doubled)")
+        #expect(above.t <= 600, "above 640 only \(above.t) s after the doubling")
+        // 400 → 200 req/s at 15m: under the new capacity within 2 minutes.
+        let halved = Self.limits(try await Self.run("ratchet-up/capacity-drops.yaml"), after: 900)
+        let under = try #require(halved.first { $0.rate <= 200 }, "never under 200: \(halved)")
+        #expect(under.t <= 120, "under 200 only \(under.t) s after the drop")
+        // Capacity back at 15m under 300 req/s of demand: the limit stops refusing it within 10 minutes.
+        let recovered = Self.limits(try await Self.run("ratchet-up/capacity-recovers.yaml"), after: 900)
+        let serving = try #require(recovered.first { $0.rate >= 300 }, "never back to 300: \(recovered)")
+        #expect(serving.t <= 600, "demand refused for \(serving.t) s after capacity came back")
+    }
+
+    @Test(arguments: [("ratchet-up/low-traffic.yaml", 20.0), ("ratchet-up/high-traffic.yaml", 5_000.0)])
+    func ratchetUpSettlesUnderCapacityAtAnyScale(file: String, capacity: Double) async throws {
+        let run = try await Self.run(file)
+        let rate = try #require(run.report.knobs["api.ratelimit.rate"])
+        #expect(rate <= capacity && rate >= 0.85 * capacity, "settled at \(rate) for a capacity of \(capacity)")
     }
 
     @Test func blueGreenSwitchesBackWithinSeconds() async throws {
