@@ -33,6 +33,7 @@ extension CallDriver {
                     trafficSeed: Simulation.mix(seed, spec.name, 3)))
         }
         self.init(runtimes: runtimes, backends: backends, duration: scenario.duration)
+        slowCall = Int64((scenario.slowCall * 1e9).rounded())
     }
 
     /// New settings for the backend named `target` (`pipeline` or `pipeline.variant`).

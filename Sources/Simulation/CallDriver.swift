@@ -29,6 +29,8 @@ struct CallDriver {
     let duration: Double
     /// The instant the run started: 0 on virtual time, the clock's reading on the real one.
     var origin: Int64 = 0
+    /// A call that takes at least this long (nanoseconds) counts as slow (the scenario's `slow_call`).
+    var slowCall: Int64 = .max
 }
 
 extension CallDriver {
@@ -112,9 +114,10 @@ extension CallDriver {
             runtimes[p].queued.append(c)
             if let until { queue.schedule(.queueTimeout, at: until, c: c, token: calls[i].token) }
         case .finished(let outcome):
-            runtimes[p].totals.record(outcome)
+            let slow = now - calls[i].call.start >= slowCall
+            runtimes[p].totals.record(outcome, slow: slow)
             let variant = Int(calls[i].variant)
-            if variant >= 0 { runtimes[p].variantTotals[variant].record(outcome) }
+            if variant >= 0 { runtimes[p].variantTotals[variant].record(outcome, slow: slow) }
             let parent = calls[i].parent
             let parentToken = calls[i].parentToken
             calls[i].token &+= 1

@@ -1,23 +1,46 @@
 import Resilience
 
-/// Calls and failures counted by the simulator over the whole run (the
-/// observer's windows hold 15 minutes at most).
-struct CallTotals {
+/// Counts of finished calls.
+struct CallCounts: Equatable {
     var calls = 0
+    /// Calls that failed, timeouts and rejections included.
     var failures = 0
-    private var callsAtSample = 0
-    private var failuresAtSample = 0
+    /// Of the failures: those a timeout ended, and those a policy refused.
+    var timeouts = 0
+    var rejections = 0
+    /// Calls that took at least the scenario's `slow_call`, whatever their outcome.
+    var slowCalls = 0
 
-    mutating func record(_ outcome: Outcome) {
-        calls += 1
-        if outcome.isFailure { failures += 1 }
+    static func - (lhs: CallCounts, rhs: CallCounts) -> CallCounts {
+        CallCounts(
+            calls: lhs.calls - rhs.calls, failures: lhs.failures - rhs.failures, timeouts: lhs.timeouts - rhs.timeouts,
+            rejections: lhs.rejections - rhs.rejections, slowCalls: lhs.slowCalls - rhs.slowCalls)
+    }
+}
+
+/// Calls and failures counted by the simulator over the whole run (the
+/// observer's windows hold 15 minutes at most): what the `stats` events, the
+/// summary and the report's charts read.
+struct CallTotals {
+    private(set) var counts = CallCounts()
+    private var atSample = CallCounts()
+
+    var calls: Int { counts.calls }
+    var failures: Int { counts.failures }
+
+    mutating func record(_ outcome: Outcome, slow: Bool) {
+        counts.calls += 1
+        if outcome.isFailure { counts.failures += 1 }
+        if outcome == .timeout { counts.timeouts += 1 }
+        if outcome.isRejection { counts.rejections += 1 }
+        if slow { counts.slowCalls += 1 }
     }
 
-    func sinceSample() -> (calls: Int, failures: Int) { (calls - callsAtSample, failures - failuresAtSample) }
+    /// What finished since the last ``markSample()``.
+    func sinceSample() -> CallCounts { counts - atSample }
 
     mutating func markSample() {
-        callsAtSample = calls
-        failuresAtSample = failures
+        atSample = counts
     }
 }
 

@@ -15,6 +15,11 @@ public struct SimulationReport: Sendable {
     /// Calls per pipeline and per `pipeline.variant` over the whole run.
     public var calls: [String: Int]
     public var failures: [String: Int]
+    /// Of the failures, by the same names: timeouts, and calls a policy refused.
+    public var timeouts: [String: Int] = [:]
+    public var rejections: [String: Int] = [:]
+    /// Calls that took at least the scenario's `slow_call`, by the same names.
+    public var slowCalls: [String: Int] = [:]
     /// Calls begun, `via` calls included.
     public var simulatedCalls: Int
     /// Calls per pipeline still running when the run ended (begun, not finished:
@@ -29,16 +34,15 @@ extension Simulation {
         capture.observeAllKnobs()
         var knobs: [String: Double] = [:]
         for info in registry.parameters() { knobs[info.name] = info.value }
-        var calls: [String: Int] = [:]
-        var failures: [String: Int] = [:]
+        var totals: [String: CallCounts] = [:]
         for runtime in driver.runtimes {
-            calls[runtime.name] = runtime.totals.calls
-            failures[runtime.name] = runtime.totals.failures
+            totals[runtime.name] = runtime.totals.counts
             for (v, variant) in runtime.variants.enumerated() {
-                calls["\(runtime.name).\(variant)"] = runtime.variantTotals[v].calls
-                failures["\(runtime.name).\(variant)"] = runtime.variantTotals[v].failures
+                totals["\(runtime.name).\(variant)"] = runtime.variantTotals[v].counts
             }
         }
+        let calls = totals.mapValues(\.calls)
+        let failures = totals.mapValues(\.failures)
         var inFlight: [String: Int] = Dictionary(uniqueKeysWithValues: driver.runtimes.map { ($0.name, 0) })
         let free = Set(driver.freeSlots)
         for (index, record) in driver.calls.enumerated() where !free.contains(Int32(index)) {
@@ -54,6 +58,7 @@ extension Simulation {
         let pending = runtime.approvals.all.values.filter { $0.status == .pending }.sorted { $0.name < $1.name }
         var errorRates: [String: JSONValue] = [:]
         for (name, count) in calls { errorRates[name] = .double(count > 0 ? Double(failures[name] ?? 0) / Double(count) : 0) }
+        func byName(_ count: (CallCounts) -> Int) -> JSONValue { .object(totals.mapValues { .int(Int64(count($0))) }) }
         emit(
             SimulationEvent(
                 type: "summary", t: scenario.duration,
@@ -63,6 +68,8 @@ extension Simulation {
                     "calls": .object(calls.mapValues { .int(Int64($0)) }),
                     "in_flight": .object(inFlight.mapValues { .int(Int64($0)) }),
                     "error_rate": .object(errorRates),
+                    "failures": byName(\.failures), "timeouts": byName(\.timeouts), "rejections": byName(\.rejections),
+                    "slow_calls": byName(\.slowCalls), "slow_call": .double(scenario.slowCall),
                     "expect": .array(results.map(\.jsonValue)),
                     "errors": .array(runErrors.map { .string($0) }),
                     "passed": .bool(passed),
@@ -70,8 +77,9 @@ extension Simulation {
                 ]))
         return SimulationReport(
             scenario: scenario.name, seed: seed, results: results, errors: runErrors, passed: passed, knobs: knobs,
-            calls: calls, failures: failures, simulatedCalls: driver.simulatedCalls, inFlight: inFlight,
-            pendingApprovals: pending)
+            calls: calls, failures: failures, timeouts: totals.mapValues(\.timeouts),
+            rejections: totals.mapValues(\.rejections), slowCalls: totals.mapValues(\.slowCalls),
+            simulatedCalls: driver.simulatedCalls, inFlight: inFlight, pendingApprovals: pending)
     }
 
     /// `{ gate, requested_by, t, time, message }`: `t` is when it was asked, in virtual seconds.

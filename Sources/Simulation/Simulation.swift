@@ -208,6 +208,16 @@ public final class Simulation {
             runErrors.append(message)
             emit(SimulationEvent(type: "error", t: t, fields: ["message": .string(message), "script": .string(script)]))
         }
+        // What the scripts wrote and decided, before the commands that carry the decisions out.
+        for (script, line) in round.logs {
+            emit(
+                SimulationEvent(
+                    type: "log", t: t,
+                    fields: ["script": .string(script), "level": .string(line.level.rawValue), "message": .string(line.message)]))
+        }
+        for decision in round.decisions {
+            emit(SimulationEvent(type: "decision", t: t, fields: Self.fields(of: decision)))
+        }
         emitAudit(at: now, emit)
         for alert in round.alerts {
             emit(
@@ -333,14 +343,28 @@ public final class Simulation {
     }
 
     private func statsEvent(
-        _ t: Double, _ pipeline: String, _ variant: String?, _ counts: (calls: Int, failures: Int), _ stats: WindowStats
+        _ t: Double, _ pipeline: String, _ variant: String?, _ counts: CallCounts, _ stats: WindowStats
     ) -> SimulationEvent {
         let errorRate = counts.calls > 0 ? Double(counts.failures) / Double(counts.calls) : 0
         var fields: [String: JSONValue] = ["pipeline": .string(pipeline), "calls": .int(Int64(counts.calls))]
         fields["variant"] = variant.map(JSONValue.string) ?? .null
         fields["error_rate"] = .double(errorRate)
+        fields["failures"] = .int(Int64(counts.failures))
+        fields["timeouts"] = .int(Int64(counts.timeouts))
+        fields["rejections"] = .int(Int64(counts.rejections))
+        fields["slow_calls"] = .int(Int64(counts.slowCalls))
         fields["p50"] = .double(stats.p50)
         fields["p99"] = .double(stats.p99)
         return SimulationEvent(type: "stats", t: t, fields: fields)
+    }
+
+    /// A `decision` event's fields: every key present, `null` for what the rule did not say.
+    static func fields(of decision: ScriptDecision) -> [String: JSONValue] {
+        [
+            "script": .string(decision.script), "action": .string(decision.action.rawValue),
+            "subject": .string(decision.subject), "verdict": decision.verdict.map(JSONValue.string) ?? .null,
+            "reason": decision.reason.map(JSONValue.string) ?? .null, "evidence": .object(decision.evidence),
+            "dry_run": .bool(decision.dryRun),
+        ]
     }
 }

@@ -2,9 +2,9 @@ import Sentinel
 
 /// One line of a simulation's output: what happened at virtual time `t`.
 ///
-/// `type` is one of `start`, `script`, `command`, `trial`, `alert`, `event`,
-/// `stats`, `error`, `summary` (see `docs/scenarios.md`); the other fields
-/// depend on it.
+/// `type` is one of `start`, `script`, `log`, `decision`, `command`, `trial`,
+/// `alert`, `event`, `stats`, `error`, `summary` (see `docs/scenarios.md`);
+/// the other fields depend on it.
 public struct SimulationEvent: Sendable {
     public var type: String
     /// Virtual seconds since the start.

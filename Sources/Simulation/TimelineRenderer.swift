@@ -13,13 +13,17 @@ public struct TimelineRenderer {
     public var color: Bool
     /// Per-pipeline `stats` lines.
     public var showStats: Bool
+    /// Scripts' `sentinel.log` lines at `debug` (the JSON Lines have them
+    /// always; `sentinel run` does not log them unless asked, either).
+    public var showDebugLogs: Bool
     /// The time, actor and reason of the last knob change shown: the next one
     /// with the same three goes on a continuation line without repeating them.
     private var lastChange: (t: Double, who: String)?
 
-    public init(color: Bool = false, showStats: Bool = true) {
+    public init(color: Bool = false, showStats: Bool = true, showDebugLogs: Bool = false) {
         self.color = color
         self.showStats = showStats
+        self.showDebugLogs = showDebugLogs
     }
 
     private func paint(_ text: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
@@ -76,6 +80,13 @@ public struct TimelineRenderer {
             let severity = event["severity"]?.plainText ?? "info"
             let mark = severity == "critical" ? red("!") : yellow("!")
             return ["\(t)  \(mark) alert [\(severity)] \(event["script"]?.plainText ?? ""): \(event["message"]?.plainText ?? "")"]
+        case "log":
+            let level = event["level"]?.plainText ?? "info"
+            guard level != "debug" || showDebugLogs else { return [] }
+            let mark = level == "error" ? red("›") : level == "warning" ? yellow("›") : dim("›")
+            return ["\(t)  \(mark) log [\(level)] \(event["script"]?.plainText ?? ""): \(event["message"]?.plainText ?? "")"]
+        case "decision":
+            return [decisionLine(event, t)]
         case "event":
             let what = event["what"]?.plainText ?? ""
             let target = event["target"]?.plainText ?? ""
@@ -127,6 +138,23 @@ public struct TimelineRenderer {
         return "\(t)  \(padded(head, color ? 52 : 44))  \(dim(who))"
     }
 
+    /// `⇒ rollback checkout.canary (regression)      canary: errors 5.3% vs 0.6%`.
+    private func decisionLine(_ event: SimulationEvent, _ t: String) -> String {
+        let action = event["action"]?.plainText ?? ""
+        let mark =
+            switch action {
+            case "rollback": red("⇒")
+            case "hold": yellow("⇒")
+            default: green("⇒")
+            }
+        var head = "\(mark) \(action) \(event["subject"]?.plainText ?? "")"
+        if case .string(let verdict)? = event["verdict"] { head += " (\(verdict))" }
+        if event["dry_run"] == .bool(true) { head += " " + dim("(dry run)") }
+        var who = event["script"]?.plainText ?? ""
+        if case .string(let reason)? = event["reason"] { who += ": " + reason }
+        return "\(t)  \(padded(head, color ? 52 : 44))  \(dim(who))"
+    }
+
     private mutating func trialLines(_ event: SimulationEvent, _ t: String) -> [String] {
         let action = event["action"]?.plainText ?? ""
         let name = event["target"]?.plainText ?? ""
@@ -160,10 +188,19 @@ public struct TimelineRenderer {
     private func summaryLines(_ event: SimulationEvent) -> [String] {
         var lines = ["", bold("Summary")]
         if case .object(let calls)? = event["calls"], case .object(let rates)? = event["error_rate"] {
+            let failures = event["failures"]?.objectValue ?? [:]
+            let slow = event["slow_calls"]?.objectValue ?? [:]
             for name in calls.keys.sorted() {
                 let count = Int(calls[name]?.number ?? 0)
-                lines.append(
-                    "  \(padded(name, 24)) \(padded(formatCount(count), 12)) calls  \(formatPercent(rates[name]?.number ?? 0)) errors")
+                var line =
+                    "  \(padded(name, 24)) \(padded(formatCount(count), 12)) calls  \(formatPercent(rates[name]?.number ?? 0)) errors"
+                if let failed = failures[name]?.number, let slowCount = slow[name]?.number {
+                    line += " · \(formatCount(Int(failed))) failed · \(formatCount(Int(slowCount))) slow"
+                }
+                lines.append(line)
+            }
+            if let threshold = event["slow_call"]?.number {
+                lines.append(dim("  slow: calls that took \(formatSeconds(threshold)) or more (the scenario's slow_call)"))
             }
         }
         if case .array(let gates)? = event["pending_approvals"], !gates.isEmpty {

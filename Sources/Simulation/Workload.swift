@@ -104,7 +104,8 @@ public final class Workload: Service {
     private func logStats(_ driver: inout CallDriver, now: Int64) {
         for index in driver.runtimes.indices {
             let runtime = driver.runtimes[index]
-            let (calls, failures) = runtime.totals.sinceSample()
+            let counts = runtime.totals.sinceSample()
+            let (calls, failures) = (counts.calls, counts.failures)
             let stats = runtime.pipeline.windows.stats(.oneMinute, now: now)
             logger.info(
                 "workload \(runtime.name): \(calls) calls, \(formatPercent(calls > 0 ? Double(failures) / Double(calls) : 0)) errors, p99 \(formatSeconds(stats.p99)) (1m)"

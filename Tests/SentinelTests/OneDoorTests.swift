@@ -148,10 +148,18 @@ import Testing
 
 /// Collects what is logged, for tests that check a message was written once.
 final class LogRecorder: Sendable {
-    private let lines = Locked<[String]>([])
+    /// One logged message with its level and the metadata passed with it.
+    struct Entry: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: Logger.Metadata
+    }
+
+    private let lines = Locked<[Entry]>([])
 
     var logger: Logger { Logger(label: "test") { _ in Handler(recorder: self) } }
-    var messages: [String] { lines.withLock { $0 } }
+    var messages: [String] { lines.withLock { $0.map(\.message) } }
+    var entries: [Entry] { lines.withLock { $0 } }
 
     private struct Handler: LogHandler {
         let recorder: LogRecorder
@@ -162,7 +170,8 @@ final class LogRecorder: Sendable {
             set { metadata[key] = newValue }
         }
         func log(event: LogEvent) {
-            recorder.lines.withLock { $0.append(event.message.description) }
+            let entry = Entry(level: event.level, message: event.message.description, metadata: event.metadata ?? [:])
+            recorder.lines.withLock { $0.append(entry) }
         }
     }
 }

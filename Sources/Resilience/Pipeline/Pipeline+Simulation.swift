@@ -25,6 +25,8 @@ public struct SimulatedCall: Sendable {
     public var attempt: Int { state.attempt }
     /// The instant by which a timeout policy ends the current attempt, if the pipeline has one.
     public var deadline: Int64? { state.deadline }
+    /// The instant the call began: its latency, as the windows record it, is its end minus this.
+    public var start: Int64 { state.start }
 }
 
 /// Driving a pipeline by hand on virtual time: the simulator's way through it.

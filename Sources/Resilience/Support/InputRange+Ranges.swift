@@ -14,6 +14,8 @@ extension InputRange {
     public static let scenarioDuration = InputRange.seconds(0...30 * day, excludesLower: true)
     /// How often a scenario reports statistics (`sample`): 1 s to 30 days.
     public static let scenarioSample = InputRange.seconds(1...30 * day)
+    /// When a simulated call counts as slow (a scenario's `slow_call`): above 0 up to 1 day.
+    public static let slowCall = InputRange.seconds(0...day, excludesLower: true)
     /// A simulated latency (a distribution's parameters): 0 to 1 h.
     public static let simulatedLatency = InputRange.seconds(0...3600)
     /// A diurnal traffic pattern's period: above 0 up to 30 days.

@@ -95,6 +95,7 @@ final class ScriptAPI {
         }
         try installCompare(in: sandbox)
         try installMarks(in: sandbox)
+        try installDecisions(in: sandbox)
         try sandbox.register("command", in: "sentinel") { [unowned self] arguments in
             try arguments.expectCount(1...3)
             let name = try arguments.string(1)
@@ -139,8 +140,9 @@ final class ScriptAPI {
                 throw arguments.bad(1, "level must be \"debug\", \"info\", \"warning\" or \"error\", got \"\(levelName)\"")
             }
             let message = try arguments.value(2)
-            let text = message.stringValue ?? message.description
-            self.record.logs.append(ScriptLogLine(level: level, message: text))
+            // A script's own text: bounded here, so one call cannot put a megabyte line in the log or the output.
+            let text = (message.stringValue ?? message.description).excerpt(ScriptEngine.maximumLoggedText)
+            self.record.append(ScriptLogLine(level: level, message: text))
             return []
         }
         try sandbox.register("now", in: "sentinel") { [unowned self] arguments in

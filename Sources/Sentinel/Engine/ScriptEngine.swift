@@ -306,6 +306,12 @@ public actor ScriptEngine {
         /// Ticks skipped because the engine was late, coalesced into this round.
         public var missedTicks = 0
         public var alerts: [Alert] = []
+        /// What the evaluated scripts wrote with `sentinel.log`, in name order (each
+        /// script's lines in the order it wrote them); none of a script whose evaluate raised.
+        public var logs: [(script: String, line: ScriptLogLine)] = []
+        /// What they stated with `sentinel.decision`, in the same order; none of a
+        /// script whose evaluate raised.
+        public var decisions: [ScriptDecision] = []
     }
 
     /// Evaluates every script due at `now` (nanoseconds of the control plane's
@@ -362,7 +368,15 @@ public actor ScriptEngine {
             slots[name] = slot
         }
         for (name, definition, record) in plans {
-            for line in record.logs { log(line, script: name) }
+            for line in record.logs {
+                log(line, script: name)
+                round.logs.append((name, line))
+            }
+            for var decision in record.decisions {
+                decision.dryRun = definition.dryRun
+                log(decision)
+                round.decisions.append(decision)
+            }
             applyGates(record.gates, script: name, dryRun: definition.dryRun)
             round.alerts += record.alerts
             for (index, command) in record.commands.enumerated() {
@@ -452,14 +466,28 @@ public actor ScriptEngine {
     }
 
     private func log(_ line: ScriptLogLine, script: String) {
-        // What a script logs is its own text: bounded, so one call cannot write a megabyte line.
-        let message: Logger.Message = "\(script): \(line.message.excerpt(ScriptEngine.maximumLoggedText))"
+        // The line's text was bounded at the call (`sentinel.log`).
+        let message: Logger.Message = "\(script): \(line.message)"
         switch line.level {
         case .debug: logger.debug(message)
         case .info: logger.info(message)
         case .warning: logger.warning(message)
         case .error: logger.error(message)
         }
+    }
+
+    /// `canary: decision rollback checkout.canary (regression): errors 5.3% vs 0.6%`, at info, with its fields as metadata.
+    private func log(_ decision: ScriptDecision) {
+        var text = "\(decision.script): decision \(decision.action.rawValue) \(decision.subject)"
+        if let verdict = decision.verdict { text += " (\(verdict))" }
+        if let reason = decision.reason { text += ": \(reason)" }
+        if decision.dryRun { text += " [dry run]" }
+        var metadata: Logger.Metadata = [
+            "decision.action": "\(decision.action.rawValue)", "decision.subject": "\(decision.subject)",
+        ]
+        if let verdict = decision.verdict { metadata["decision.verdict"] = "\(verdict)" }
+        if !decision.evidence.isEmpty { metadata["decision.evidence"] = "\(JSONValue.object(decision.evidence).jsonString())" }
+        logger.info("\(text)", metadata: metadata)
     }
 
     private func send(_ alert: Alert) async {

@@ -141,7 +141,7 @@ final class ScriptInstance {
                 path: error.chunkName ?? path, line: error.line, message: error.message.excerpt(ScriptEngine.maximumLoggedText),
                 code: error.code)
         }
-        return api.record
+        return api.record.finished()
     }
 
     /// Evaluates once to validate, then puts `memory` and the helpers' state

@@ -39,7 +39,7 @@ extension HTMLReport {
         out += "<ul class=\"mark-legend\" aria-label=\"Marks\">\n"
         for kind in ReportDecision.Kind.allCases {
             out += "<li><svg viewBox=\"-6 4 12 14\" aria-hidden=\"true\"><g class=\"mark mark-\(kind.rawValue)\">"
-            out += "<path class=\"symbol\" d=\"\(kind.symbol(at: 0))\"/></g></svg> \(HTMLText.escape(kind.label))</li>\n"
+            out += "<path class=\"symbol\" d=\"\(kind.symbol(at: 0))\"/></g></svg> \(HTMLText.escape(kind.legend))</li>\n"
         }
         out += "</ul>\n"
         guard !decisions.isEmpty else {
@@ -60,7 +60,7 @@ extension HTMLReport {
         var out = "<tr id=\"\(decision.anchor)\" class=\"decision decision-\(decision.kind.rawValue)\">"
         out += "<td class=\"num\"><a href=\"#\(decision.anchor)\">\(decision.index + 1)</a></td>"
         out += "<td class=\"num\">\(HTMLText.escape(ReportChart.timeLabel(decision.t, duration: recording.duration)))</td>"
-        out += "<td><span class=\"kind\">\(HTMLText.escape(decision.kind.label))</span><br>"
+        out += "<td><span class=\"kind\">\(HTMLText.escape(decision.label))</span><br>"
         out += "<code>\(HTMLText.escape(decision.headline))</code></td>"
         out += "<td class=\"change\">\(HTMLText.escape(decision.change))</td>"
         out += "<td class=\"actor\"><code>\(HTMLText.escape(decision.actor))</code></td>"

@@ -29,6 +29,17 @@ struct ReportDecision {
             }
         }
 
+        /// The legend's words: the kinds whose marks a rule's `sentinel.decision` shares say so.
+        var legend: String {
+            switch self {
+            case .raised: "knob raised, decision to advance"
+            case .command: "command, decision to hold"
+            case .promoted: "trial promoted, decision to promote"
+            case .rolledBack: "trial rolled back, decision to roll back"
+            default: label
+            }
+        }
+
         /// Which mark a group of decisions at one place shows: from `promoted` up,
         /// the highest stands out; below it, the group's first decision leads.
         var priority: Int {
@@ -86,6 +97,7 @@ struct ReportDecision {
             if case .string(let name)? = value, knobNames.contains(name) { knobs.insert(name) }
         }
         note(event["target"])
+        note(event["subject"])
         if case .object(let args)? = event["args"] {
             note(args["param"])
             if case .object(let params)? = args["params"] { knobs.formUnion(params.keys.filter(knobNames.contains)) }
@@ -95,6 +107,7 @@ struct ReportDecision {
         var pipelines: Set<String> = []
         var names = Array(knobs)
         if case .string(let target)? = event["target"] { names.append(target) }
+        if case .string(let subject)? = event["subject"] { names.append(subject) }
         if case .object(let args)? = event["args"], case .string(let pipeline)? = args["pipeline"] { names.append(pipeline) }
         for name in names {
             let first = String(name.split(separator: ".", maxSplits: 1).first ?? "")
@@ -111,6 +124,15 @@ struct ReportDecision {
         case "event": return .scenario
         case "error": return .failure
         case "script": return outcome == "applied" && action != "script.suspend" ? .command : .failure
+        case "decision":
+            // A rule's own `sentinel.decision`: the mark of what it decided, as the commands that carry it out have.
+            if event["dry_run"] == .bool(true) { return .dryRun }
+            switch action {
+            case "rollback": return .rolledBack
+            case "promote": return .promoted
+            case "advance": return .raised
+            default: return .command
+            }
         case "trial":
             if let outcome, outcome != "applied" { return outcome == "dry_run" ? .dryRun : .refused }
             switch action {
@@ -127,9 +149,16 @@ struct ReportDecision {
 
     // MARK: - Text
 
+    /// What kind of decision, in words: the kind's label, or `decision` for a rule's `sentinel.decision`.
+    var label: String {
+        guard event.type == "decision" else { return kind.label }
+        return event["dry_run"] == .bool(true) ? "decision (dry run)" : "decision"
+    }
+
     /// What happened, in a few words: `param.set checkout.split.canary_weight`.
     var headline: String {
         switch event.type {
+        case "decision": return "\(event["action"]?.plainText ?? "") \(event["subject"]?.plainText ?? "")"
         case "alert": return "alert [\(event["severity"]?.plainText ?? "info")]"
         case "event":
             return "\(event["what"]?.plainText ?? "event") \(event["target"]?.plainText ?? "")"
@@ -160,6 +189,7 @@ struct ReportDecision {
         }
         let text =
             switch event.type {
+            case "decision": ""
             case "event": TimelineRenderer.assignments(event["set"])
             case "command", "trial": TimelineRenderer.assignments(event["args"])
             default: ""
@@ -176,14 +206,16 @@ struct ReportDecision {
         case "alert": return event["script"].map { "script:\($0.plainText)" } ?? ""
         case "event": return "scenario"
         case "error": return event["script"].map { "script:\($0.plainText)" } ?? "simulation"
+        case "decision": return "script:\(event["script"]?.plainText ?? "")"
         default: return event["actor"]?.plainText ?? ""
         }
     }
 
-    /// `applied`, `rejected`, ... for commands; the severity for alerts.
+    /// `applied`, `rejected`, ... for commands; the severity for alerts; the verdict for decisions.
     var outcome: String {
         switch event.type {
         case "alert": return event["severity"]?.plainText ?? ""
+        case "decision": return event["verdict"]?.stringValue ?? ""
         case "event", "error": return ""
         default: return event["outcome"]?.plainText ?? ""
         }
@@ -193,6 +225,7 @@ struct ReportDecision {
     var reason: String {
         switch event.type {
         case "alert", "error": return event["message"]?.plainText ?? ""
+        case "decision": return event["reason"]?.stringValue ?? ""
         default: return event["reason"]?.plainText ?? ""
         }
     }
@@ -206,7 +239,7 @@ struct ReportDecision {
 
     /// One line for a mark's tooltip.
     func summaryLine(duration: Double) -> String {
-        var line = "\(ReportChart.timeLabel(t, duration: duration))  \(kind.label): \(headline)"
+        var line = "\(ReportChart.timeLabel(t, duration: duration))  \(label): \(headline)"
         let change = self.change.replacingOccurrences("\n", with: "; ")
         if !change.isEmpty { line += " \(change)" }
         if !outcome.isEmpty, outcome != "applied" { line += " (\(outcome))" }

@@ -84,7 +84,8 @@ struct RunRecorder {
     /// Keeps an event that is a decision or explains one.
     mutating func record(_ event: SimulationEvent) {
         switch event.type {
-        case "stats", "summary":
+        case "stats", "summary", "log":
+            // A script's log lines explain nothing the list shows: they stay in the timeline and the JSON Lines.
             if event.type == "summary" { recording.summary = event }
         case "start":
             if case .array(let names)? = event["scripts"] { recording.scripts = names.map(\.plainText) }

@@ -3,8 +3,8 @@ import Sentinel
 
 /// What a report shows of one simulated run: traffic, errors and latency per
 /// pipeline and variant over virtual time, every knob's live and shadow value
-/// over time, and the decisions (audited commands, trials, alerts, scenario
-/// events) with their reasons and evidence.
+/// over time, and the decisions (audited commands, trials, the rules' own
+/// `sentinel.decision`s, alerts, scenario events) with their reasons and evidence.
 ///
 /// Recorded by a ``Simulation`` on which ``Simulation/recordForReport()`` was
 /// called before ``Simulation/run(progress:emit:)``; rendered by ``HTMLReport``.
@@ -80,8 +80,8 @@ public struct RunRecording: Sendable {
     /// Sorted by name.
     public var knobs: [KnobSeries] = []
     /// The run's events that are decisions or explain them, in order: `command`,
-    /// `trial`, `alert`, `event`, `error`, `script` (except plain loads), and
-    /// any other type but `start`, `stats` and `summary`. At most
+    /// `trial`, `decision`, `alert`, `event`, `error`, `script` (except plain
+    /// loads), and any other type but `start`, `stats`, `log` and `summary`. At most
     /// ``RunRecording/maximumDecisions``; the rest are only counted.
     public var decisions: [SimulationEvent] = []
     /// Decisions past ``RunRecording/maximumDecisions``, not kept.

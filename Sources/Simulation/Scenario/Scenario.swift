@@ -21,6 +21,8 @@ public struct Scenario: Sendable {
     public var control: ControlPlaneConfiguration
     /// How often a `stats` event is written per pipeline, in seconds (0: never).
     public var sample: Double
+    /// A call that takes at least this long, in seconds, counts as slow (`slow_call`, default 1 s).
+    public var slowCall: Double = 1
     /// The pipelines, in file order.
     public var pipelines: [PipelineSpec]
     /// Timed changes, in order of `at` (ties keep file order).

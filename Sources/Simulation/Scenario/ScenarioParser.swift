@@ -22,8 +22,8 @@ struct ScenarioParser {
 
     mutating func parse(_ root: YAMLValue) throws(ConfigurationError) -> Scenario {
         let fields = try root.fields(allowing: [
-            "name", "description", "duration", "seed", "start", "policies", "constants", "control", "sample", "pipelines", "events",
-            "expect",
+            "name", "description", "duration", "seed", "start", "policies", "constants", "control", "sample", "slow_call",
+            "pipelines", "events", "expect",
         ])
         guard let durationNode = fields["duration"] else { throw root.error("a scenario needs 'duration' (for example 30m)") }
         let duration = try durationNode.durationSeconds(in: .scenarioDuration)
@@ -48,6 +48,7 @@ struct ScenarioParser {
             sample = try node.durationSeconds(in: .seconds(0...InputRange.scenarioSample.upper))
             if sample > 0 { sample = try node.durationSeconds(in: .scenarioSample) }
         }
+        let slowCall = try fields["slow_call"]?.durationSeconds(in: .slowCall) ?? 1
         guard let pipelinesNode = fields["pipelines"] else { throw root.error("a scenario needs 'pipelines'") }
         let pipelines = try parsePipelines(pipelinesNode, duration: duration)
         var events =
@@ -65,7 +66,8 @@ struct ScenarioParser {
             duration: duration, seed: seed, start: start,
             policies: try fields["policies"]?.string() ?? ".",
             constants: try fields["constants"].map { (node) throws(ConfigurationError) in try parseConstants(node) } ?? [],
-            control: control, sample: sample, pipelines: pipelines, events: events, expectations: expectations)
+            control: control, sample: sample, slowCall: slowCall, pipelines: pipelines, events: events,
+            expectations: expectations)
     }
 
     static func defaultName(_ file: String?) -> String {

@@ -36,6 +36,7 @@ local LATENCY = {           -- what sentinel.compare judges: latency only, error
 local CANARY = PIPELINE .. ".split.canary_weight"
 local STABLE = PIPELINE .. ".split.stable_weight"
 local APPROVAL_GATE = PIPELINE .. "-canary"
+local CANARY_SIDE = PIPELINE .. ".canary"   -- what the rule's decisions are about
 
 -- How far the canary's error rate is above stable's beyond the margin, in standard errors.
 local function error_z(canary, stable, margin)
@@ -125,6 +126,7 @@ return {
       local verdict, evidence, detail = judge(pipeline.variants, window)
       if verdict == "regression" and memory.step > 0 then
         memory.status = "rolled_back"
+        sentinel.decision{ action = "rollback", subject = CANARY_SIDE, verdict = verdict, reason = detail, evidence = evidence }
         set_weight(0, { reason = "regression: " .. detail .. "; rolled back", evidence = evidence })
         sentinel.alert("warning", "canary rolled back: " .. detail, evidence)
         -- A person asked to approve the last step has nothing left to answer. The gate is
@@ -140,6 +142,7 @@ return {
       sentinel.approval_reset(APPROVAL_GATE)
       memory.step = 1
       memory.since = state.now
+      sentinel.decision{ action = "advance", subject = CANARY_SIDE, reason = "canary starts at " .. STEPS[1] .. "%" }
       set_weight(STEPS[1], "canary starts at " .. STEPS[1] .. "%")
       return
     end
@@ -150,6 +153,7 @@ return {
     if verdict ~= "healthy" and not memory.waiting then return end
     if memory.step == #STEPS then
       memory.status = "promoted"
+      sentinel.decision{ action = "promote", subject = CANARY_SIDE, verdict = verdict, reason = "it takes all traffic", evidence = evidence }
       sentinel.alert("info", "canary promoted: it takes all traffic", evidence)
       return
     end
@@ -160,6 +164,7 @@ return {
       evidence.approval = { gate = APPROVAL_GATE, answered_by = gate.answered_by, reason = gate.reason }
       if gate.status == "denied" then
         memory.status = "rolled_back"
+        sentinel.decision{ action = "rollback", subject = CANARY_SIDE, verdict = "denied", reason = answered(gate), evidence = evidence }
         set_weight(0, { reason = answered(gate) .. ": rolled back", evidence = evidence })
         sentinel.alert("warning", "canary rolled back: " .. answered(gate), evidence)
         return
@@ -168,6 +173,7 @@ return {
     end
     memory.step = memory.step + 1
     memory.since = state.now
+    sentinel.decision{ action = "advance", subject = CANARY_SIDE, verdict = verdict, reason = why .. ": step to " .. STEPS[memory.step] .. "%", evidence = evidence }
     set_weight(STEPS[memory.step], { reason = why .. ": step to " .. STEPS[memory.step] .. "%", evidence = evidence })
   end,
 }
