@@ -81,7 +81,7 @@ import Testing
         #expect(serving.t <= 600, "demand refused for \(serving.t) s after capacity came back")
     }
 
-    @Test(arguments: [("ratchet-up/low-traffic.yaml", 20.0), ("ratchet-up/high-traffic.yaml", 5_000.0)])
+    @Test(arguments: [("ratchet-up/low-traffic.yaml", 20.0), ("ratchet-up/high-traffic.yaml", 2_000.0)])
     func ratchetUpSettlesUnderCapacityAtAnyScale(file: String, capacity: Double) async throws {
         let run = try await Self.run(file)
         let rate = try #require(run.report.knobs["api.ratelimit.rate"])
