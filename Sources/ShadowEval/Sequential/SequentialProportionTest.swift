@@ -37,7 +37,7 @@ import Darwin
 /// The always-valid p-values behind these (``SequentialEvidence``) are
 /// `min(1, 2/E)` with `E = inf_q max(M_ref(q), M_cand(limit(q)))`, the
 /// smallest so far: a violation once `violationPValue ≤ α`, and it stays
-/// one. Zero bad outcomes, zero calls and huge counts (10⁷ and beyond) are
+/// one. Zero bad outcomes, zero calls and huge counts (10⁷ calls is tested) are
 /// all fine: the evidence is exact Bernoulli likelihood ratios in log space.
 ///
 /// The guarantee assumes each side's outcomes are independent, with a rate
