@@ -4,7 +4,7 @@
 SWIFT ?= swift
 LUA_PACKAGE := liblua5.4-dev
 
-.PHONY: run test test-tools browser-tools build lua benchmarks load-admin dashboard-idle screenshots clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint
+.PHONY: run test test-tools browser-tools build lua benchmarks load-admin dashboard-idle screenshots clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint calibration
 
 # `apt-get update` once, however many of the targets below install something
 # (CI's fresh machine needs Lua, the test tools and Chromium): a stamp marks
@@ -116,6 +116,13 @@ fuzz-parsers: lua
 	SENTINEL_FUZZ_SECONDS=$(FUZZ_SECONDS) SENTINEL_FUZZ_ITERATIONS=100000000 SENTINEL_FUZZ_SEED=$(FUZZ_SEED) \
 		SENTINEL_FUZZ_SAVE="$(CURDIR)/.build/fuzz" $(SWIFT) test --skip-build --filter MutationFuzzTests \
 		|| { echo "inputs under test when it failed: .build/fuzz/*.current (seed $(FUZZ_SEED))"; exit 1; }
+
+# The sequential judge's full calibration (docs/decisions.md, "The sequential
+# judge"): 1,000 seeded canary steps per case, false alarms against their
+# Wilson bounds, power, negative controls; prints the figures. `make test` runs
+# a few hundred steps only (SequentialCalibrationTests).
+calibration: lua
+	SENTINEL_CALIBRATION=1 $(SWIFT) test --filter "ShadowEvalTests.SequentialCalibration"
 
 # kill -9 of `sentinel run` during state saves and audit writes, many times.
 CHAOS_KILLS ?= 150
