@@ -130,6 +130,57 @@ import Testing
         #expect(round.evaluated == ["judge"] && round.failed.isEmpty, "\(round.failed)")
     }
 
+    /// Ticks every 10 s; after each, a batch: 1,000 stable calls (5 failed) and 100 canary calls
+    /// (`canaryFailures` failed). The script records the sequential verdict at every look.
+    func sequentialRun(canaryFailures: Int, ticks: Int) async throws -> [String] {
+        let fixture = try Fixture()
+        fixture.advance(.seconds(60))
+        record(fixture, "canary", calls: 1_000, failures: 500)  // before the mark: not judged
+        let engine = ScriptEngine(plane: fixture.plane, logger: .silent)
+        _ = try await engine.load(
+            path: "p/sequential.lua",
+            source: """
+                return { interval = "10s", evaluate = function(state, memory)
+                  if not memory.marked then memory.marked = true; sentinel.mark("checkout", "step") end
+                  local verdict, evidence = sentinel.compare{ pipeline = "checkout", candidate = "canary", reference = "stable",
+                    since = "step", mode = "sequential", criteria = { confidence = 0.999, p99 = false } }
+                  assert(evidence["error_rate.looks"] ~= nil or verdict == "continue")
+                  if verdict == "violation" then
+                    assert(evidence.violated == "error_rate", evidence.violated)
+                    assert(evidence["error_rate.difference_lower"] > 0.005, evidence["error_rate.difference_lower"])
+                  end
+                  sentinel.log("info", verdict)
+                end }
+                """
+        ).get()
+        var verdicts: [String] = []
+        for _ in 0..<ticks {
+            fixture.advance(.seconds(10))
+            let round = await engine.tick()
+            #expect(round.failed.isEmpty, "\(round.failed)")
+            verdicts += round.logs.map(\.line.message)
+            record(fixture, "canary", calls: 100, failures: canaryFailures)
+            record(fixture, "stable", calls: 1_000, failures: 5)
+        }
+        return verdicts
+    }
+
+    @Test func aSequentialCompareCatchesARegressionSinceTheMarkAndKeepsItsVerdict() async throws {
+        // 4 % against 0.5 %: over the tolerance (1 point + 10 %) by far.
+        let verdicts = try await sequentialRun(canaryFailures: 4, ticks: 40)
+        let first = try #require(verdicts.firstIndex(of: "violation"), "\(verdicts)")
+        #expect(verdicts[0] == "continue", "nothing to judge at the mark")
+        #expect(first <= 30, "violation only at look \(first)")
+        #expect(verdicts[first...].allSatisfy { $0 == "violation" }, "a violation stays: \(verdicts)")
+    }
+
+    @Test func aSequentialCompareLetsAHealthyCanaryPass() async throws {
+        // 0 or 1 failure per 100 canary calls against 0.5 % (the canary is no worse): pass, never a violation.
+        let verdicts = try await sequentialRun(canaryFailures: 0, ticks: 60)
+        #expect(!verdicts.contains("violation"), "\(verdicts)")
+        #expect(verdicts.last == "pass", "\(verdicts)")
+    }
+
     @Test func inTheCheckMarksWorkOnAnyPipelineWithoutTraffic() async throws {
         let fixture = try Fixture()
         let engine = ScriptEngine(plane: fixture.plane, logger: .silent, sample: true)
@@ -163,7 +214,22 @@ import Testing
         ),
     ]
 
-    @Test(arguments: badCalls)
+    static let badSequentialCalls: [(String, String)] = [
+        (
+            "sentinel.compare{ pipeline = 'checkout', candidate = 'canary', reference = 'stable', mode = 'sequential' }",
+            "mode \"sequential\" judges everything since a mark: give since = NAME (sentinel.mark)"
+        ),
+        (
+            "sentinel.compare{ pipeline = 'checkout', candidate = 'canary', reference = 'stable', mode = 'sprt' }",
+            "mode must be \"fixed\" or \"sequential\", got \"sprt\""
+        ),
+        (
+            "sentinel.compare{ pipeline = 'checkout', candidate = 'canary', reference = 'stable', mode = 'sequential', since = 'x' }",
+            "no mark 'x' on pipeline 'checkout'"
+        ),
+    ]
+
+    @Test(arguments: badCalls + badSequentialCalls)
     func badArgumentsRaiseAndNameTheMistake(call: String, message: String) async throws {
         let fixture = try Fixture()
         let engine = ScriptEngine(plane: fixture.plane, logger: .silent)

@@ -21,7 +21,9 @@ import ShadowEval
 /// so a percentile beyond its tolerance is a violation only when it is more
 /// than noise at the stated confidence.
 extension ScriptAPI {
-    static let compareFields: Set<String> = ["pipeline", "candidate", "reference", "window", "since", "min_samples", "criteria"]
+    static let compareFields: Set<String> = [
+        "pipeline", "candidate", "reference", "window", "since", "mode", "min_samples", "criteria",
+    ]
 
     func installCompare(in sandbox: LuaSandbox) throws(ScriptError) {
         try sandbox.register("compare", in: "sentinel") { [unowned self] arguments in
@@ -49,11 +51,18 @@ extension ScriptAPI {
             if !since.isEmpty, spec["window"] != nil, spec["window"] != .nil {
                 throw arguments.bad(1, "give 'window' or 'since', not both")
             }
+            let mode = try text("mode", default: "fixed")
+            guard mode == "fixed" || mode == "sequential" else {
+                throw arguments.bad(1, "mode must be \"fixed\" or \"sequential\", got \"\(mode)\"")
+            }
+            if mode == "sequential", since.isEmpty {
+                throw arguments.bad(1, "mode \"sequential\" judges everything since a mark: give since = NAME (sentinel.mark)")
+            }
             let windowName = try text("window", default: "1m")
             guard let window = StatisticsWindow(rawValue: windowName) else {
                 throw arguments.bad(1, "window must be \"10s\", \"1m\", \"5m\" or \"15m\", got \"\(windowName)\"")
             }
-            var minSamples = 100
+            var minSamples = mode == "sequential" ? SequentialProportionTest.defaultMinimumCalls : 100
             if let given = spec["min_samples"], given != .nil {
                 guard let number = given.doubleValue, number >= 1, number <= 1e12, number == number.rounded() else {
                     throw arguments.bad(1, "min_samples must be a whole number of at least 1, got \(given)")
@@ -72,6 +81,7 @@ extension ScriptAPI {
             guard let pipeline = view.state.pipeline(pipelineName) else {
                 // In `sentinel check` every pipeline exists, without traffic.
                 guard view.sample else { throw arguments.bad(1, "no pipeline named '\(pipelineName)'") }
+                if mode == "sequential" { return [.string(SequentialVerdict.continue.rawValue), .table([:])] }
                 return Self.result(judge.judge(candidate: .zero, reference: .zero))
             }
             func side(_ name: String) throws(LuaArgumentError) -> OutcomeWindows {
@@ -86,6 +96,18 @@ extension ScriptAPI {
                 }
             }
             let candidateWindows = try side(candidate), referenceWindows = try side(reference)
+            if mode == "sequential" {
+                // The tests live on the mark: a new mark starts them again.
+                let key = "\(candidate)\u{0}\(reference)\u{0}\(minSamples)\u{0}\(criteria)"
+                guard
+                    let (verdict, evidence, seconds) = try self.sequentialLook(
+                        pipelineName, since, key: key, candidate: candidate, reference: reference,
+                        judge: { SequentialJudge(criteria: criteria, minimumCalls: minSamples) }, arguments)
+                else {
+                    throw arguments.bad(1, "no mark '\(since)' on pipeline '\(pipelineName)' (sentinel.mark first)")
+                }
+                return [.string(verdict.rawValue), .table(Self.luaTable(evidence, extra: ["since_seconds": seconds]))]
+            }
             if !since.isEmpty {
                 // Everything since the script's mark, however long ago.
                 guard let tally = try self.tally(pipelineName, since, arguments) else {
@@ -114,14 +136,19 @@ extension ScriptAPI {
             case .violation: "violation"
             case .inconclusive: "inconclusive"
             }
+        return [.string(name), .table(luaTable(verdict.evidence, extra: extra))]
+    }
+
+    /// Evidence as a Lua table (numbers stay finite: NaN would break comparisons).
+    private static func luaTable(_ evidence: Evidence, extra: [String: Double]) -> [LuaKey: LuaValue] {
         var table: [LuaKey: LuaValue] = [:]
-        for (key, value) in verdict.evidence {
+        for (key, value) in evidence {
             switch value {
             case .number(let number): table[.string(key)] = number.isFinite ? .number(number) : .string("\(number)")
             case .string(let text): table[.string(key)] = .string(text)
             }
         }
         for (key, value) in extra { table[.string(key)] = .number(value) }
-        return [.string(name), .table(table)]
+        return table
     }
 }

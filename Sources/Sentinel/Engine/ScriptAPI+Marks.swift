@@ -1,5 +1,6 @@
 import Resilience
 import ScriptHost
+import ShadowEval
 
 /// `sentinel.mark(pipeline, name)` and `sentinel.since(pipeline, name)`:
 /// statistics of a pipeline since an instant the script chose, with no time
@@ -33,6 +34,8 @@ extension ScriptAPI {
         var live: OutcomeTotals
         var shadow: OutcomeTotals
         var variants: [String: OutcomeTotals]
+        /// `sentinel.compare{ mode = "sequential" }`'s tests on this mark, by comparison.
+        var judges: [String: SequentialJudge] = [:]
 
         init(_ pipeline: Pipeline?, time: Double) {
             self.time = time
@@ -94,6 +97,21 @@ extension ScriptAPI {
         guard let mark = marks[Self.markKey(pipelineName, name)] else { return nil }
         let pipeline = try markedPipeline(pipelineName, arguments)
         return PipelineMark(pipeline, time: now).since(mark)
+    }
+
+    /// Runs `judge` (kept on the mark under `key` from its first look on) on
+    /// what `candidate` and `reference` recorded since the mark.
+    func sequentialLook(
+        _ pipelineName: String, _ name: String, key: String, candidate: String, reference: String,
+        judge makeJudge: () -> SequentialJudge, _ arguments: LuaArguments
+    ) throws(LuaArgumentError) -> (SequentialVerdict, Evidence, seconds: Double)? {
+        let markKey = Self.markKey(pipelineName, name)
+        guard let tally = try tally(pipelineName, name, arguments) else { return nil }
+        var judge = marks[markKey]?.judges[key] ?? makeJudge()
+        let (verdict, evidence) = judge.look(
+            candidate: tally.side(candidate) ?? .zero, reference: tally.side(reference) ?? .zero)
+        marks[markKey]?.judges[key] = judge
+        return (verdict, evidence, Swift.max(0, now - tally.time))
     }
 
     /// The pipeline, or nil in `sentinel check` (every pipeline exists there, without traffic).
