@@ -181,6 +181,75 @@ import Testing
         #expect(verdicts.last == "pass", "\(verdicts)")
     }
 
+    @Test func aNewMarkStartsTheSequentialTestsAgain() async throws {
+        let fixture = try Fixture()
+        fixture.advance(.seconds(60))
+        let engine = ScriptEngine(plane: fixture.plane, logger: .silent)
+        _ = try await engine.load(
+            path: "p/remark.lua",
+            source: """
+                return { interval = "10s", evaluate = function(state, memory)
+                  memory.ticks = (memory.ticks or 0) + 1
+                  if memory.ticks == 1 or memory.ticks == 30 then sentinel.mark("checkout", "step") end
+                  local verdict, evidence = sentinel.compare{ pipeline = "checkout", candidate = "canary", reference = "stable",
+                    since = "step", mode = "sequential", criteria = { confidence = 0.999, p99 = false } }
+                  if memory.ticks == 29 then assert(verdict == "violation", "violation before the new mark: " .. verdict) end
+                  if memory.ticks == 30 then
+                    assert(verdict == "continue" and evidence["error_rate.looks"] == 1, "the tests start again: " .. verdict)
+                  end
+                end }
+                """
+        ).get()
+        for tick in 0..<31 {
+            fixture.advance(.seconds(10))
+            #expect(await engine.tick().failed.isEmpty, "tick \(tick)")
+            record(fixture, "canary", calls: 100, failures: 8)
+            record(fixture, "stable", calls: 1_000, failures: 5)
+        }
+    }
+
+    @Test func criteriaThatChangeEveryLookAreRefusedAfterAFew() async throws {
+        let fixture = try Fixture()
+        fixture.advance(.seconds(60))
+        let engine = ScriptEngine(plane: fixture.plane, logger: .silent)
+        _ = try await engine.load(
+            path: "p/drift.lua",
+            source: """
+                return { interval = "10s", evaluate = function(state, memory)
+                  memory.ticks = (memory.ticks or 0) + 1
+                  if memory.ticks == 1 then sentinel.mark("checkout", "step") end
+                  sentinel.compare{ pipeline = "checkout", candidate = "canary", reference = "stable",
+                    since = "step", mode = "sequential", min_samples = 100 + memory.ticks }
+                end }
+                """
+        ).get()
+        var failures: [String] = []
+        for _ in 0..<9 {
+            fixture.advance(.seconds(10))
+            failures += await engine.tick().failed.values.map(\.message)
+        }
+        #expect(failures.count == 1, "\(failures)")
+        #expect(failures.first?.contains("mark 'step' has 8 sequential comparisons already") == true, "\(failures)")
+    }
+
+    @Test func inTheCheckASequentialCompareContinuesWithItsEvidence() async throws {
+        let fixture = try Fixture()
+        let engine = ScriptEngine(plane: fixture.plane, logger: .silent, sample: true)
+        let result = await engine.load(
+            path: "p/any.lua",
+            source: """
+                return { interval = "10s", evaluate = function(state)
+                  sentinel.mark("anything", "step")
+                  local verdict, evidence = sentinel.compare{ pipeline = "anything", candidate = "a", reference = "b",
+                    since = "step", mode = "sequential" }
+                  assert(verdict == "continue" and evidence.candidate_calls == 0 and evidence.since_seconds == 0)
+                  local fixed, why = sentinel.compare{ pipeline = "anything", candidate = "a", reference = "b", since = "step" }
+                  assert(fixed == "inconclusive" and why.since_seconds == 0)
+                end }
+                """)
+        #expect(throws: Never.self) { try result.get() }
+    }
+
     @Test func inTheCheckMarksWorkOnAnyPipelineWithoutTraffic() async throws {
         let fixture = try Fixture()
         let engine = ScriptEngine(plane: fixture.plane, logger: .silent, sample: true)
@@ -226,6 +295,14 @@ import Testing
         (
             "sentinel.compare{ pipeline = 'checkout', candidate = 'canary', reference = 'stable', mode = 'sequential', since = 'x' }",
             "no mark 'x' on pipeline 'checkout'"
+        ),
+        (
+            "sentinel.mark('checkout', 's'); sentinel.compare{ pipeline = 'checkout', candidate = 'canary', reference = 'stable', mode = 'sequential', since = 's', criteria = { p50 = { absolute = 0.02 } } }",
+            "criteria.p50: in mode \"sequential\" a latency tolerance is relative"
+        ),
+        (
+            "sentinel.mark('checkout', 's'); sentinel.compare{ pipeline = 'checkout', candidate = 'canary', reference = 'stable', mode = 'sequential', since = 's', criteria = { error_rate = false, timeout_rate = false, rejection_rate = false, p99 = false } }",
+            "criteria: nothing to judge in mode \"sequential\""
         ),
     ]
 

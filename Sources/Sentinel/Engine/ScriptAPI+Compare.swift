@@ -76,13 +76,32 @@ extension ScriptAPI {
             } catch {
                 throw arguments.bad(1, error.message)
             }
+            if mode == "sequential" {
+                // The sequential latency test compares against a multiple of the reference's percentile.
+                for (name, tolerance) in [("p50", criteria.p50), ("p90", criteria.p90), ("p99", criteria.p99)] {
+                    if let tolerance, tolerance.relative <= 0 {
+                        throw arguments.bad(
+                            1, "criteria.\(name): in mode \"sequential\" a latency tolerance is relative (for example relative = 0.2)")
+                    }
+                }
+                let judged = [criteria.errorRate, criteria.timeoutRate, criteria.rejectionRate, criteria.p50, criteria.p90, criteria.p99]
+                if judged.allSatisfy({ $0 == nil }) {
+                    throw arguments.bad(
+                        1, "criteria: nothing to judge in mode \"sequential\" (latency_shift has no sequential form)")
+                }
+            }
             guard let view = self.state else { throw arguments.bad(1, "compare is only available inside evaluate") }
             let judge = TrialJudge(criteria: criteria, minSamples: minSamples)
             guard let pipeline = view.state.pipeline(pipelineName) else {
                 // In `sentinel check` every pipeline exists, without traffic.
                 guard view.sample else { throw arguments.bad(1, "no pipeline named '\(pipelineName)'") }
-                if mode == "sequential" { return [.string(SequentialVerdict.continue.rawValue), .table([:])] }
-                return Self.result(judge.judge(candidate: .zero, reference: .zero))
+                if mode == "sequential" {
+                    var fresh = SequentialJudge(criteria: criteria, minimumCalls: minSamples)
+                    let (verdict, evidence) = fresh.look(candidate: .zero, reference: .zero)
+                    return [.string(verdict.rawValue), .table(Self.luaTable(evidence, extra: ["since_seconds": 0]))]
+                }
+                return Self.result(
+                    judge.judge(candidate: .zero, reference: .zero), extra: since.isEmpty ? [:] : ["since_seconds": 0])
             }
             func side(_ name: String) throws(LuaArgumentError) -> OutcomeWindows {
                 switch name {

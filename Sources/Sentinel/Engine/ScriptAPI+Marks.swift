@@ -26,9 +26,13 @@ extension ScriptAPI {
     /// Marks one script may hold: each costs about 4 KiB per side of its pipeline.
     static let maximumMarks = 64
     static let maximumMarkName = 64
+    /// Sequential comparisons one mark keeps (each a few tests' state).
+    static let maximumJudges = 8
 
     /// The totals of a pipeline's sides at a mark.
     struct PipelineMark {
+        /// The pipeline marked: one registered again under the same name is another.
+        var pipeline: ObjectIdentifier?
         /// `state.now` at the mark, seconds.
         var time: Double
         var live: OutcomeTotals
@@ -38,6 +42,7 @@ extension ScriptAPI {
         var judges: [String: SequentialJudge] = [:]
 
         init(_ pipeline: Pipeline?, time: Double) {
+            self.pipeline = pipeline.map(ObjectIdentifier.init)
             self.time = time
             live = pipeline?.windows.totals() ?? .zero
             shadow = pipeline?.shadowWindows.totals() ?? .zero
@@ -96,6 +101,8 @@ extension ScriptAPI {
     func tally(_ pipelineName: String, _ name: String, _ arguments: LuaArguments) throws(LuaArgumentError) -> PipelineMark? {
         guard let mark = marks[Self.markKey(pipelineName, name)] else { return nil }
         let pipeline = try markedPipeline(pipelineName, arguments)
+        // A pipeline registered again since the mark counts from zero: the mark does not apply.
+        guard mark.pipeline == pipeline.map(ObjectIdentifier.init) else { return nil }
         return PipelineMark(pipeline, time: now).since(mark)
     }
 
@@ -107,6 +114,14 @@ extension ScriptAPI {
     ) throws(LuaArgumentError) -> (SequentialVerdict, Evidence, seconds: Double)? {
         let markKey = Self.markKey(pipelineName, name)
         guard let tally = try tally(pipelineName, name, arguments) else { return nil }
+        // A comparison whose criteria change from look to look would start its tests again each
+        // time (and the false-alarm bound with them): a few per mark, then an error.
+        if marks[markKey]?.judges[key] == nil, (marks[markKey]?.judges.count ?? 0) >= Self.maximumJudges {
+            throw arguments.bad(
+                1,
+                "mark '\(name)' has \(Self.maximumJudges) sequential comparisons already: keep each comparison's criteria and min_samples the same from look to look"
+            )
+        }
         var judge = marks[markKey]?.judges[key] ?? makeJudge()
         let (verdict, evidence) = judge.look(
             candidate: tally.side(candidate) ?? .zero, reference: tally.side(reference) ?? .zero)

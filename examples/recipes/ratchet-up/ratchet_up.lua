@@ -42,7 +42,8 @@ return {
     local pipeline = state.pipelines[PIPELINE]
     local knob = state.params[KNOB]
     if not pipeline or not knob then return end
-    memory.step = memory.step or STEP
+    -- A step kept from an older version of this rule (absolute req/s) is not a fraction: clamp it.
+    memory.step = math.min(math.max(memory.step or STEP, MIN_STEP), MAX_STEP)
     memory.calm_after = memory.calm_after or 0
 
     local w = pipeline.windows["10s"]
@@ -54,12 +55,15 @@ return {
     -- Right after a cut the window still holds the breach: wait until it has cleared.
     if served < MIN_CALLS or state.now < memory.calm_after then return end  -- too little traffic, or cooling down
 
-    local breached = w.p99 > P99_SLO or backend_errors / served > ERROR_SLO
+    local erring = backend_errors / served > ERROR_SLO
+    local breached = w.p99 > P99_SLO or erring
     local last_p99 = memory.last_p99
     memory.last_p99 = w.p99
-    if breached and memory.cut_at and state.now - memory.cut_at <= RECOVERY and last_p99 and w.p99 < last_p99 then
-      -- Still over the SLO but better than at the last look: the queue a cut left behind is
-      -- draining. Cutting again would throttle what the backend can serve; wait.
+    if breached and not erring and memory.cut_at and state.now - memory.cut_at <= RECOVERY
+        and last_p99 and w.p99 < last_p99 then
+      -- Slow but not failing, and faster than at the last look: the queue a cut left behind is
+      -- draining. Cutting again would throttle what the backend can serve; wait. (Errors are
+      -- never waived: a failing backend often gets faster.)
       return
     end
     if breached then
@@ -84,6 +88,11 @@ return {
       return
     end
 
+    if memory.probe and knob.value < memory.probe_target then
+      -- The probe never took effect (a guard or the knob's bound refused it): it proves nothing.
+      memory.probe = nil
+      memory.settled_since = nil
+    end
     if memory.probe then
       memory.probe = memory.probe + 1
       if memory.probe < PROBE_EVALUATIONS then return end
@@ -107,6 +116,7 @@ return {
         memory.settled_since = nil
         memory.probe = 0
         local probe = math.max(memory.ceiling + 1, math.floor(memory.ceiling * PROBE_ABOVE))
+        memory.probe_target = probe
         set(probe, string.format("settled for %ds with demand refused: probe %d, %d%% over the ceiling %d",
           PROBE_EVERY, probe, math.floor(100 * (PROBE_ABOVE - 1) + 0.5), memory.ceiling), evidence)
         return
