@@ -82,6 +82,26 @@ import Testing
         #expect(recorder.entries.contains { $0.level == .info && $0.message == "gate: judging the canary" })
     }
 
+    @Test func aLoggedDecisionCarriesAnExcerptOfALargeEvidence() async throws {
+        let fixture = try Fixture()
+        let recorder = LogRecorder()
+        let engine = ScriptEngine(plane: fixture.plane, logger: recorder.logger)
+        _ = try await engine.load(
+            path: "p/big.lua",
+            source: """
+                return { interval = "5s", evaluate = function(state)
+                  sentinel.decision{ action = "hold", subject = "checkout", evidence = { notes = string.rep("x", 50000) } }
+                end }
+                """
+        ).get()
+        fixture.advance(.seconds(5))
+        let round = await engine.tick()
+        #expect(round.decisions.first?.evidence["notes"]?.stringValue?.count == 50000, "the event keeps it whole")
+        let logged = try #require(recorder.entries.first { $0.message.hasPrefix("big: decision") })
+        let evidence = "\(logged.metadata["decision.evidence"] ?? "")"
+        #expect(evidence.count <= ScriptEngine.maximumLoggedText + 10 && evidence.count > 1000, "\(evidence.count) characters")
+    }
+
     static let badCalls: [(String, String)] = [
         ("sentinel.decision('rollback')", "bad argument #1 to 'sentinel.decision' (table expected, got string)"),
         ("sentinel.decision({ action = 'hold', subject = 'x' }, 2)", "wrong number of arguments to 'sentinel.decision'"),

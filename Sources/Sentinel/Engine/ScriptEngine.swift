@@ -486,7 +486,10 @@ public actor ScriptEngine {
             "decision.action": "\(decision.action.rawValue)", "decision.subject": "\(decision.subject)",
         ]
         if let verdict = decision.verdict { metadata["decision.verdict"] = "\(verdict)" }
-        if !decision.evidence.isEmpty { metadata["decision.evidence"] = "\(JSONValue.object(decision.evidence).jsonString())" }
+        if !decision.evidence.isEmpty {
+            // The simulation's events carry the whole evidence; a log line carries an excerpt.
+            metadata["decision.evidence"] = "\(JSONValue.object(decision.evidence).jsonString().excerpt(ScriptEngine.maximumLoggedText))"
+        }
         logger.info("\(text)", metadata: metadata)
     }
 
