@@ -4,7 +4,7 @@
 SWIFT ?= swift
 LUA_PACKAGE := liblua5.4-dev
 
-.PHONY: run test test-tools browser-tools build lua benchmarks load-admin dashboard-idle screenshots clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint calibration
+.PHONY: run test test-tools browser-tools build lua benchmarks load-admin dashboard-idle screenshots decision-matrix clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint calibration
 
 # `apt-get update` once, however many of the targets below install something
 # (CI's fresh machine needs Lua, the test tools and Chromium): a stamp marks
@@ -101,6 +101,18 @@ dashboard-idle: lua browser-tools
 	$(SWIFT) build -c $(IDLE_BUILD) --product sentinel
 	$(BROWSER_PYTHON) Benchmarks/DashboardIdle/dashboard_idle.py "$$($(SWIFT) build -c $(IDLE_BUILD) --show-bin-path)/sentinel" \
 		--seconds $(IDLE_SECONDS) --pages $(IDLE_PAGES)
+
+# The decision matrix (docs/decisions.md, "Evaluation"): the canary recipe and a
+# Flagger-default analysis over classes of canaries, traffic levels and seeds.
+# Not part of `make test`. MATRIX_BUILD=debug uses the debug build (slow above 100 req/s).
+MATRIX_SEEDS ?= 300
+MATRIX_RATES ?= 10,100,1000,10000
+MATRIX_JOBS ?= 2
+MATRIX_BUILD ?= release
+decision-matrix: lua
+	$(SWIFT) build -c $(MATRIX_BUILD) --product sentinel
+	python3 Benchmarks/DecisionMatrix/matrix.py "$$($(SWIFT) build -c $(MATRIX_BUILD) --show-bin-path)/sentinel" \
+		--seeds $(MATRIX_SEEDS) --rates $(MATRIX_RATES) --jobs $(MATRIX_JOBS)
 
 # Seeded mutation fuzzing of the scenario, configuration, JSON and script
 # parsers, FUZZ_SECONDS per target (the suite itself replays the corpus and

@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""The decision matrix: how canary rules decide across traffic levels and regressions.
+
+Usage: Benchmarks/DecisionMatrix/matrix.py PATH_TO_SENTINEL [--seeds N] [--rates 10,100]
+           [--classes healthy,errors+2,...] [--rules canary,flagger] [--jobs 2] [--minutes 45]
+
+For every rule, class, traffic level and seed it writes a scenario (a
+`checkout` pipeline whose split has `stable` and `canary`, stable at 0.5 %
+errors and a log-normal latency of p50 40 ms / p99 200 ms, the canary as the
+class says), runs `sentinel simulate --json` with the rule alone in a
+policies folder, and reads what happened to `checkout.split.canary_weight`:
+
+- promoted: it reached 100; rolled back: it went back to 0 after being above
+  it; undecided: neither within the run;
+- time to the decision (minutes);
+- exposure: canary calls served before the decision (from the 10 s `stats`
+  events, so to within 10 s);
+- excess failures: canary failures before the decision beyond what stable's
+  rate over the same time would have given.
+
+It prints one row per rule, class and rate, with 95 % Wilson intervals on
+the shares. Rules: `canary` (examples/recipes/canary/canary.lua, as shipped)
+and `flagger` (flagger_canary.lua, a Flagger-default analysis). Not part of
+`make test`: `make decision-matrix` runs it with a release build.
+"""
+import argparse
+import concurrent.futures
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+RULES = {
+    "canary": os.path.join(ROOT, "examples", "recipes", "canary", "canary.lua"),
+    "flagger": os.path.join(HERE, "flagger_canary.lua"),
+}
+BASE_ERRORS = 0.005
+# class: (stable error rate, canary error rate, canary p99 in ms)
+CLASSES = {
+    "healthy": (BASE_ERRORS, BASE_ERRORS, 200),
+    "errors+1": (BASE_ERRORS, BASE_ERRORS + 0.01, 200),
+    "errors+2": (BASE_ERRORS, BASE_ERRORS + 0.02, 200),
+    "errors+5": (BASE_ERRORS, BASE_ERRORS + 0.05, 200),
+    "p99x1.3": (BASE_ERRORS, BASE_ERRORS, 260),
+    "p99x3": (BASE_ERRORS, BASE_ERRORS, 600),
+    "noisy-healthy": (0.02, 0.02, 200),
+}
+CANARY = "checkout.split.canary_weight"
+RUN_TIMEOUT = 900  # seconds for one simulation
+
+
+def scenario(cls, rate, seed, minutes):
+    stable_errors, canary_errors, canary_p99 = CLASSES[cls]
+    return f"""name: matrix-{cls}-{rate}-{seed}
+duration: {minutes}m
+seed: {seed}
+sample: 10s
+pipelines:
+  checkout:
+    policies:
+      - timeout: {{ duration: 2s }}
+      - split: {{ stable: 100, canary: 0 }}
+    backends:
+      stable: {{ latency: {{ distribution: lognormal, p50: 40ms, p99: 200ms }}, error_rate: {stable_errors} }}
+      canary: {{ latency: {{ distribution: lognormal, p50: 40ms, p99: {canary_p99}ms }}, error_rate: {canary_errors} }}
+    traffic: {{ rate: {rate} }}
+"""
+
+
+def run_one(sentinel, rule, cls, rate, seed, minutes, folder):
+    policies = os.path.join(folder, f"{rule}-{cls}-{rate}-{seed}")
+    os.makedirs(policies)
+    shutil.copy(RULES[rule], policies)
+    path = os.path.join(policies, "scenario.yaml")
+    with open(path, "w") as f:
+        f.write(scenario(cls, rate, seed, minutes))
+    done = subprocess.run([sentinel, "simulate", path, "--json", "--policies", policies],
+                          capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"{rule} {cls} {rate} {seed}: exit {done.returncode}: {done.stderr[-2000:]}")
+    events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    decision, at, raised = None, None, False
+    for event in events:
+        if event["type"] != "command" or event.get("target") != CANARY or event.get("outcome") != "applied":
+            continue
+        to = event.get("to")
+        if to == 100:
+            decision, at = "promoted", event["t"]
+            break
+        if to == 0 and raised:
+            decision, at = "rolled back", event["t"]
+            break
+        if to and to > 0:
+            raised = True
+    end = at if at is not None else minutes * 60
+    canary_calls = canary_failures = stable_calls = stable_failures = 0
+    for event in events:
+        if event["type"] != "stats" or event["t"] > end + 1e-9:
+            continue
+        if event.get("variant") == "canary":
+            canary_calls += event["calls"]
+            canary_failures += event["failures"]
+        elif event.get("variant") == "stable":
+            stable_calls += event["calls"]
+            stable_failures += event["failures"]
+    stable_rate = stable_failures / stable_calls if stable_calls else 0
+    return {
+        "decision": decision or "undecided", "minutes": at / 60 if at is not None else None,
+        "exposure": canary_calls, "excess": canary_failures - canary_calls * stable_rate,
+    }
+
+
+def wilson(k, n, z=1.96):
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def percentile(values, q):
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("sentinel")
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--rates", default="10,100")
+    parser.add_argument("--classes", default=",".join(CLASSES))
+    parser.add_argument("--rules", default="canary,flagger")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--minutes", type=int, default=45)
+    options = parser.parse_args()
+    sentinel = os.path.abspath(options.sentinel)
+    rates = [int(r) for r in options.rates.split(",")]
+    classes = options.classes.split(",")
+    rules = options.rules.split(",")
+    for name in classes:
+        if name not in CLASSES:
+            parser.error(f"unknown class {name} (known: {', '.join(CLASSES)})")
+    for name in rules:
+        if name not in RULES:
+            parser.error(f"unknown rule {name} (known: {', '.join(RULES)})")
+    folder = tempfile.mkdtemp(prefix="sentinel-matrix-")
+    try:
+        jobs = [(rule, cls, rate, seed) for rule in rules for cls in classes for rate in rates
+                for seed in range(1, options.seeds + 1)]
+        results = {}
+        with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
+            futures = {pool.submit(run_one, sentinel, *job, options.minutes, folder): job for job in jobs}
+            for future in concurrent.futures.as_completed(futures):
+                results[futures[future]] = future.result()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"{options.seeds} seeds per row, {options.minutes}-minute runs; shares with 95 % Wilson intervals")
+    print("| rule | class | req/s | promoted | rolled back | undecided | decision min (median / p90) "
+          "| exposure calls (median) | excess failures (median) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for rule in rules:
+        for cls in classes:
+            for rate in rates:
+                rows = [results[(rule, cls, rate, seed)] for seed in range(1, options.seeds + 1)]
+                n = len(rows)
+
+                def share(kind):
+                    k = sum(1 for r in rows if r["decision"] == kind)
+                    low, high = wilson(k, n)
+                    return f"{k}/{n} ({100 * low:.0f}–{100 * high:.0f} %)"
+
+                times = [r["minutes"] for r in rows if r["minutes"] is not None]
+                median = f"{statistics.median(times):.1f} / {percentile(times, 0.9):.1f}" if times else "–"
+                exposure = statistics.median(r["exposure"] for r in rows)
+                excess = statistics.median(r["excess"] for r in rows)
+                print(f"| {rule} | {cls} | {rate} | {share('promoted')} | {share('rolled back')} | {share('undecided')} "
+                      f"| {median} | {exposure:.0f} | {excess:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
