@@ -15,14 +15,19 @@ import Glibc
 /// happens as it happens, and a graceful shutdown ends it. Every wait is
 /// bounded (a 10 s receive timeout).
 @Suite(.serialized) struct AdminLiveTests {
-    @Test func theEventStreamDeliversAuditEntriesLiveAndEndsOnShutdown() async throws {
-        let fixture = try AdminFixture()
-        defer { fixture.cleanUp() }
+    /// Runs the fixture's admin service on a loopback port (`configure` may
+    /// change its configuration) and calls `body` with it, its port and its
+    /// group; `body` shuts the group down, and this waits until it has.
+    func serving(
+        _ fixture: AdminFixture, configure: (inout AdminConfiguration) -> Void = { _ in },
+        _ body: (AdminService, Int, ServiceGroup) async throws -> Void
+    ) async throws {
         let listening = AsyncStream<String>.makeStream()
+        var configuration = AdminConfiguration(
+            address: AdminAddress(host: "127.0.0.1", port: 0), tokensFile: fixture.folder + "/tokens.yaml")
+        configure(&configuration)
         let admin = try AdminService(
-            subject: AdminSubject(runtime: fixture.runtime, instance: "live"),
-            configuration: AdminConfiguration(
-                address: AdminAddress(host: "127.0.0.1", port: 0), tokensFile: fixture.folder + "/tokens.yaml"),
+            subject: AdminSubject(runtime: fixture.runtime, instance: "live"), configuration: configuration,
             logger: .silent, onListening: { listening.continuation.yield($0) })
         let group = ServiceGroup(configuration: .init(services: [admin], logger: .silent))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -31,9 +36,23 @@ import Glibc
             let url = try #require(await urls.next())
             #expect(url.hasPrefix("http://127.0.0.1:"))
             let port = try #require(Int(url.split(separator: ":").last ?? ""))
-            let connection = try LoopbackConnection(port: port)
-            try connection.send(
-                "GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(AdminFixture.aliceToken)\r\n\r\n")
+            try await body(admin, port, group)
+            try await tasks.waitForAll()
+        }
+    }
+
+    /// A connection that asked for the event stream with `token`.
+    func stream(port: Int, token: String) throws -> LoopbackConnection {
+        let connection = try LoopbackConnection(port: port)
+        try connection.send("GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n\r\n")
+        return connection
+    }
+
+    @Test func theEventStreamDeliversAuditEntriesLiveAndEndsOnShutdown() async throws {
+        let fixture = try AdminFixture()
+        defer { fixture.cleanUp() }
+        try await serving(fixture) { _, port, group in
+            let connection = try stream(port: port, token: AdminFixture.aliceToken)
             let head = try await connection.read(until: ": keepalive")
             #expect(head.contains("200 OK") && head.contains("text/event-stream"))
             #expect(head.lowercased().contains("cache-control: no-store"))
@@ -43,32 +62,15 @@ import Glibc
             #expect(event.contains("event: audit") && event.contains("\"actor\":\"operator:bob\""))
             await group.triggerGracefulShutdown()
             _ = try await connection.readToEnd()
-            try await tasks.waitForAll()
         }
     }
 
     @Test func aStreamEndsOnceItsTokenIsRevoked() async throws {
         let fixture = try AdminFixture()
         defer { fixture.cleanUp() }
-        let listening = AsyncStream<String>.makeStream()
-        var configuration = AdminConfiguration(
-            address: AdminAddress(host: "127.0.0.1", port: 0), tokensFile: fixture.folder + "/tokens.yaml")
-        configuration.limits.keepalive = .milliseconds(100)
-        let admin = try AdminService(
-            subject: AdminSubject(runtime: fixture.runtime, instance: "live"), configuration: configuration,
-            logger: .silent, onListening: { listening.continuation.yield($0) })
-        let group = ServiceGroup(configuration: .init(services: [admin], logger: .silent))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var urls = listening.stream.makeAsyncIterator()
-            let url = try #require(await urls.next())
-            let port = try #require(Int(url.split(separator: ":").last ?? ""))
-            func open(_ token: String) throws -> LoopbackConnection {
-                let connection = try LoopbackConnection(port: port)
-                try connection.send("GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n\r\n")
-                return connection
-            }
-            let viewer = try open(AdminFixture.viewerToken), alice = try open(AdminFixture.aliceToken)
+        try await serving(fixture, configure: { $0.limits.keepalive = .milliseconds(100) }) { admin, port, group in
+            let viewer = try stream(port: port, token: AdminFixture.viewerToken)
+            let alice = try stream(port: port, token: AdminFixture.aliceToken)
             #expect(try await viewer.read(until: ": keepalive").contains("200 OK"))
             #expect(try await alice.read(until: ": keepalive").contains("200 OK"))
 
@@ -80,7 +82,6 @@ import Glibc
                 "automation.freeze", [:], context: CommandContext(identity: .operator("bob"), reason: "after the revocation"))
             #expect(try await alice.read(until: "after the revocation").contains("event: audit"))
             await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
     }
 

@@ -20,6 +20,21 @@ import Testing
         }
     }
 
+    /// `count` ticks 10 s apart, each followed by a batch on both variants
+    /// (`canary` and `stable`: calls and how many of them failed); the rounds, in order.
+    func tick(
+        _ engine: ScriptEngine, _ fixture: Fixture, _ count: Int, canary: (Int, Int) = (0, 0), stable: (Int, Int) = (0, 0)
+    ) async -> [ScriptEngine.Round] {
+        var rounds: [ScriptEngine.Round] = []
+        for _ in 0..<count {
+            fixture.advance(.seconds(10))
+            rounds.append(await engine.tick())
+            record(fixture, "canary", calls: canary.0, failures: canary.1)
+            record(fixture, "stable", calls: stable.0, failures: stable.1)
+        }
+        return rounds
+    }
+
     /// The script checks, at every tick, that the step holds exactly the batches recorded since its mark.
     static let counting = """
         return { interval = "10s", evaluate = function(state, memory)
@@ -51,13 +66,9 @@ import Testing
         let engine = ScriptEngine(plane: fixture.plane, logger: .silent)
         _ = try await engine.load(path: "p/step.lua", source: Self.counting).get()
         // 40 minutes of ticks, each followed by a batch: 10 canary calls (1 failed) and 100 stable calls.
-        for _ in 0..<240 {
-            fixture.advance(.seconds(10))
-            let round = await engine.tick()
+        for round in await tick(engine, fixture, 240, canary: (10, 1), stable: (100, 0)) {
             #expect(round.evaluated == ["step"])
             #expect(round.failed.isEmpty, "\(round.failed)")
-            record(fixture, "canary", calls: 10, failures: 1)
-            record(fixture, "stable", calls: 100, failures: 0)
         }
     }
 
@@ -66,20 +77,10 @@ import Testing
         fixture.advance(.seconds(60))
         let engine = ScriptEngine(plane: fixture.plane, logger: .silent)
         _ = try await engine.load(path: "p/step.lua", source: Self.counting).get()
-        for _ in 0..<5 {
-            fixture.advance(.seconds(10))
-            #expect(await engine.tick().failed.isEmpty)
-            record(fixture, "canary", calls: 10, failures: 1)
-            record(fixture, "stable", calls: 100, failures: 0)
-        }
+        for round in await tick(engine, fixture, 5, canary: (10, 1), stable: (100, 0)) { #expect(round.failed.isEmpty) }
         // A new version (a comment added) inherits memory and marks: the count goes on.
         _ = try await engine.load(path: "p/step.lua", source: "-- edited\n" + Self.counting).get()
-        for _ in 0..<3 {
-            fixture.advance(.seconds(10))
-            #expect(await engine.tick().failed.isEmpty)
-            record(fixture, "canary", calls: 10, failures: 1)
-            record(fixture, "stable", calls: 100, failures: 0)
-        }
+        for round in await tick(engine, fixture, 3, canary: (10, 1), stable: (100, 0)) { #expect(round.failed.isEmpty) }
         // Marking again resets the tally.
         _ = try await engine.load(
             path: "p/step.lua",
@@ -154,13 +155,9 @@ import Testing
                 """
         ).get()
         var verdicts: [String] = []
-        for _ in 0..<ticks {
-            fixture.advance(.seconds(10))
-            let round = await engine.tick()
+        for round in await tick(engine, fixture, ticks, canary: (100, canaryFailures), stable: (1_000, 5)) {
             #expect(round.failed.isEmpty, "\(round.failed)")
             verdicts += round.logs.map(\.line.message)
-            record(fixture, "canary", calls: 100, failures: canaryFailures)
-            record(fixture, "stable", calls: 1_000, failures: 5)
         }
         return verdicts
     }
@@ -200,11 +197,8 @@ import Testing
                 end }
                 """
         ).get()
-        for tick in 0..<31 {
-            fixture.advance(.seconds(10))
-            #expect(await engine.tick().failed.isEmpty, "tick \(tick)")
-            record(fixture, "canary", calls: 100, failures: 8)
-            record(fixture, "stable", calls: 1_000, failures: 5)
+        for (index, round) in await tick(engine, fixture, 31, canary: (100, 8), stable: (1_000, 5)).enumerated() {
+            #expect(round.failed.isEmpty, "tick \(index)")
         }
     }
 
@@ -223,11 +217,7 @@ import Testing
                 end }
                 """
         ).get()
-        var failures: [String] = []
-        for _ in 0..<9 {
-            fixture.advance(.seconds(10))
-            failures += await engine.tick().failed.values.map(\.message)
-        }
+        let failures = await tick(engine, fixture, 9).flatMap { $0.failed.values.map(\.message) }
         #expect(failures.count == 1, "\(failures)")
         #expect(failures.first?.contains("mark 'step' has 8 sequential comparisons already") == true, "\(failures)")
     }

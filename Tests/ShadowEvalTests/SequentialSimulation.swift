@@ -28,6 +28,20 @@ enum SequentialSimulation {
         var violationCalls: [Int] = []
         var passCalls: [Int] = []
 
+        /// Notes a look's verdict (a violation, or a sequence's first pass); true when the sequence ends there.
+        mutating func note(_ verdict: SequentialVerdict, calls: Int, passed: inout Bool, stopAtPass: Bool) -> Bool {
+            if verdict == .violation {
+                violationCalls.append(calls)
+                return true
+            }
+            if verdict == .pass && !passed {
+                passed = true
+                passCalls.append(calls)
+                return stopAtPass
+            }
+            return false
+        }
+
         var violations: Int { violationCalls.count }
         var passes: Int { passCalls.count }
         /// Sequences that said violation within `calls` candidate calls.
@@ -148,15 +162,7 @@ enum SequentialSimulation {
                 let verdict = judge.look(
                     candidateBad: candidateBad, candidateTotal: calls,
                     referenceBad: referenceBad, referenceTotal: look * traffic.referencePerLook)
-                if verdict == .violation {
-                    outcomes.violationCalls.append(calls)
-                    break
-                }
-                if verdict == .pass && !passed {
-                    passed = true
-                    outcomes.passCalls.append(calls)
-                    if stopAtPass { break }
-                }
+                if outcomes.note(verdict, calls: calls, passed: &passed, stopAtPass: stopAtPass) { break }
             }
         }
         return outcomes
@@ -205,15 +211,7 @@ enum SequentialSimulation {
                 }
                 let calls = look * traffic.candidatePerLook
                 let verdict = judge.look(candidate: candidate, reference: reference)
-                if verdict == .violation {
-                    outcomes.violationCalls.append(calls)
-                    break
-                }
-                if verdict == .pass && !passed {
-                    passed = true
-                    outcomes.passCalls.append(calls)
-                    if stopAtPass { break }
-                }
+                if outcomes.note(verdict, calls: calls, passed: &passed, stopAtPass: stopAtPass) { break }
             }
         }
         return outcomes

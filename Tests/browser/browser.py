@@ -175,6 +175,17 @@ class time_limit:
         return False
 
 
+def main(case, label, usage):
+    """A browser test script's command line: `SCRIPT PATH_TO_SENTINEL`; sets `case.sentinel` and runs the case."""
+    if len(sys.argv) != 2:
+        print(usage, file=sys.stderr)
+        return 2
+    _, _, selenium_version = require_tools()
+    case.sentinel = os.path.abspath(sys.argv[1])
+    print(f"Chromium headless through {CHROMEDRIVER}, Selenium {selenium_version}", flush=True)
+    return run_tests(case, label)
+
+
 def run_tests(case, label):
     """Runs a unittest.TestCase class; prints `LABEL: N passed, N failed` last; returns the exit code."""
     import unittest

@@ -29,12 +29,12 @@ WAIT = 15  # seconds for something the page should show
 
 
 class DashboardInBrowserTests(unittest.TestCase):
-    sentinel_path = None
+    sentinel = None
 
     @classmethod
     def setUpClass(cls):
         started = time.monotonic()
-        live = live_sentinel.LiveSentinel(cls.sentinel_path)
+        live = live_sentinel.LiveSentinel(cls.sentinel)
         cls.live = live.__enter__()
         cls.addClassCleanup(live.__exit__, None, None, None)
         context = browser.chromium()
@@ -49,13 +49,23 @@ class DashboardInBrowserTests(unittest.TestCase):
         return self.driver.find_elements(By.CSS_SELECTOR, selector)
 
     def text(self, selector):
-        return " ".join(e.text for e in self.by_css(selector))
+        # Read in the page in one call: the page re-renders parts of itself, and an element found
+        # by one WebDriver call may be gone by the next (a stale element).
+        return self.js("return Array.from(document.querySelectorAll(arguments[0]), e => e.innerText.trim()).join(' ')",
+                       selector)
 
     def js(self, script, *args):
         return self.driver.execute_script(script, *args)
 
     def wait(self, condition, what, timeout=WAIT):
-        return browser.wait_for(self.driver, lambda _: condition(), timeout=timeout, what=what)
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        def attempt(_):
+            try:
+                return condition()
+            except StaleElementReferenceException:
+                return None  # re-rendered meanwhile: look again
+        return browser.wait_for(self.driver, attempt, timeout=timeout, what=what)
 
     def sign_in(self, token):
         from selenium.webdriver.common.keys import Keys
@@ -76,15 +86,23 @@ class DashboardInBrowserTests(unittest.TestCase):
                   if not (e.get("source") == "network" and any(text in e.get("message", "") for text in expected))]
         self.assertEqual(errors, [], "console errors")
 
-    def press(self, element):
-        """Activates a control with the keyboard: focus, then Enter."""
+    def press(self, selector):
+        """Activates the visible control `selector` with the keyboard: focus, then Enter (found again if re-rendered)."""
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.common.keys import Keys
-        self.js("arguments[0].focus()", element)
-        self.assertTrue(self.js("return document.activeElement === arguments[0]", element), "focusable")
-        element.send_keys(Keys.ENTER)
+        for attempt in range(3):
+            element = self.wait(lambda: next((e for e in self.by_css(selector) if e.is_displayed()), None), selector)
+            try:
+                self.js("arguments[0].focus()", element)
+                self.assertTrue(self.js("return document.activeElement === arguments[0]", element), "focusable")
+                element.send_keys(Keys.ENTER)
+                return
+            except StaleElementReferenceException:
+                if attempt == 2:
+                    raise
 
     def act(self, button, reason):
-        """Presses an action button, types the reason in the dialog and confirms, all by keyboard."""
+        """Presses an action button (a selector), types the reason in the dialog and confirms, all by keyboard."""
         from selenium.webdriver.common.keys import Keys
         self.press(button)
         self.wait(lambda: self.js("return document.getElementById('action-dialog').open"), "the reason dialog")
@@ -139,8 +157,7 @@ class DashboardInBrowserTests(unittest.TestCase):
     def test_3_a_freeze_from_the_page_is_audited_as_the_operator(self):
         reason = "<script>window.pwned = 1</script> incident 42"
         with browser.time_limit(TEST_TIMEOUT):
-            freeze = self.wait(lambda: next((b for b in self.by_css("#freeze") if b.is_displayed()), None), "the freeze button")
-            self.act(freeze, reason)
+            self.act("#freeze", reason)
             banner = self.wait(lambda: self.by_css("#frozen-banner")[0].is_displayed() and self.text("#frozen-banner"), "the banner")
             self.assertIn("Frozen by operator:alice", banner)
             self.assertIn(reason, banner)
@@ -151,9 +168,8 @@ class DashboardInBrowserTests(unittest.TestCase):
             # No element was made from the reason (the policy would also stop it from running).
             self.assertEqual(self.js("return document.scripts.length"), 1, "only the page's own script")
             self.assertIsNone(self.js("return window.pwned"))
-            unfreeze = self.by_css("#unfreeze")[0]
-            self.assertTrue(unfreeze.is_displayed())
-            self.act(unfreeze, "incident over")
+            self.assertTrue(self.by_css("#unfreeze")[0].is_displayed())
+            self.act("#unfreeze", "incident over")
             self.wait(lambda: not self.by_css("#frozen-banner")[0].is_displayed(), "the banner to go")
             self.assertIsNone(self.live.get("/v1/status")["frozen"])
             self.assert_no_console_errors()
@@ -172,9 +188,7 @@ class DashboardInBrowserTests(unittest.TestCase):
 
     def test_5_a_gate_is_approved_from_the_page(self):
         with browser.time_limit(TEST_TIMEOUT):
-            approve = self.wait(lambda: next(iter(self.by_css("[data-gate=release-gate] button[data-key^=approve]")), None),
-                                "the approve button")
-            self.act(approve, "looked at the graphs")
+            self.act("[data-gate=release-gate] button[data-key^=approve]", "looked at the graphs")
             gate = self.wait(lambda: "(approved)" in self.text("[data-gate=release-gate]") and self.text("[data-gate=release-gate]"),
                              "the gate approved")
             self.assertIn("Approved by operator:alice", gate)
@@ -185,16 +199,16 @@ class DashboardInBrowserTests(unittest.TestCase):
             self.assert_no_console_errors()
 
     def test_6_a_read_only_token_is_offered_no_action(self):
-        from selenium.webdriver.common.by import By
         with browser.time_limit(TEST_TIMEOUT):
-            self.press(self.by_css("#sign-out")[0])
+            self.press("#sign-out")
             self.wait(lambda: self.by_css("#sign-in")[0].is_displayed(), "the sign-in form")
             self.assertIsNone(self.js("return sessionStorage.getItem('sentinel.token')"))
             self.sign_in(self.live.viewer)
             self.signed_in_as("operator:viewer")
             self.wait(lambda: self.text("[data-trial=tighter-search]"), "the trial")
             self.wait(lambda: self.text("#scripts tbody"), "the scripts")
-            visible = [b.text for b in self.driver.find_elements(By.CSS_SELECTOR, "main button") if b.is_displayed()]
+            visible = self.js("return Array.from(document.querySelectorAll('main button'))"
+                              ".filter(b => b.getClientRects().length > 0).map(b => b.innerText)")
             self.assertEqual(visible, [], "no action for a token without grants")
             self.assert_no_console_errors()
 
@@ -231,13 +245,7 @@ class DashboardInBrowserTests(unittest.TestCase):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__.split("\n\n")[1], file=sys.stderr)
-        return 2
-    _, _, selenium_version = browser.require_tools()
-    DashboardInBrowserTests.sentinel_path = os.path.abspath(sys.argv[1])
-    print(f"Chromium headless through {browser.CHROMEDRIVER}, Selenium {selenium_version}", flush=True)
-    return browser.run_tests(DashboardInBrowserTests, "browser dashboard tests")
+    return browser.main(DashboardInBrowserTests, "browser dashboard tests", __doc__.split("\n\n")[1])
 
 
 if __name__ == "__main__":

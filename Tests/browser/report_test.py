@@ -135,13 +135,7 @@ class ReportInBrowserTests(unittest.TestCase):
 
 
 def main():
-    if len(sys.argv) != 2:
-        print(__doc__.split("\n\n")[1], file=sys.stderr)
-        return 2
-    _, _, selenium_version = browser.require_tools()
-    ReportInBrowserTests.sentinel = os.path.abspath(sys.argv[1])
-    print(f"Chromium headless through {browser.CHROMEDRIVER}, Selenium {selenium_version}", flush=True)
-    return browser.run_tests(ReportInBrowserTests, "browser report tests")
+    return browser.main(ReportInBrowserTests, "browser report tests", __doc__.split("\n\n")[1])
 
 
 if __name__ == "__main__":

@@ -44,9 +44,7 @@ pipelines:
     backend: { latency: 5ms, error_rate: 0.01 }
     traffic: { rate: 5 }
 YAML
-alice=$("$bin" token create alice)
-sed -n 1p <<<"$alice" > "$work/alice.token"
-{ echo "tokens:"; sed -n 2p <<<"$alice" | sed 's/^/  /'; } > "$work/tokens.yaml"
+tokens_file "$work" alice
 
 start() { # starts the server, sets url
   : > "$work/run.out"
@@ -54,10 +52,9 @@ start() { # starts the server, sets url
     --admin 127.0.0.1:0 --admin-tokens "$work/tokens.yaml" --audit-log "$work/audit.jsonl" \
     >"$work/run.out" 2>"$work/run.err" &
   pid=$!
-  if ! wait_for 20 grep -qE "admin listening on http://" "$work/run.out"; then
+  if ! url=$(admin_url 20 "$work/run.out"); then
     echo "FAIL the server did not start"; cat "$work/run.out" "$work/run.err" | sed 's/^/    /'; exit 1
   fi
-  url=$(grep -oE "admin listening on http://[^ ]+" "$work/run.out" | head -1 | sed 's/^admin listening on //')
 }
 
 approvals() { curl -s --max-time 5 -H "Authorization: Bearer $(cat "$work/alice.token")" "$url/v1/approvals"; }

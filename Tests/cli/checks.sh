@@ -27,3 +27,18 @@ wait_for() { # seconds command...: polls every 0.1 s until the command succeeds
   for _ in $(seq 1 "$tenths"); do "$@" && return 0; sleep 0.1; done
   return 1
 }
+
+tokens_file() { # dir id...: `sentinel token create` for each id: DIR/ID.token, and DIR/tokens.yaml listing them
+  local dir=$1 id made; shift
+  echo "tokens:" > "$dir/tokens.yaml"
+  for id in "$@"; do
+    made=$("$bin" token create "$id")
+    sed -n 1p <<<"$made" > "$dir/$id.token"
+    sed -n 2p <<<"$made" | sed 's/^/  /' >> "$dir/tokens.yaml"
+  done
+}
+
+admin_url() { # seconds file: waits for `admin listening on URL` in the file (a server's output), prints the URL
+  wait_for "$1" grep -qE "admin listening on https?://" "$2" || return 1
+  grep -oE "admin listening on https?://[^ ]+" "$2" | head -1 | sed 's/^admin listening on //'
+}

@@ -523,9 +523,7 @@ pipelines:
     backend: { latency: 5ms, error_rate: 0.01 }
     traffic: { rate: 5 }
 YAML
-  alice=$("$bin" token create alice); viewer=$("$bin" token create viewer)
-  sed -n 1p <<<"$alice" > "$work/e2e/alice.token"; sed -n 1p <<<"$viewer" > "$work/e2e/viewer.token"
-  { echo "tokens:"; sed -n 2p <<<"$alice" | sed 's/^/  /'; sed -n 2p <<<"$viewer" | sed 's/^/  /'; } > "$work/e2e/tokens.yaml"
+  tokens_file "$work/e2e" alice viewer
   cat > "$work/e2e/config.yaml" <<'YAML'
 roles:
   reader:
@@ -541,11 +539,10 @@ YAML
     --admin 127.0.0.1:0 --admin-tokens "$work/e2e/tokens.yaml" --audit-log "$work/e2e/audit.jsonl" \
     >"$work/e2e/run.out" 2>"$work/e2e/run.err" &
   server=$!; pids+=($server)
-  if ! wait_for 10 grep -qE "admin listening on https?://" "$work/e2e/run.out"; then
+  if ! url=$(admin_url 10 "$work/e2e/run.out"); then
     echo "FAIL end-to-end: no 'admin listening on' line within 10 s"; cat "$work/e2e/run.out" "$work/e2e/run.err" | sed 's/^/    /'
     failures=$((failures + 1))
   else
-    url=$(grep -oE "admin listening on https?://[^ ]+" "$work/e2e/run.out" | head -1 | sed 's/^admin listening on //')
     e2e=(--server "$url" --token-file "$work/e2e/alice.token")
     wait_for 10 "$bin" status "${e2e[@]}" >/dev/null 2>&1
     out=$("$bin" status "${e2e[@]}" 2>&1); expect "e2e: status" 0 $? "$out" "^automation +running$"
@@ -633,18 +630,15 @@ pipelines:
     backend: { latency: 5ms, error_rate: 0 }
     traffic: { rate: 50 }
 YAML
-  bob=$("$bin" token create bob)
-  sed -n 1p <<<"$bob" > "$work/trial/bob.token"
-  { echo "tokens:"; sed -n 2p <<<"$bob" | sed 's/^/  /'; } > "$work/trial/tokens.yaml"
+  tokens_file "$work/trial" bob
   "$bin" run --policies "$work/trial/policies" --workload "$work/trial/workload.yaml" \
     --admin 127.0.0.1:0 --admin-tokens "$work/trial/tokens.yaml" --audit-log "$work/trial/audit.jsonl" \
     >"$work/trial/run.out" 2>"$work/trial/run.err" &
   trial_server=$!; pids+=($trial_server)
-  if ! wait_for 10 grep -qE "admin listening on http://" "$work/trial/run.out"; then
+  if ! turl=$(admin_url 10 "$work/trial/run.out"); then
     echo "FAIL trial: no 'admin listening on' line within 10 s"; cat "$work/trial/run.out" "$work/trial/run.err" | sed 's/^/    /'
     failures=$((failures + 1))
   else
-    turl=$(grep -oE "admin listening on http://[^ ]+" "$work/trial/run.out" | head -1 | sed 's/^admin listening on //')
     tops=(--server "$turl" --token-file "$work/trial/bob.token")
     started() { "$bin" audit --action trial.start --outcome applied --json "${tops[@]}" 2>/dev/null | grep -q shop-tighter-timeout; }
     wait_for 10 started

@@ -5,18 +5,9 @@ set -u
 bin=${1:?usage: $0 PATH_TO_SENTINEL}
 work=$(mktemp -d /tmp/sentinel-cli-XXXXXX)
 trap 'rm -rf "$work"' EXIT
-failures=0
-
-expect() { # name expected_exit actual_exit [output] [pattern]
-  local name=$1 expected=$2 actual=$3 output=${4:-} pattern=${5:-}
-  if [ "$actual" != "$expected" ]; then
-    echo "FAIL $name: exit $actual, expected $expected"; echo "$output" | sed 's/^/    /'; failures=$((failures + 1)); return
-  fi
-  if [ -n "$pattern" ] && ! grep -qE -- "$pattern" <<<"$output"; then
-    echo "FAIL $name: output does not match /$pattern/"; echo "$output" | sed 's/^/    /'; failures=$((failures + 1)); return
-  fi
-  echo "ok   $name"
-}
+failures=0; passed=0
+# shellcheck source=checks.sh
+source "$(dirname "$0")/checks.sh"
 
 out=$("$bin" check policies 2>&1); expect "check shipped policies" 0 $? "$out" "^ok policies/retry_tuning.lua"
 out=$("$bin" check "$work/missing" 2>&1); expect "check a missing path" 2 $? "$out" "no such file or folder"
