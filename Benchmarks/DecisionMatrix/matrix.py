@@ -6,9 +6,10 @@ Usage: Benchmarks/DecisionMatrix/matrix.py PATH_TO_SENTINEL [--seeds N] [--rates
 
 For every rule, class, traffic level and seed it writes a scenario (a
 `checkout` pipeline whose split has `stable` and `canary`, stable at 0.5 %
-errors and a log-normal latency of p50 40 ms / p99 200 ms, the canary as the
-class says), runs `sentinel simulate --json` with the rule alone in a
-policies folder, and reads what happened to `checkout.split.canary_weight`:
+errors and a log-normal latency of p50 40 ms / p99 200 ms unless the class
+says otherwise, the canary as the class says: CLASSES below), runs
+`sentinel simulate --json` with the rule alone in a policies folder, and
+reads what happened to `checkout.split.canary_weight`:
 
 - promoted: it reached 100; rolled back: it went back to 0 after being above
   it; undecided: neither within the run;
@@ -19,9 +20,13 @@ policies folder, and reads what happened to `checkout.split.canary_weight`:
   rate over the same time would have given.
 
 It prints one row per rule, class and rate, with 95 % Wilson intervals on
-the shares. Rules: `canary` (examples/recipes/canary/canary.lua, as shipped)
-and `flagger` (flagger_canary.lua, a Flagger-default analysis). Not part of
-`make test`: `make decision-matrix` runs it with a release build.
+the shares, then, per regressed class and rate, the canary recipe's median
+time to rollback and median exposure against the Flagger-default
+analysis's. Rules: `canary` (examples/recipes/canary/canary.lua, as shipped)
+and `flagger` (flagger_canary.lua, a Flagger-default analysis). `--json`
+keeps every run's result; `--results` prints the tables of saved results.
+Not part of `make test`: `make decision-matrix` runs the published plan
+(published.sh) with a release build.
 """
 import argparse
 import concurrent.futures
@@ -41,22 +46,50 @@ RULES = {
     "flagger": os.path.join(HERE, "flagger_canary.lua"),
 }
 BASE_ERRORS = 0.005
-# class: (stable error rate, canary error rate, canary p99 in ms)
+LOGNORMAL = "{ distribution: lognormal, p50: 40ms, p99: 200ms }"
+# A noisy service: 3 % of its calls take the slow path (a cache miss, a cold shard).
+BIMODAL = ("{ distribution: bimodal, fast: { distribution: lognormal, p50: 40ms, p99: 200ms }, "
+           "slow: { distribution: lognormal, p50: 600ms, p99: 1500ms }, slow_fraction: 0.03 }")
+DIURNAL = "pattern: diurnal, period: 1h, amplitude: 0.8"
+LATE = 300  # seconds: when a late regression starts
+
+
+def canary_class(stable_errors=BASE_ERRORS, extra_errors=0.0, canary_p99=200, latency=LOGNORMAL,
+                 traffic="", late=False):
+    """A class of canary: the backends, the traffic shape and, for a late
+    regression, the event that makes the canary worse at LATE seconds."""
+    canary_latency = latency if canary_p99 == 200 else f"{{ distribution: lognormal, p50: 40ms, p99: {canary_p99}ms }}"
+    return {
+        "stable": f"{{ latency: {latency}, error_rate: {stable_errors} }}",
+        "canary": f"{{ latency: {canary_latency}, error_rate: {stable_errors + (0 if late else extra_errors)} }}",
+        "traffic": traffic,
+        "events": (f"events:\n  - at: {LATE}s\n    backend: checkout.canary\n"
+                   f"    set: {{ error_rate: {stable_errors + extra_errors} }}\n") if late else "",
+        "regressed": extra_errors >= 0.02 or canary_p99 >= 600,
+    }
+
+
+# Every run: a `checkout` pipeline split stable / canary, stable at 0.5 % errors and
+# p50 40 ms / p99 200 ms unless the class says otherwise.
 CLASSES = {
-    "healthy": (BASE_ERRORS, BASE_ERRORS, 200),
-    "errors+1": (BASE_ERRORS, BASE_ERRORS + 0.01, 200),
-    "errors+2": (BASE_ERRORS, BASE_ERRORS + 0.02, 200),
-    "errors+5": (BASE_ERRORS, BASE_ERRORS + 0.05, 200),
-    "p99x1.3": (BASE_ERRORS, BASE_ERRORS, 260),
-    "p99x3": (BASE_ERRORS, BASE_ERRORS, 600),
-    "noisy-healthy": (0.02, 0.02, 200),
+    "healthy": canary_class(),
+    "errors+1": canary_class(extra_errors=0.01),
+    "errors+2": canary_class(extra_errors=0.02),
+    "errors+5": canary_class(extra_errors=0.05),
+    "p99x1.3": canary_class(canary_p99=260),
+    "p99x3": canary_class(canary_p99=600),
+    "late-errors+2": canary_class(extra_errors=0.02, late=True),
+    "noisy-healthy": canary_class(stable_errors=0.02, latency=BIMODAL),
+    "diurnal-healthy": canary_class(traffic=DIURNAL),
+    "diurnal-errors+2": canary_class(extra_errors=0.02, traffic=DIURNAL),
 }
 CANARY = "checkout.split.canary_weight"
-RUN_TIMEOUT = 900  # seconds for one simulation
+RUN_TIMEOUT = 1800  # seconds for one simulation
 
 
 def scenario(cls, rate, seed, minutes):
-    stable_errors, canary_errors, canary_p99 = CLASSES[cls]
+    spec = CLASSES[cls]
+    traffic = f"{{ rate: {rate}{', ' + spec['traffic'] if spec['traffic'] else ''} }}"
     return f"""name: matrix-{cls}-{rate}-{seed}
 duration: {minutes}m
 seed: {seed}
@@ -67,10 +100,10 @@ pipelines:
       - timeout: {{ duration: 2s }}
       - split: {{ stable: 100, canary: 0 }}
     backends:
-      stable: {{ latency: {{ distribution: lognormal, p50: 40ms, p99: 200ms }}, error_rate: {stable_errors} }}
-      canary: {{ latency: {{ distribution: lognormal, p50: 40ms, p99: {canary_p99}ms }}, error_rate: {canary_errors} }}
-    traffic: {{ rate: {rate} }}
-"""
+      stable: {spec['stable']}
+      canary: {spec['canary']}
+    traffic: {traffic}
+{spec['events']}"""
 
 
 def run_one(sentinel, rule, cls, rate, seed, minutes, folder):
@@ -132,6 +165,58 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def rows_of(results, rule, cls, rate):
+    return [v for (r, c, q, _), v in results.items() if (r, c, q) == (rule, cls, rate)]
+
+
+def print_tables(results, rules, classes, rates, options):
+    print("Shares with 95 % Wilson intervals; n seeds per row as the shares say")
+    print("| rule | class | req/s | promoted | rolled back | undecided | decision min (median / p90) "
+          "| exposure calls (median) | excess failures (median) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for rule in rules:
+        for cls in classes:
+            for rate in rates:
+                rows = rows_of(results, rule, cls, rate)
+                n = len(rows)
+                if n == 0:
+                    continue
+
+                def share(kind):
+                    k = sum(1 for r in rows if r["decision"] == kind)
+                    low, high = wilson(k, n)
+                    return f"{k}/{n} ({100 * low:.1f}–{100 * high:.1f} %)"
+
+                times = [r["minutes"] for r in rows if r["minutes"] is not None]
+                median = f"{statistics.median(times):.1f} / {percentile(times, 0.9):.1f}" if times else "–"
+                exposure = statistics.median(r["exposure"] for r in rows)
+                excess = statistics.median(r["excess"] for r in rows)
+                print(f"| {rule} | {cls} | {rate} | {share('promoted')} | {share('rolled back')} | {share('undecided')} "
+                      f"| {median} | {exposure:.0f} | {excess:.1f} |")
+    if "canary" not in rules or "flagger" not in rules:
+        return
+    # The goal: on regressions, the canary recipe's median time to rollback and
+    # median exposure at most a third of the Flagger-default analysis's.
+    print()
+    print("| class | req/s | rollback min, canary / flagger (median) | ratio | exposure, canary / flagger (median) | ratio |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for cls in classes:
+        if not CLASSES[cls]["regressed"]:
+            continue
+        for rate in rates:
+            figures = []
+            for rule in ("canary", "flagger"):
+                rows = rows_of(results, rule, cls, rate) or [{"decision": None, "minutes": None, "exposure": 0}]
+                times = [r["minutes"] for r in rows if r["decision"] == "rolled back"]
+                figures.append((statistics.median(times) if times else None,
+                                statistics.median(r["exposure"] for r in rows)))
+            (ct, ce), (ft, fe) = figures
+            time_ratio = f"{ct / ft:.2f}" if ct is not None and ft else "–"
+            exposure_ratio = f"{ce / fe:.2f}" if fe else "–"
+            show = lambda t: f"{t:.1f}" if t is not None else "–"
+            print(f"| {cls} | {rate} | {show(ct)} / {show(ft)} | {time_ratio} | {ce:.0f} / {fe:.0f} | {exposure_ratio} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sentinel")
@@ -141,7 +226,21 @@ def main():
     parser.add_argument("--rules", default="canary,flagger")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--minutes", type=int, default=45)
+    parser.add_argument("--json", help="also write every run's result to this file")
+    parser.add_argument("--results", nargs="+", metavar="FILE",
+                        help="run nothing: print the tables of results written earlier with --json")
     options = parser.parse_args()
+    if options.results:
+        results = {}
+        for path in options.results:
+            with open(path) as f:
+                for row in json.load(f):
+                    results[(row["rule"], row["class"], row["rate"], row["seed"])] = row
+        present = lambda index: sorted({key[index] for key in results}, key=lambda v: (str(type(v)), v))
+        rules = [r for r in RULES if r in present(0)]
+        classes = [c for c in CLASSES if c in present(1)]
+        print_tables(results, rules, classes, present(2), options)
+        return 0
     sentinel = os.path.abspath(options.sentinel)
     rates = [int(r) for r in options.rates.split(",")]
     classes = options.classes.split(",")
@@ -163,27 +262,11 @@ def main():
                 results[futures[future]] = future.result()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    print(f"{options.seeds} seeds per row, {options.minutes}-minute runs; shares with 95 % Wilson intervals")
-    print("| rule | class | req/s | promoted | rolled back | undecided | decision min (median / p90) "
-          "| exposure calls (median) | excess failures (median) |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for rule in rules:
-        for cls in classes:
-            for rate in rates:
-                rows = [results[(rule, cls, rate, seed)] for seed in range(1, options.seeds + 1)]
-                n = len(rows)
-
-                def share(kind):
-                    k = sum(1 for r in rows if r["decision"] == kind)
-                    low, high = wilson(k, n)
-                    return f"{k}/{n} ({100 * low:.0f}–{100 * high:.0f} %)"
-
-                times = [r["minutes"] for r in rows if r["minutes"] is not None]
-                median = f"{statistics.median(times):.1f} / {percentile(times, 0.9):.1f}" if times else "–"
-                exposure = statistics.median(r["exposure"] for r in rows)
-                excess = statistics.median(r["excess"] for r in rows)
-                print(f"| {rule} | {cls} | {rate} | {share('promoted')} | {share('rolled back')} | {share('undecided')} "
-                      f"| {median} | {exposure:.0f} | {excess:.1f} |")
+    if options.json:
+        with open(options.json, "w") as f:
+            json.dump([{"rule": r, "class": c, "rate": q, "seed": d, **v} for (r, c, q, d), v in sorted(results.items())],
+                      f, indent=1)
+    print_tables(results, rules, classes, rates, options)
     return 0
 
 

@@ -37,17 +37,20 @@ import Testing
         let run = try await Self.run("canary/healthy.yaml")
         #expect(run.report.knobs["checkout.split.canary_weight"] == 100)
         let steps = run.events("command").filter { $0["target"] == .string("checkout.split.canary_weight") }.compactMap { $0["to"]?.double }
-        #expect(steps == [1, 5, 10, 25, 50, 100])
+        // 500 req/s: 5 % gives the canary 2,000 calls within 2 minutes, so the release starts there.
+        #expect(steps == [5, 10, 25, 50, 100])
     }
 
-    @Test(arguments: ["canary/errors.yaml", "canary/latency.yaml"])
-    func aWorseCanaryIsRolledBackBeforeItGets10Percent(_ file: String) async throws {
+    /// A regression the steps are sized for (3 points of errors) is rolled back at the first step;
+    /// a smaller one (p99 × 1.3) takes more calls, at a later step, but is rolled back too.
+    @Test(arguments: [("canary/errors.yaml", 5.0), ("canary/latency.yaml", 50.0)])
+    func aWorseCanaryIsRolledBack(_ file: String, highest: Double) async throws {
         let run = try await Self.run(file)
         let weights = run.events("command").filter { $0["target"] == .string("checkout.split.canary_weight") }.compactMap {
             $0["to"]?.double
         }
         #expect(weights.last == 0)
-        #expect((weights.max() ?? 0) <= 10)
+        #expect((weights.max() ?? 0) <= highest)
     }
 
     @Test func ratchetUpSettlesWithin10PercentOfTheTrueCapacity() async throws {

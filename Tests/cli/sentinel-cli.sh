@@ -71,11 +71,11 @@ expect "the gate-on scenario shows its constant" 0 0 "$out" "constant canary.lua
 expect "nothing is left waiting once answered" 0 $(grep -c "Waiting for approval" <<<"$out")
 sed '/^events:/,/^expect:/{/^expect:/!d}' examples/recipes/canary/approval.yaml | sed '/^expect:/,$d' > "$work/unanswered.yaml"
 out=$("$bin" simulate "$work/unanswered.yaml" --policies examples/recipes/canary 2>&1); expect "an unanswered gate" 0 $? "$out" "^Waiting for approval"
-expect "the summary names the gate, when and why" 0 0 "$out" "^  \? checkout-canary  asked at [0-9]+:[0-9]{2} by canary: canary at 50% is healthy"
+expect "the summary names the gate, when and why" 0 0 "$out" "^  \? checkout-canary  asked at [0-9]+:[0-9]{2} by canary: canary at 50% is as good as stable"
 out=$("$bin" simulate "$work/unanswered.yaml" --policies examples/recipes/canary --json 2>&1)
-expect "--json: pending_approvals in the summary" 0 $? "$(tail -1 <<<"$out")" '"pending_approvals":\[\{"gate":"checkout-canary","message":"canary at 50% is healthy[^"]*","requested_by":"script:canary","t":[0-9.]+,"time":"2026-01-01T00:[0-9:.]+Z"\}\]'
+expect "--json: pending_approvals in the summary" 0 $? "$(tail -1 <<<"$out")" '"pending_approvals":\[\{"gate":"checkout-canary","message":"canary at 50% is as good as stable[^"]*","requested_by":"script:canary","t":[0-9.]+,"time":"2026-01-01T00:[0-9:.]+Z"\}\]'
 sed 's/REQUIRE_APPROVAL: true/REQUIRE_APPROVAL: "yes"/' examples/recipes/canary/approval.yaml > "$work/badconstant.yaml"
-out=$("$bin" simulate "$work/badconstant.yaml" --policies examples/recipes/canary 2>&1); expect "a constant of the wrong kind exits 2" 2 $? "$out" "badconstant.yaml:7: constants.canary.lua.REQUIRE_APPROVAL: examples/recipes/canary/canary.lua:22: REQUIRE_APPROVAL is a boolean"
+out=$("$bin" simulate "$work/badconstant.yaml" --policies examples/recipes/canary 2>&1); expect "a constant of the wrong kind exits 2" 2 $? "$out" "badconstant.yaml:7: constants.canary.lua.REQUIRE_APPROVAL: examples/recipes/canary/canary.lua:42: REQUIRE_APPROVAL is a boolean"
 
 # simulate --report: one HTML page, written whatever the verdict; a path that cannot be written exits 2 naming it.
 out=$("$bin" simulate examples/recipes/canary/errors.yaml --report "$work/errors.html" 2>&1); expect "simulate --report" 0 $? "$out" "PASSED"
@@ -89,12 +89,16 @@ out=$("$bin" simulate examples/recipes/canary/errors.yaml --report "$work/no/suc
 out=$("$bin" simulate examples/recipes/canary/errors.yaml --report "$work" 2>&1); expect "--report naming a folder exits 2" 2 $? "$out" "cannot write the report to $work: it is a folder"
 
 # run --workload: the scenario's traffic on the real clock, the rules act on it.
-"$bin" run --policies examples/recipes/canary --workload examples/recipes/canary/healthy.yaml --audit-log "$work/workload.jsonl" >"$work/workload.log" 2>&1 &
+# The recipe counts the traffic for a minute before its first step: a copy counts for a second.
+mkdir -p "$work/canary"
+sed 's/^local MEASURE = 60 /local MEASURE = 1 /' examples/recipes/canary/canary.lua > "$work/canary/canary.lua"
+grep -q '^local MEASURE = 1 ' "$work/canary/canary.lua" || { echo "FAIL: canary.lua has no 'local MEASURE = 60'"; exit 1; }
+"$bin" run --policies "$work/canary" --workload examples/recipes/canary/healthy.yaml --audit-log "$work/workload.jsonl" >"$work/workload.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 200); do grep -q '"actor":"script:canary"' "$work/workload.jsonl" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 300); do grep -q '"actor":"script:canary","args":{"param":"checkout.split.canary_weight"' "$work/workload.jsonl" 2>/dev/null && break; sleep 0.1; done
 kill -TERM $pid; wait $pid; code=$?
 expect "run --workload exits 0 on SIGTERM" 0 $code "$(cat "$work/workload.log")"
-expect "the canary rule acts on the workload" 0 0 "$(cat "$work/workload.jsonl")" '"action":"param.set","actor":"script:canary","args":\{"param":"checkout.split.canary_weight","value":1\}'
+expect "the canary rule acts on the workload" 0 0 "$(cat "$work/workload.jsonl")" '"action":"param.set","actor":"script:canary","args":\{"param":"checkout.split.canary_weight","value":(1|2|5|10)\}'
 out=$("$bin" run --policies policies --workload "$work/malformed.yaml" 2>&1); expect "run --workload with a malformed scenario" 2 $? "$out" "malformed.yaml:4: pipelines.a.backend.error_rate"
 
 # Hardening: bad input is refused promptly with file:line: field, never a trap.

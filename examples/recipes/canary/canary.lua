@@ -1,86 +1,147 @@
--- Canary release: move traffic to the canary in steps (1, 5, 10, 25, 50, 100 %)
--- while it stays as good as stable; hold while the data cannot tell; roll back
--- to 0 at once on a regression; promote at the end.
+-- Canary release: move traffic to the canary in steps while it stays as good
+-- as stable, roll back at once when it is worse, promote once it was shown as
+-- good at the last step. It decides from 10 to 10,000 requests per second
+-- (README.md next to this file: what it guarantees, and below which traffic).
 --
--- Errors are judged with a one-sided two-proportion z-test against a margin:
--- the canary advances only when, at 99% confidence, its error rate is no more
--- than ERROR_MARGIN above stable's; it is rolled back when, at 99% confidence,
--- it is more than ERROR_MARGIN above. In between the data cannot tell: hold.
--- Latency is judged by sentinel.compare, the shadow trials' judge: a p99 more
--- than P99_MARGIN above stable's is a regression only when the canary's tail
--- is heavier than stable's at 99.9% confidence (a tail test on the latency
--- histograms), so a p99 that is high by chance on few calls does not roll back.
--- 99.9% rather than 99%: the rule looks every 10 s on two windows, about a
--- hundred looks per release, and each look is a chance of a false rollback.
+-- Traffic first: for MEASURE seconds it counts the pipeline's calls. The
+-- first step is the smallest weight of LADDER that gives the canary
+-- DETECT_CALLS calls within FIRST_STEP seconds (50 % at most); the later
+-- steps follow LADDER.
 --
--- With REQUIRE_APPROVAL, the last step (to 100%) waits for a person: the rule
--- opens the approval gate APPROVAL_GATE once the canary is ready for it and
--- holds where it is until an operator answers (`sentinel approve
--- checkout-canary`); a regression meanwhile still rolls back, and a denial
--- rolls back too. Every rollback closes the gate, and a new release closes
--- any gate left from an earlier one, so an old answer never skips the person.
+-- Every step is judged on its own calls (a mark when it begins), by the
+-- sequential judge (sentinel.compare{ mode = "sequential" }), whose false
+-- alarms stay bounded however often the rule looks:
+-- * HARM at every step: is the canary worse than stable at all? Errors more
+--   than ERROR_HARM above stable's, or more of its calls above (1 + P99_HARM)
+--   × stable's p99 than stable has above it. A violation rolls back at once.
+-- * FIT at the last step: is the canary within the tolerances? Errors at most
+--   ERROR_PASS above stable's, fewer calls above (1 + P99_PASS) × stable's
+--   p99 than stable has above it. A pass after BAKE seconds promotes (to 100 %).
+--   FIT only promotes: whatever is beyond its tolerances is beyond HARM's,
+--   which rolls it back sooner.
+-- A step before the last advances once it had DETECT_CALLS canary calls and
+-- MIN_STEP seconds without a violation: by then HARM has caught the
+-- regressions the README promises, 99 times in 100. The last step, which
+-- lasts longer, is also cut into overlapping segments of SEGMENT_CALLS
+-- canary calls, HARM judging the latest two too: a regression that starts
+-- late in it is not diluted by all the calls before.
+--
+-- The false-alarm budgets (Bonferroni: no independence assumed):
+-- FALSE_ROLLBACK, the chance of rolling back a canary no worse than HARM's
+-- margins in one release, is split evenly over HARM's tests (two per step of
+-- the release, two for the last step's segments, spent over them);
+-- FALSE_PROMOTION, the chance of promoting a canary outside
+-- FIT's tolerances, over FIT's two.
+--
+-- Memory and marks do not survive a restart of the process: after one, the
+-- rule reads where the release stood from the weight (100: promoted; between:
+-- that step, started over on fresh calls; 0: a new release) (README).
+--
+-- With REQUIRE_APPROVAL, the step to 100 % waits for a person: once FIT
+-- passed, the rule opens the approval gate APPROVAL_GATE and holds at the last
+-- step until an operator answers (`sentinel approve checkout-canary`); a
+-- regression meanwhile still rolls back, and a denial rolls back too. Every
+-- rollback closes the gate, and a new release closes any gate left from an
+-- earlier one, so an old answer never skips the person.
 local REQUIRE_APPROVAL = false
 local PIPELINE = "checkout"
-local STEPS = { 1, 5, 10, 25, 50, 100 }
-local HOLD = 120            -- seconds at a step before the next one
-local ERROR_MARGIN = 0.01   -- the canary may have 1 point more errors than stable
-local P99_MARGIN = 0.2      -- ... and a p99 20% higher
-local Z = 2.326             -- one-sided 99%
-local MIN_CALLS = 200       -- canary calls before errors are judged
-local MIN_P99_CALLS = 1000  -- calls on each side before latency is judged
-local LATENCY = {           -- what sentinel.compare judges: latency only, errors are judged above
-  error_rate = false, rejection_rate = false, timeout_rate = false,
-  p99 = { absolute = 0, relative = P99_MARGIN }, latency_shift = 0.05, confidence = 0.999,
-}
+local LADDER = { 1, 2, 5, 10, 25, 50 }   -- canary weights (percent) before 100
+local FALSE_ROLLBACK = 0.01              -- per release: a canary as good as stable rolled back
+local FALSE_PROMOTION = 0.01             -- per release: a canary outside the tolerances promoted
+local DETECT_CALLS = 2000                -- canary calls by which a step catches what the README promises
+local SEGMENT_CALLS = 6000               -- canary calls per segment of the last step
+local MEASURE = 60                       -- seconds of traffic counted before the first step
+local FIRST_STEP = 120                   -- seconds the first step should need for DETECT_CALLS
+local MIN_STEP = 60                      -- seconds at every step, at least
+local BAKE = 300                         -- seconds at the last step before 100 %, at least
+local ERROR_HARM = { absolute = 0.0025, relative = 0.1 }  -- errors more than ¼ point + 10 % above stable's: worse
+local P99_HARM = 0.1                     -- the tail above 1.1 × stable's p99 heavier than stable's: worse
+local ERROR_PASS = { absolute = 0.01, relative = 0.5 }   -- errors within 1 point + 50 % of stable's: as good
+local P99_PASS = 0.5                     -- the tail above 1.5 × stable's p99 lighter than stable's: as good
 
 local CANARY = PIPELINE .. ".split.canary_weight"
 local STABLE = PIPELINE .. ".split.stable_weight"
 local APPROVAL_GATE = PIPELINE .. "-canary"
 local CANARY_SIDE = PIPELINE .. ".canary"   -- what the rule's decisions are about
 
--- How far the canary's error rate is above stable's beyond the margin, in standard errors.
-local function error_z(canary, stable, margin)
-  local pc, ps = canary.error_rate, stable.error_rate
-  local variance = pc * (1 - pc) / canary.calls + ps * (1 - ps) / math.max(stable.calls, 1)
-  local se = math.sqrt(math.max(variance, 1e-12))
-  return (pc - ps - margin) / se, se
+local function criteria(errors, p99, alpha)
+  return { confidence = 1 - alpha, error_rate = errors, p99 = { relative = p99 },
+           timeout_rate = false, rejection_rate = false, latency_shift = false }
 end
 
-local function judge(variants, window)
-  local canary, stable = variants.canary.windows[window], variants.stable.windows[window]
-  local latency, latency_evidence = sentinel.compare{ pipeline = PIPELINE, candidate = "canary", reference = "stable",
-                                                      window = window, min_samples = MIN_P99_CALLS, criteria = LATENCY }
-  local evidence = {
-    window = window, canary_calls = canary.calls, stable_calls = stable.calls,
-    canary_error_rate = canary.error_rate, stable_error_rate = stable.error_rate,
-    canary_p99 = canary.p99, stable_p99 = stable.p99,
-  }
-  if canary.calls < MIN_CALLS then return "inconclusive", evidence end
-  local z, se = error_z(canary, stable, ERROR_MARGIN)
-  evidence.z = z
-  if z > Z then
-    return "regression", evidence, string.format("errors %.2f%% vs stable %.2f%%", 100 * canary.error_rate, 100 * stable.error_rate)
+local function judge(since, errors, p99, alpha)
+  return sentinel.compare{ pipeline = PIPELINE, candidate = "canary", reference = "stable", since = since,
+                           mode = "sequential", criteria = criteria(errors, p99, alpha) }
+end
+
+-- Why the judge found what it found, in words.
+local function explain(evidence)
+  local text = string.format("errors %.2f%% vs stable %.2f%%", 100 * (evidence["error_rate.candidate_rate"] or 0),
+                             100 * (evidence["error_rate.reference_rate"] or 0))
+  if evidence["p99.threshold_reference"] then
+    text = text .. string.format(", %.2f%% of calls above %.0fms vs stable %.2f%% above %.0fms",
+      100 * (evidence["p99.candidate_rate"] or 0), 1000 * (evidence["p99.threshold_candidate"] or 0),
+      100 * (evidence["p99.reference_rate"] or 0), 1000 * evidence["p99.threshold_reference"])
   end
-  if latency == "violation" then
-    evidence.latency_violated = latency_evidence.violated
-    evidence.p99_tail_p_value = latency_evidence["p99.tail_p_value"]
-    evidence.latency_shift = latency_evidence["latency_shift.superiority"]
-    return "regression", evidence, string.format("p99 %.0fms vs stable %.0fms (%s)", 1000 * canary.p99,
-                                                 1000 * stable.p99, latency_evidence.violated)
+  return text .. string.format(" (%d canary calls in %.0fs)", evidence.candidate_calls or 0, evidence.since_seconds or 0)
+end
+
+-- Whether a segment's estimates (not their bounds) are beyond HARM's margins.
+local function looks_worse(evidence)
+  local limit = evidence["error_rate.reference_rate"] * (1 + ERROR_HARM.relative) + ERROR_HARM.absolute
+  return evidence["error_rate.candidate_rate"] > limit or (evidence["p99.difference"] or 0) > 0
+end
+
+-- The first step: the smallest weight that gives the canary DETECT_CALLS calls within FIRST_STEP.
+local function first_step(rate)
+  for index, weight in ipairs(LADDER) do
+    if rate * weight / 100 * FIRST_STEP >= DETECT_CALLS then return index end
   end
-  local p99_judged = latency == "pass"
-  -- Healthy only when the upper confidence bound is within the margin and p99 was judged.
-  local upper = canary.error_rate - stable.error_rate + Z * se
-  if upper <= ERROR_MARGIN and p99_judged then
-    return "healthy", evidence, string.format("errors %.2f%% vs %.2f%%, p99 %.0fms vs %.0fms",
-      100 * canary.error_rate, 100 * stable.error_rate, 1000 * canary.p99, 1000 * stable.p99)
-  end
-  return "inconclusive", evidence
+  return #LADDER
 end
 
 local function set_weight(percent, why)
   sentinel.set(CANARY, percent, why)
   sentinel.set(STABLE, 100 - percent, why)
+end
+
+-- The last step's segments: HARM judges the latest two too, so that a
+-- regression that starts late in a long step is not diluted by the calls
+-- before it. A segment starts every SEGMENT_CALLS / 2 canary calls and lives
+-- for two, on one of two marks.
+local function segment_mark(k)
+  return "segment" .. (k % 2)
+end
+
+local function begin_segment(state, memory, k)
+  memory.segment = k
+  memory.segment_since = state.now
+  sentinel.mark(PIPELINE, segment_mark(k))
+end
+
+local function mark_step(state, memory, index)
+  memory.step = index
+  memory.since = state.now
+  sentinel.mark(PIPELINE, "step")
+  if index == #LADDER then begin_segment(state, memory, 1) end
+end
+
+local function begin_step(state, memory, index, why, evidence)
+  mark_step(state, memory, index)
+  local reason = why .. ": step to " .. LADDER[index] .. "%"
+  sentinel.decision{ action = "advance", subject = CANARY_SIDE, reason = reason, evidence = evidence }
+  set_weight(LADDER[index], { reason = reason, evidence = evidence })
+end
+
+local function roll_back(memory, verdict, detail, evidence)
+  memory.status = "rolled_back"
+  sentinel.decision{ action = "rollback", subject = CANARY_SIDE, verdict = verdict, reason = detail, evidence = evidence }
+  set_weight(0, { reason = detail .. "; rolled back", evidence = evidence })
+  sentinel.alert("warning", "canary rolled back: " .. detail, evidence)
+  -- A person asked to approve the last step has nothing left to answer. The gate is
+  -- closed whether or not this memory asked (gates outlive memory; closing a closed one does nothing).
+  memory.waiting = nil
+  sentinel.approval_reset(APPROVAL_GATE)
 end
 
 -- Who answered the gate and why, for the reason of what the answer led to.
@@ -90,21 +151,65 @@ local function answered(gate)
   return text
 end
 
--- Waits at the step before the last for a person's answer. Returns the gate
--- once answered (and closes it, so that the next release asks again), nil
--- while pending. The gate is opened once and the wait alerted once.
+-- Waits at the last step for a person's answer. Returns the gate once
+-- answered (and closes it, so that the next release asks again), nil while
+-- pending. The gate is opened once and the wait alerted once.
 local function await_approval(memory, detail, evidence)
   local status, gate = sentinel.approval(APPROVAL_GATE, { message = string.format(
-    "canary at %d%% is healthy (%s): approve the step to 100%%", STEPS[memory.step], detail or "") })
+    "canary at %d%% is as good as stable (%s): approve the step to 100%%", LADDER[memory.step], detail) })
   if not memory.waiting then
     memory.waiting = true
-    sentinel.alert("info", "canary at " .. STEPS[memory.step] .. "%: waiting for approval " .. APPROVAL_GATE, evidence)
+    sentinel.alert("info", "canary at " .. LADDER[memory.step] .. "%: waiting for approval " .. APPROVAL_GATE, evidence)
   end
   if status == "pending" then return nil end
   memory.waiting = nil
   sentinel.approval_reset(APPROVAL_GATE)
   gate.status = status
   return gate
+end
+
+-- The budget of a release whose first step is LADDER[first]: HARM's α per test
+-- (two per step, and two for the last step's segments together).
+local function harm_alpha(first)
+  return FALSE_ROLLBACK / (2 * (#LADDER - first + 1) + 2)
+end
+
+-- Before the first step: count the traffic, then choose the first step and the budget.
+local function start(state, memory)
+  local weight = sentinel.get(CANARY) or 0
+  if weight >= 100 then
+    -- Memory is gone (a restart) but the canary takes all traffic: it was promoted.
+    memory.status = "promoted"
+    return
+  end
+  if weight > 0 then
+    -- A restart in the middle of a release: go on from the step the weight is at.
+    local index = 1
+    for i, w in ipairs(LADDER) do if w <= weight then index = i end end
+    memory.alpha = harm_alpha(index)
+    mark_step(state, memory, index)
+    sentinel.log("info", string.format("canary: resumes at %s%% (step %d of the ladder) after a restart", weight, index))
+    return
+  end
+  local seen = sentinel.since(PIPELINE, "release")
+  if not seen then
+    -- A new release (or a restart while counting): an answer left from an
+    -- earlier one (gates survive restarts) must not skip the person.
+    sentinel.approval_reset(APPROVAL_GATE)
+    sentinel.mark(PIPELINE, "release")
+    return
+  end
+  if seen.seconds < MEASURE then return end
+  local rate = seen.calls / seen.seconds
+  local first = first_step(rate)
+  memory.alpha = harm_alpha(first)
+  memory.rate = rate
+  local evidence = { rate = rate, steps = #LADDER - first + 1, alpha = memory.alpha, detect_calls = DETECT_CALLS }
+  if rate * LADDER[first] / 100 * FIRST_STEP < DETECT_CALLS then
+    sentinel.log("warning", string.format("canary: %.1f req/s is too little traffic for %d canary calls in %ds "
+      .. "at %d%%: each step takes longer (README: guarantees)", rate, DETECT_CALLS, FIRST_STEP, LADDER[first]))
+  end
+  begin_step(state, memory, first, string.format("%.1f req/s", rate), evidence)
 end
 
 return {
@@ -118,62 +223,61 @@ return {
     end
     local pipeline = state.pipelines[PIPELINE]
     if not pipeline or memory.status == "rolled_back" or memory.status == "promoted" then return end
-    memory.step = memory.step or 0
-    memory.since = memory.since or state.now
+    if not memory.step then return start(state, memory) end
+    if not sentinel.since(PIPELINE, "step") then
+      -- The mark is gone while memory stayed: the step starts over on fresh calls.
+      mark_step(state, memory, memory.step)
+      sentinel.log("info", "canary: the step at " .. LADDER[memory.step] .. "% starts over (its mark was gone)")
+      return
+    end
 
-    -- A regression in the last minute or over the last five rolls back at once.
-    for _, window in ipairs({ "1m", "5m" }) do
-      local verdict, evidence, detail = judge(pipeline.variants, window)
-      if verdict == "regression" and memory.step > 0 then
-        memory.status = "rolled_back"
-        sentinel.decision{ action = "rollback", subject = CANARY_SIDE, verdict = verdict, reason = detail, evidence = evidence }
-        set_weight(0, { reason = "regression: " .. detail .. "; rolled back", evidence = evidence })
-        sentinel.alert("warning", "canary rolled back: " .. detail, evidence)
-        -- A person asked to approve the last step has nothing left to answer. The gate is
-        -- closed whether or not this memory asked (gates outlive memory; closing a closed one does nothing).
-        memory.waiting = nil
-        sentinel.approval_reset(APPROVAL_GATE)
-        return
+    local verdict, evidence = judge("step", ERROR_HARM, P99_HARM, memory.alpha)
+    if verdict == "violation" then
+      return roll_back(memory, verdict, "worse than stable at " .. LADDER[memory.step] .. "% (" .. evidence.violated
+        .. "): " .. explain(evidence), evidence)
+    end
+    local seconds = state.now - memory.since
+    if memory.step < #LADDER then
+      if evidence.candidate_calls >= DETECT_CALLS and seconds >= MIN_STEP then
+        begin_step(state, memory, memory.step + 1, "no regression in " .. explain(evidence), evidence)
       end
-    end
-
-    if memory.step == 0 then
-      -- A new release: an answer left from an earlier one (gates survive restarts) must not skip the person.
-      sentinel.approval_reset(APPROVAL_GATE)
-      memory.step = 1
-      memory.since = state.now
-      sentinel.decision{ action = "advance", subject = CANARY_SIDE, reason = "canary starts at " .. STEPS[1] .. "%" }
-      set_weight(STEPS[1], "canary starts at " .. STEPS[1] .. "%")
       return
     end
-    if state.now - memory.since < HOLD then return end
 
-    local verdict, evidence, detail = judge(pipeline.variants, "5m")
-    -- Inconclusive: hold at this step (unless a person was asked already: they decide).
-    if verdict ~= "healthy" and not memory.waiting then return end
-    if memory.step == #STEPS then
-      memory.status = "promoted"
-      sentinel.decision{ action = "promote", subject = CANARY_SIDE, verdict = verdict, reason = "it takes all traffic", evidence = evidence }
-      sentinel.alert("info", "canary promoted: it takes all traffic", evidence)
-      return
+    -- The k-th segment gets 6 / (π² k²) of the segments' share of the budget:
+    -- however many there are, together they spend at most all of it.
+    local latest = memory.segment
+    local latest_calls, oldest
+    for k = math.max(1, latest - 1), latest do
+      local recent, recent_evidence = judge(segment_mark(k), ERROR_HARM, P99_HARM, memory.alpha * 6 / (math.pi ^ 2 * k * k))
+      if recent == "violation" then
+        return roll_back(memory, recent, "worse than stable at " .. LADDER[memory.step] .. "% in its latest calls ("
+          .. recent_evidence.violated .. "): " .. explain(recent_evidence), recent_evidence)
+      end
+      latest_calls = recent_evidence.candidate_calls
+      oldest = oldest or recent_evidence
     end
-    local why = "healthy (" .. (detail or "") .. ")"
-    if REQUIRE_APPROVAL and memory.step == #STEPS - 1 then
-      local gate = await_approval(memory, detail, evidence)
+    if latest_calls >= SEGMENT_CALLS / 2 and state.now - memory.segment_since >= MIN_STEP / 2 then
+      begin_segment(state, memory, latest + 1)
+    end
+
+    local fit, fit_evidence = judge("step", ERROR_PASS, P99_PASS, FALSE_PROMOTION / 2)
+    -- Not yet shown as good, or not long enough: hold (unless a person was asked already: they decide).
+    if not memory.waiting and (fit ~= "pass" or seconds < BAKE) then return end
+    -- Shown as good on the whole step, but the older live segment's estimates are worse than HARM's margins:
+    -- hold. A look, not a test: a hold only waits for HARM or for better data, it never rolls back.
+    if not memory.waiting and looks_worse(oldest) then return end
+    local why = "as good as stable: " .. explain(fit_evidence)
+    if REQUIRE_APPROVAL then
+      local gate = await_approval(memory, explain(fit_evidence), fit_evidence)
       if not gate then return end  -- pending: hold here, asked and alerted once
-      evidence.approval = { gate = APPROVAL_GATE, answered_by = gate.answered_by, reason = gate.reason }
-      if gate.status == "denied" then
-        memory.status = "rolled_back"
-        sentinel.decision{ action = "rollback", subject = CANARY_SIDE, verdict = "denied", reason = answered(gate), evidence = evidence }
-        set_weight(0, { reason = answered(gate) .. ": rolled back", evidence = evidence })
-        sentinel.alert("warning", "canary rolled back: " .. answered(gate), evidence)
-        return
-      end
+      fit_evidence.approval = { gate = APPROVAL_GATE, answered_by = gate.answered_by, reason = gate.reason }
+      if gate.status == "denied" then return roll_back(memory, "denied", answered(gate), fit_evidence) end
       why = answered(gate)
     end
-    memory.step = memory.step + 1
-    memory.since = state.now
-    sentinel.decision{ action = "advance", subject = CANARY_SIDE, verdict = verdict, reason = why .. ": step to " .. STEPS[memory.step] .. "%", evidence = evidence }
-    set_weight(STEPS[memory.step], { reason = why .. ": step to " .. STEPS[memory.step] .. "%", evidence = evidence })
+    memory.status = "promoted"
+    sentinel.decision{ action = "promote", subject = CANARY_SIDE, verdict = fit, reason = why, evidence = fit_evidence }
+    set_weight(100, { reason = why .. ": promoted to 100%", evidence = fit_evidence })
+    sentinel.alert("info", "canary promoted: it takes all traffic", fit_evidence)
   end,
 }
