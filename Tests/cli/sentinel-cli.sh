@@ -75,7 +75,7 @@ expect "the summary names the gate, when and why" 0 0 "$out" "^  \? checkout-can
 out=$("$bin" simulate "$work/unanswered.yaml" --policies examples/recipes/canary --json 2>&1)
 expect "--json: pending_approvals in the summary" 0 $? "$(tail -1 <<<"$out")" '"pending_approvals":\[\{"gate":"checkout-canary","message":"canary at 50% is as good as stable[^"]*","requested_by":"script:canary","t":[0-9.]+,"time":"2026-01-01T00:[0-9:.]+Z"\}\]'
 sed 's/REQUIRE_APPROVAL: true/REQUIRE_APPROVAL: "yes"/' examples/recipes/canary/approval.yaml > "$work/badconstant.yaml"
-out=$("$bin" simulate "$work/badconstant.yaml" --policies examples/recipes/canary 2>&1); expect "a constant of the wrong kind exits 2" 2 $? "$out" "badconstant.yaml:7: constants.canary.lua.REQUIRE_APPROVAL: examples/recipes/canary/canary.lua:42: REQUIRE_APPROVAL is a boolean"
+out=$("$bin" simulate "$work/badconstant.yaml" --policies examples/recipes/canary 2>&1); expect "a constant of the wrong kind exits 2" 2 $? "$out" "badconstant.yaml:7: constants.canary.lua.REQUIRE_APPROVAL: examples/recipes/canary/canary.lua:46: REQUIRE_APPROVAL is a boolean"
 
 # simulate --report: one HTML page, written whatever the verdict; a path that cannot be written exits 2 naming it.
 out=$("$bin" simulate examples/recipes/canary/errors.yaml --report "$work/errors.html" 2>&1); expect "simulate --report" 0 $? "$out" "PASSED"
