@@ -42,11 +42,8 @@ import Testing
 
     @Test func aScriptsSequentialTrialPromotesAHealthyShadowAfterItsWindow() async throws {
         let fixture = try Fixture()
-        let trials = TrialRunner(plane: fixture.plane, logger: .silent)
-        trials.registerCommands()
-        let engine = ScriptEngine(plane: fixture.plane, logger: .silent, trials: { trials.stateView() })
-        _ = try await engine.load(
-            path: "trial.lua",
+        let (trials, engine) = try await scriptedTrials(
+            fixture,
             source: """
                 return {
                   interval = "10s",
@@ -59,7 +56,7 @@ import Testing
                   end,
                 }
                 """
-        ).get()
+        )
         fixture.advance(.seconds(10))
         await engine.tick()
         let view = try #require(trials.stateView()["tighter"]?.objectValue)
