@@ -1,3 +1,4 @@
+import Resilience
 import Sentinel
 import Simulation
 import Testing
@@ -40,5 +41,49 @@ import Testing
         #expect(moves[1].t - moves[0].t >= 1_800 && moves[1].t - moves[0].t <= 1_805)
         #expect(moves[1].reason.contains("smoke test is undecided after 1800 s"))
         #expect(run.events("alert").contains { $0["severity"] == .string("warning") })
+    }
+}
+
+extension BlueGreenSmokeTests {
+    /// The pipeline registered again while the script's memory stays: its
+    /// mark no longer applies, so the rule marks again and routes the smoke
+    /// share to the new pipeline; the smoke test goes on without an error.
+    @Test func aLostSmokeMarkStartsTheSmokeTestAgain() async throws {
+        let clock = ManualClock()
+        let registry = ParameterRegistry()
+        let time = ClockTimeSource(clock)
+        func shop() throws -> Pipeline {
+            try Pipeline("shop", registry: registry, time: time) {
+                Timeout(.seconds(2))
+                TrafficSplit([("blue", 100), ("green", 0)])
+            }
+        }
+        _ = try shop()
+        let plane = ControlPlane(registry: registry, time: time, epoch: 1_800_000_000)
+        let runtime = SentinelRuntime(plane: plane, logger: .silent)
+        guard case .success(let recipe) = ScriptFile.read(path: "examples/recipes/blue-green/blue_green.lua"),
+            case .success = await runtime.engine.load(
+                path: "/policies/blue_green.lua", source: String(decoding: recipe.contents, as: UTF8.self))
+        else {
+            Issue.record("the recipe did not load")
+            return
+        }
+        var now: Int64 = 0
+        func tick() async {
+            now += 5_000_000_000
+            clock.advance(to: ManualClock.Instant(offset: .nanoseconds(now)))
+            let round = await runtime.engine.tick(at: now)
+            #expect(round.evaluated == ["blue-green"] && round.failed.isEmpty, "\(round.failed)")
+        }
+        await tick()
+        #expect(try registry.value("shop.split.green_weight") == 2)
+        registry.unregister(pipeline: "shop")
+        _ = try shop()
+        #expect(try registry.value("shop.split.green_weight") == 0)
+        await tick()
+        #expect(try registry.value("shop.split.green_weight") == 2, "the smoke share is back on the new pipeline")
+        let moves = plane.audit.entries.filter { $0.action == "param.set" && $0.target == "shop.split.green_weight" }
+        #expect(moves.last?.reason?.contains("the smoke mark was lost") == true)
+        await tick()  // the smoke test goes on from the new mark
     }
 }

@@ -104,9 +104,10 @@ return {
       memory.since = sentinel.mark(PIPELINE, "smoke")
       route(SMOKE_SHARE, "smoke test: green gets " .. SMOKE_SHARE .. "%")
     elseif memory.phase == "smoke" and not sentinel.since(PIPELINE, "smoke") then
-      -- The mark is gone (the pipeline was registered again): the smoke test and its minimum time start over.
+      -- The mark is gone (the pipeline was registered again, its knobs with it): the smoke
+      -- test, its share and its minimum time start over.
       memory.since = sentinel.mark(PIPELINE, "smoke")
-      sentinel.log("warning", "blue/green: the smoke mark was lost; the smoke test starts again")
+      route(SMOKE_SHARE, "the smoke mark was lost: the smoke test starts again, green gets " .. SMOKE_SHARE .. "%")
     elseif memory.phase == "smoke" then
       local verdict, judged = smoke_verdict()
       -- Everything since the smoke test began, as the judge saw it.
