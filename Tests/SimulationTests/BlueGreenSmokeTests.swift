@@ -68,11 +68,9 @@ extension BlueGreenSmokeTests {
             Issue.record("the recipe did not load")
             return
         }
-        var now: Int64 = 0
+        var ticks = EngineTicks(runtime, clock: clock, step: 5_000_000_000)
         func tick() async {
-            now += 5_000_000_000
-            clock.advance(to: ManualClock.Instant(offset: .nanoseconds(now)))
-            let round = await runtime.engine.tick(at: now)
+            let round = await ticks.next()
             #expect(round.evaluated == ["blue-green"] && round.failed.isEmpty, "\(round.failed)")
         }
         await tick()
