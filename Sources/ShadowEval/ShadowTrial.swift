@@ -25,20 +25,26 @@ import Resilience
 ///   evaluations cover the watch period continuously, with the same rules for
 ///   inconclusive evaluations and stalls.
 /// - ``abort(now:reason:)``: clears the shadows, or rolls back while watching.
+///
+/// With ``TrialJudgeMode/sequential`` (see `ShadowTrial+Sequential.swift`),
+/// evaluations before promotion look at everything since the trial's
+/// sequential test began instead of the last window: promotion needs the
+/// test's pass and at least ``TrialConfiguration/window`` since it began, its
+/// first violation aborts, and the watch is as above.
 public struct ShadowTrial: Sendable, Hashable {
     /// What is tried and how it is judged.
     public let configuration: TrialConfiguration
     /// The current status.
-    public private(set) var status: TrialStatus
+    public internal(set) var status: TrialStatus
     /// When the trial started.
     public let startedAt: Int64
     /// When the trial was last evaluated (or started).
     public private(set) var lastEvaluation: Int64
     /// Start of the time covered continuously by passing evaluations (the
     /// stable window, or the watch), or `nil` when nothing is covered.
-    public private(set) var coveredSince: Int64?
+    public internal(set) var coveredSince: Int64?
     /// Violations so far (before promotion).
-    public private(set) var violations: Int
+    public internal(set) var violations: Int
     /// The live values of the trial's knobs before the trial, restored by a rollback.
     public let previousValues: [String: Double]
     /// The live window at promotion: the baseline the watch compares against.
@@ -50,17 +56,20 @@ public struct ShadowTrial: Sendable, Hashable {
     /// When the trial ended.
     public private(set) var endedAt: Int64?
     /// The evidence of the most recent event.
-    public private(set) var lastEvidence: Evidence
+    public internal(set) var lastEvidence: Evidence
     /// When the trial began holding for a freeze, while it holds; the
     /// evaluation after the unfreeze covers nothing before itself.
     public private(set) var heldSince: Int64?
+    /// The sequential judge's test (``TrialJudgeMode/sequential`` only, before
+    /// promotion), or nil until the next evaluation begins one. In memory only.
+    public internal(set) var sequentialTest: TrialSequentialTest?
 
     /// The trial's name.
     public var name: String { configuration.name }
     /// The trial's knobs, sorted.
     public var knobs: [String] { configuration.params.keys.sorted() }
 
-    private var judge: TrialJudge {
+    private var fixedJudge: TrialJudge {
         TrialJudge(criteria: configuration.criteria, minSamples: configuration.minSamples)
     }
 
@@ -102,8 +111,10 @@ public struct ShadowTrial: Sendable, Hashable {
     /// Starts a trial: validates the configuration and returns the trial with
     /// the step that applies its shadows. `liveValues` are the knobs' live values
     /// now (restored by a rollback); every knob of the trial must have one.
+    /// `totals` are the pipeline's running totals now: a sequential trial's
+    /// test begins with them (without them, at its first evaluation).
     public static func start(
-        _ configuration: TrialConfiguration, now: Int64, liveValues: [String: Double]
+        _ configuration: TrialConfiguration, now: Int64, liveValues: [String: Double], totals: TrialTotals? = nil
     ) throws(TrialError) -> (ShadowTrial, TrialStep) {
         try configuration.validate()
         var previous: [String: Double] = [:]
@@ -124,6 +135,11 @@ public struct ShadowTrial: Sendable, Hashable {
             evidence["shadow.\(knob)"] = .number(value)
             evidence["live.\(knob)"] = .number(previous[knob]!)
         }
+        if configuration.judge == .sequential {
+            evidence["judge"] = .string(configuration.judge.rawValue)
+            evidence["alpha"] = .number(configuration.sequentialAlpha)
+            if let totals { trial.beginSequentialTest(now: now, totals: totals) }
+        }
         let event = trial.event(.started, now: now, evidence: evidence)
         return (trial, TrialStep(actions: [.applyShadows(configuration.params)], events: [event]))
     }
@@ -141,9 +157,11 @@ public struct ShadowTrial: Sendable, Hashable {
     /// Judges one evaluation: `live` and `shadow` are the windows of the same
     /// length as of `now`, with their latency histograms when the caller has
     /// them (see ``TrialCriteria``). While watching, `shadow` is ignored.
+    /// `totals` are the pipeline's running totals now, which the sequential
+    /// judge needs (the fixed one ignores them).
     public mutating func evaluate(
         now: Int64, live: WindowStats, shadow: WindowStats,
-        liveLatencies: [Double]? = nil, shadowLatencies: [Double]? = nil
+        liveLatencies: [Double]? = nil, shadowLatencies: [Double]? = nil, totals: TrialTotals? = nil
     ) -> TrialStep {
         guard !status.isFinal else { return TrialStep() }
         var step = TrialStep()
@@ -152,7 +170,9 @@ public struct ShadowTrial: Sendable, Hashable {
         let wasHeld = heldSince != nil
         lastEvaluation = now
         heldSince = nil
-        if stalled {
+        // The sequential test counts every call since it began, gap or not: a stall loses nothing.
+        let observedThroughGap = configuration.judge == .sequential && status != .watching && sequentialTest != nil
+        if stalled && !observedThroughGap {
             restart(
                 now: now, reason: "stall: \(Double(now - previous) / 1e9) s since the previous evaluation",
                 into: &step)
@@ -162,6 +182,8 @@ public struct ShadowTrial: Sendable, Hashable {
         let coverageStart = stalled || wasHeld ? now : previous
         if status == .watching {
             watch(now: now, live: live, liveLatencies: liveLatencies, coverageStart: coverageStart, into: &step)
+        } else if configuration.judge == .sequential {
+            judgeSequentially(now: now, live: live, liveLatencies: liveLatencies, totals: totals, into: &step)
         } else {
             trial(
                 now: now, live: live, shadow: shadow, liveLatencies: liveLatencies, shadowLatencies: shadowLatencies,
@@ -174,7 +196,8 @@ public struct ShadowTrial: Sendable, Hashable {
         now: Int64, live: WindowStats, shadow: WindowStats, liveLatencies: [Double]?, shadowLatencies: [Double]?,
         coverageStart: Int64, into step: inout TrialStep
     ) {
-        switch judge.judge(candidate: shadow, reference: live, candidateLatencies: shadowLatencies, referenceLatencies: liveLatencies) {
+        switch fixedJudge.judge(candidate: shadow, reference: live, candidateLatencies: shadowLatencies, referenceLatencies: liveLatencies)
+        {
         case .inconclusive(let reason, let evidence):
             status = .holding
             restart(now: now, reason: "inconclusive: \(reason)", into: &step)
@@ -182,14 +205,9 @@ public struct ShadowTrial: Sendable, Hashable {
         case .violation(_, let evidence):
             violations += 1
             if violations >= configuration.maxViolations {
-                status = .aborted
-                endedAt = now
-                coveredSince = nil
-                step.events.append(event(.violation, now: now, evidence: evidence))
-                var abortEvidence = evidence
-                abortEvidence["reason"] = .string("\(violations) violations (max \(configuration.maxViolations))")
-                step.actions.append(.clearShadows(knobs))
-                step.events.append(event(.aborted, now: now, evidence: abortEvidence))
+                abortForViolation(
+                    now: now, evidence: evidence, reason: "\(violations) violations (max \(configuration.maxViolations))",
+                    into: &step)
             } else {
                 status = .running
                 restart(now: now, reason: "violation", into: &step)
@@ -202,30 +220,52 @@ public struct ShadowTrial: Sendable, Hashable {
                 lastEvidence = evidence
                 return
             }
-            baseline = live
-            baselineLatencies = liveLatencies
-            promotedAt = now
-            step.actions.append(.promote(knobs))
-            var promoteEvidence = evidence
-            promoteEvidence["stable_seconds"] = .number(Double(now - coveredSince!) / 1e9)
-            if configuration.watch > 0 {
-                // The watch is covered from here by its own passing evaluations.
-                status = .watching
-                coveredSince = nil
-                step.events.append(event(.promoted, now: now, evidence: promoteEvidence))
-            } else {
-                status = .promoted
-                endedAt = now
-                step.events.append(event(.promoted, now: now, evidence: promoteEvidence))
-            }
+            promote(now: now, live: live, liveLatencies: liveLatencies, evidence: evidence, into: &step)
         }
+    }
+
+    /// Ends the trial unpromoted after a violation: the shadows are cleared.
+    mutating func abortForViolation(now: Int64, evidence: Evidence, reason: String, into step: inout TrialStep) {
+        status = .aborted
+        endedAt = now
+        coveredSince = nil
+        sequentialTest = nil
+        step.events.append(event(.violation, now: now, evidence: evidence))
+        var abortEvidence = evidence
+        abortEvidence["reason"] = .string(reason)
+        step.actions.append(.clearShadows(knobs))
+        step.events.append(event(.aborted, now: now, evidence: abortEvidence))
+    }
+
+    /// Makes the shadows live; live now is the baseline the watch compares against.
+    mutating func promote(
+        now: Int64, live: WindowStats, liveLatencies: [Double]?, evidence: Evidence, into step: inout TrialStep
+    ) {
+        baseline = live
+        baselineLatencies = liveLatencies
+        promotedAt = now
+        sequentialTest = nil
+        step.actions.append(.promote(knobs))
+        var promoteEvidence = evidence
+        promoteEvidence["stable_seconds"] = .number(Double(now - (coveredSince ?? now)) / 1e9)
+        if configuration.watch > 0 {
+            // The watch is covered from here by its own passing evaluations.
+            status = .watching
+            coveredSince = nil
+        } else {
+            status = .promoted
+            endedAt = now
+        }
+        step.events.append(event(.promoted, now: now, evidence: promoteEvidence))
     }
 
     private mutating func watch(
         now: Int64, live: WindowStats, liveLatencies: [Double]?, coverageStart: Int64, into step: inout TrialStep
     ) {
         guard let baseline else { return }
-        switch judge.judge(candidate: live, reference: baseline, candidateLatencies: liveLatencies, referenceLatencies: baselineLatencies) {
+        switch fixedJudge.judge(
+            candidate: live, reference: baseline, candidateLatencies: liveLatencies, referenceLatencies: baselineLatencies)
+        {
         case .inconclusive(let reason, let evidence):
             restart(now: now, reason: "inconclusive: \(reason)", into: &step)
             step.events.append(event(.inconclusive, now: now, evidence: evidence))
@@ -265,6 +305,8 @@ public struct ShadowTrial: Sendable, Hashable {
         var step = TrialStep()
         lastEvaluation = now
         restart(now: now, reason: "automation frozen", into: &step)
+        // What was recorded while frozen does not count: a new test begins after the unfreeze.
+        sequentialTest = nil
         guard heldSince == nil else { return step }
         heldSince = now
         if status == .running { status = .holding }
@@ -276,7 +318,7 @@ public struct ShadowTrial: Sendable, Hashable {
     /// reporting a regression while the trial holds. Nil unless watching.
     public func watchVerdict(live: WindowStats, liveLatencies: [Double]? = nil) -> TrialVerdict? {
         guard status == .watching, let baseline else { return nil }
-        return judge.judge(
+        return fixedJudge.judge(
             candidate: live, reference: baseline, candidateLatencies: liveLatencies, referenceLatencies: baselineLatencies)
     }
 
@@ -286,6 +328,7 @@ public struct ShadowTrial: Sendable, Hashable {
         guard !status.isFinal else { return TrialStep() }
         endedAt = now
         coveredSince = nil
+        sequentialTest = nil
         let evidence: Evidence = ["reason": .string(reason)]
         if status == .watching {
             status = .rolledBack
@@ -298,7 +341,7 @@ public struct ShadowTrial: Sendable, Hashable {
     }
 
     /// Drops the covered time, reporting it if there was any.
-    private mutating func restart(now: Int64, reason: String, into step: inout TrialStep) {
+    mutating func restart(now: Int64, reason: String, into step: inout TrialStep) {
         guard let since = coveredSince else { return }
         coveredSince = nil
         step.events.append(
@@ -312,7 +355,7 @@ public struct ShadowTrial: Sendable, Hashable {
 
     /// Makes an event with the trial's counters added to `evidence`, and
     /// remembers it as the last evidence.
-    private mutating func event(_ kind: TrialEvent.Kind, now: Int64, evidence: Evidence) -> TrialEvent {
+    mutating func event(_ kind: TrialEvent.Kind, now: Int64, evidence: Evidence) -> TrialEvent {
         var evidence = evidence
         evidence["elapsed_seconds"] = .number(Double(elapsed(now: now)) / 1e9)
         evidence["stable_seconds"] = evidence["stable_seconds"] ?? .number(Double(stableFor) / 1e9)

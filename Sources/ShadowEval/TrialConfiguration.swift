@@ -12,19 +12,25 @@ public struct TrialConfiguration: Sendable, Hashable {
     /// Judged calls needed in both windows at each evaluation (default 100).
     public var minSamples: Int
     /// K: violations that abort the trial (default 3). Each violation restarts the window.
+    /// Fixed judge only: the sequential judge's first violation aborts.
     public var maxViolations: Int
     /// How long live is compared against the pre-promotion baseline after
     /// promotion (default 5 minutes; 0 ends the trial at promotion).
     public var watch: Int64
     /// What is compared.
     public var criteria: TrialCriteria
+    /// How the shadow is judged before promotion (default ``TrialJudgeMode/fixed``).
+    /// With ``TrialJudgeMode/sequential``, ``window`` is the minimum
+    /// observation time and ``minSamples`` the calls each side needs before a pass.
+    public var judge: TrialJudgeMode
 
     /// Makes a configuration; the defaults are documented on each property.
     public init(
         name: String, params: [String: Double], window: Int64 = 600_000_000_000,
         interval: Int64 = 10_000_000_000, minSamples: Int = 100, maxViolations: Int = 3,
-        watch: Int64 = 300_000_000_000, criteria: TrialCriteria = TrialCriteria()
+        watch: Int64 = 300_000_000_000, criteria: TrialCriteria = TrialCriteria(), judge: TrialJudgeMode = .fixed
     ) {
+        self.judge = judge
         self.name = name
         self.params = params
         self.window = window
@@ -49,5 +55,14 @@ public struct TrialConfiguration: Sendable, Hashable {
         if !(criteria.confidence > 0.5 && criteria.confidence < 1) {
             throw fail("confidence must be between 0.5 and 1 (exclusive)")
         }
+        if judge == .sequential, let problem = SequentialJudge.problem(with: criteria, setting: "with judge \"sequential\"") {
+            throw fail(problem)
+        }
+    }
+
+    /// The α of each sequential test: `1 - confidence` is the whole trial's
+    /// false-alarm budget, split over the metrics it judges (``SequentialBudget``).
+    public var sequentialAlpha: Double {
+        SequentialBudget(total: 1 - criteria.confidence, steps: 1, metrics: SequentialJudge.judgedMetrics(criteria)).perTest
     }
 }

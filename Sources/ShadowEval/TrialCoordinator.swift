@@ -26,9 +26,9 @@ public final class TrialCoordinator: Sendable {
 
     /// Starts a trial: reads its knobs' live values, applies its shadows in one
     /// step, and reports `started`. A trial that has ended may be replaced by one
-    /// of the same name.
+    /// of the same name. `totals` begin a sequential trial's test (see ``ShadowTrial/start(_:now:liveValues:totals:)``).
     @discardableResult
-    public func start(_ configuration: TrialConfiguration, now: Int64) throws(TrialError) -> ShadowTrial {
+    public func start(_ configuration: TrialConfiguration, now: Int64, totals: TrialTotals? = nil) throws(TrialError) -> ShadowTrial {
         try state.withLock { (trials: inout [String: ShadowTrial]) throws(TrialError) -> ShadowTrial in
             if let existing = trials[configuration.name], !existing.status.isFinal {
                 throw .duplicateName(configuration.name)
@@ -38,7 +38,7 @@ public final class TrialCoordinator: Sendable {
             for knob in configuration.params.keys {
                 do throws(KnobError) { live[knob] = try store.value(knob) } catch { throw .knob(error) }
             }
-            let (trial, step) = try ShadowTrial.start(configuration, now: now, liveValues: live)
+            let (trial, step) = try ShadowTrial.start(configuration, now: now, liveValues: live, totals: totals)
             try perform(step, trial: trial)
             trials[configuration.name] = trial
             return trial
@@ -54,13 +54,16 @@ public final class TrialCoordinator: Sendable {
 
     /// Evaluates a trial with the live and shadow windows as of `now`, applies
     /// what it asks for and reports its events. Returns the trial's new state.
+    /// `totals` (the pipeline's running totals) are what a sequential trial judges.
     @discardableResult
     public func evaluate(
         _ name: String, now: Int64, live: WindowStats, shadow: WindowStats,
-        liveLatencies: [Double]? = nil, shadowLatencies: [Double]? = nil
+        liveLatencies: [Double]? = nil, shadowLatencies: [Double]? = nil, totals: TrialTotals? = nil
     ) throws(TrialError) -> ShadowTrial {
         try update(name) { trial in
-            trial.evaluate(now: now, live: live, shadow: shadow, liveLatencies: liveLatencies, shadowLatencies: shadowLatencies)
+            trial.evaluate(
+                now: now, live: live, shadow: shadow, liveLatencies: liveLatencies, shadowLatencies: shadowLatencies,
+                totals: totals)
         }
     }
 

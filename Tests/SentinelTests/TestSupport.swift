@@ -38,3 +38,13 @@ struct Fixture {
 
     func advance(_ duration: Duration) { clock.advance(by: duration) }
 }
+
+/// A trial runner on `fixture`'s plane with its commands registered, and a
+/// script engine that sees its trials, running `source` as `trial.lua`.
+func scriptedTrials(_ fixture: Fixture, source: String) async throws -> (TrialRunner, ScriptEngine) {
+    let trials = TrialRunner(plane: fixture.plane, logger: .silent)
+    trials.registerCommands()
+    let engine = ScriptEngine(plane: fixture.plane, logger: .silent, trials: { trials.stateView() })
+    _ = try await engine.load(path: "trial.lua", source: source).get()
+    return (trials, engine)
+}

@@ -31,11 +31,8 @@ import Testing
 
     @Test func aScriptStartsATrialThatPromotesItselfAfterExactlyItsWindow() async throws {
         let fixture = try Fixture()
-        let trials = TrialRunner(plane: fixture.plane, logger: .silent)
-        trials.registerCommands()
-        let engine = ScriptEngine(plane: fixture.plane, logger: .silent, trials: { trials.stateView() })
-        _ = try await engine.load(
-            path: "trial.lua",
+        let (trials, engine) = try await scriptedTrials(
+            fixture,
             source: """
                 return {
                   interval = "10s",
@@ -50,7 +47,7 @@ import Testing
                   end,
                 }
                 """
-        ).get()
+        )
         fixture.advance(.seconds(10))  // the script's first turn
         await engine.tick()
         #expect(try fixture.registry.parameter(timeout).shadow == 0.3)

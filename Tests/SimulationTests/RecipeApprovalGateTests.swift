@@ -186,12 +186,8 @@ import Testing
             Issue.record("the asking version did not load")
             return
         }
-        var now: Int64 = 0
-        func tick() async {
-            now += 10_000_000_000
-            clock.advance(to: ManualClock.Instant(offset: .nanoseconds(now)))
-            _ = await runtime.engine.tick(at: now)
-        }
+        var ticks = EngineTicks(runtime, clock: clock, step: 10_000_000_000)
+        func tick() async { await ticks.next() }
         await tick()
         #expect(runtime.approvals.gate(named: gate)?.status == .pending)
 

@@ -12,6 +12,7 @@ import Testing
         "ratchet-up/capacity-recovers.yaml", "ratchet-up/low-traffic.yaml", "ratchet-up/high-traffic.yaml",
         "safety-valve/spike.yaml", "safety-valve/sustained.yaml",
         "blue-green/switch.yaml", "blue-green/green-fails.yaml", "blue-green/smoke-fails.yaml", "blue-green/approval.yaml",
+        "blue-green/undecided.yaml",
         "failover/outage.yaml", "failover/flapping.yaml",
         "../scenarios/shadow-promote.yaml", "../scenarios/shadow-promote-slowdown.yaml",
         "../scenarios/shadow-promote-frozen.yaml",

@@ -1,3 +1,4 @@
+import Resilience
 import Sentinel
 import Simulation
 import Testing
@@ -75,5 +76,27 @@ extension JSONValue {
         case .double(let value): value
         default: nil
         }
+    }
+}
+
+/// A runtime's script engine ticked on a manual clock, `step` nanoseconds at a time.
+struct EngineTicks {
+    let clock: ManualClock
+    let runtime: SentinelRuntime
+    let step: Int64
+    private(set) var now: Int64 = 0
+
+    init(_ runtime: SentinelRuntime, clock: ManualClock, step: Int64) {
+        self.runtime = runtime
+        self.clock = clock
+        self.step = step
+    }
+
+    /// Advances the clock one step and runs the scripts due.
+    @discardableResult
+    mutating func next() async -> ScriptEngine.Round {
+        now += step
+        clock.advance(to: ManualClock.Instant(offset: .nanoseconds(now)))
+        return await runtime.engine.tick(at: now)
     }
 }

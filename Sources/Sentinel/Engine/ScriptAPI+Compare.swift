@@ -76,19 +76,8 @@ extension ScriptAPI {
             } catch {
                 throw arguments.bad(1, error.message)
             }
-            if mode == "sequential" {
-                // The sequential latency test compares against a multiple of the reference's percentile.
-                for (name, tolerance) in [("p50", criteria.p50), ("p90", criteria.p90), ("p99", criteria.p99)] {
-                    if let tolerance, tolerance.relative <= 0 {
-                        throw arguments.bad(
-                            1, "criteria.\(name): in mode \"sequential\" a latency tolerance is relative (for example relative = 0.2)")
-                    }
-                }
-                let judged = [criteria.errorRate, criteria.timeoutRate, criteria.rejectionRate, criteria.p50, criteria.p90, criteria.p99]
-                if judged.allSatisfy({ $0 == nil }) {
-                    throw arguments.bad(
-                        1, "criteria: nothing to judge in mode \"sequential\" (latency_shift has no sequential form)")
-                }
+            if mode == "sequential", let problem = SequentialJudge.problem(with: criteria, setting: "in mode \"sequential\"") {
+                throw arguments.bad(1, problem)
             }
             guard let view = self.state else { throw arguments.bad(1, "compare is only available inside evaluate") }
             let judge = TrialJudge(criteria: criteria, minSamples: minSamples)

@@ -13,6 +13,12 @@ import ShadowEval
 ///   criteria = { error_rate = { absolute = 0.01, relative = 0.1 }, p99 = false, confidence = 0.95 },
 /// }
 /// ```
+///
+/// `judge = "sequential"` (default `"fixed"`) judges everything since the
+/// trial began with the sequential judge (see ``TrialJudgeMode``): `window`
+/// is then the minimum observation time, `min_samples` (default 500) the
+/// calls each side needs before a pass, and `max_violations` is refused (the
+/// first violation aborts).
 public struct TrialRequest: Sendable, Hashable {
     public var configuration: TrialConfiguration
     /// Cost guard: the longest a trial may evaluate shadows before promotion (nanoseconds).
@@ -22,7 +28,7 @@ public struct TrialRequest: Sendable, Hashable {
 
     static let fields: Set<String> = [
         "name", "params", "window", "interval", "min_samples", "max_violations", "watch", "max_duration",
-        "max_shadow_calls", "criteria",
+        "max_shadow_calls", "criteria", "judge",
     ]
     static let criteriaFields: Set<String> = [
         "error_rate", "rejection_rate", "timeout_rate", "p50", "p90", "p99", "latency_shift", "confidence",
@@ -77,11 +83,19 @@ public struct TrialRequest: Sendable, Hashable {
             return Int(number)
         }
         let criteria = try Self.criteria(arguments["criteria"], context: "trial \(name): ", command: "trial.start")
+        let judge = try Self.judge(arguments["judge"], context: "trial \(name): ")
+        if judge == .sequential, arguments["max_violations"] != nil, arguments["max_violations"] != .null {
+            throw CommandError(
+                .invalidArgument,
+                "trial \(name): max_violations does not apply to judge \"sequential\": its first violation aborts (the test holds its confidence over every look)"
+            )
+        }
         configuration = TrialConfiguration(
             name: name, params: values, window: try duration("window", 600_000_000_000),
-            interval: try duration("interval", 10_000_000_000), minSamples: try count("min_samples", 100),
+            interval: try duration("interval", 10_000_000_000),
+            minSamples: try count("min_samples", judge == .sequential ? SequentialProportionTest.defaultMinimumCalls : 100),
             maxViolations: try count("max_violations", 3), watch: try duration("watch", 300_000_000_000),
-            criteria: criteria)
+            criteria: criteria, judge: judge)
         maxDuration = try duration("max_duration", 3_600_000_000_000)
         if let given = arguments["max_shadow_calls"], given != .null {
             maxShadowCalls = try count("max_shadow_calls", 0)
@@ -89,6 +103,15 @@ public struct TrialRequest: Sendable, Hashable {
             maxShadowCalls = nil
         }
         do { try configuration.validate() } catch { throw CommandError(.invalidArgument, error.message) }
+    }
+
+    /// Reads `judge`: `"fixed"` (the default) or `"sequential"`.
+    static func judge(_ value: JSONValue?, context: String) throws(CommandError) -> TrialJudgeMode {
+        guard let value, value != .null else { return .fixed }
+        guard case .string(let text) = value, let judge = TrialJudgeMode(rawValue: text) else {
+            throw CommandError(.invalidArgument, "\(context)judge must be \"fixed\" or \"sequential\", got \(value.jsonString())")
+        }
+        return judge
     }
 
     /// Reads a criteria table (`sentinel.trial`'s and `sentinel.compare`'s);

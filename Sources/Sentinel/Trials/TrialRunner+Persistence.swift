@@ -15,6 +15,11 @@ import ShadowEval
 /// first evaluation sees a stall and restarts the window: time nobody
 /// observed is never counted as stable. A watching trial resumes its watch
 /// the same way, with the same baseline.
+///
+/// A sequential trial's test is not saved: its counts are the pipeline's
+/// running totals, which start again with the process. The restored trial
+/// begins a new test at its first evaluation (its observation time counts
+/// from there); its configuration, status and previous values carry on.
 extension TrialRunner {
     /// Every trial, for the state file.
     public func persisted(now: Int64? = nil) -> JSONValue {
@@ -31,7 +36,7 @@ extension TrialRunner {
                 "window": .double(Double(configuration.window) / 1e9),
                 "interval": .double(Double(configuration.interval) / 1e9),
                 "min_samples": .int(Int64(configuration.minSamples)),
-                "max_violations": .int(Int64(configuration.maxViolations)),
+
                 "watch": .double(Double(configuration.watch) / 1e9),
                 "criteria": Self.encode(configuration.criteria),
                 "status": .string(trial.status.rawValue),
@@ -41,6 +46,12 @@ extension TrialRunner {
                 "previous": .object(trial.previousValues.mapValues { .double($0) }),
                 "evidence": trial.lastEvidence.jsonValue,
             ]
+            if configuration.judge == .sequential {
+                // A sequential trial refuses max_violations: its first violation aborts.
+                fields["judge"] = .string(configuration.judge.rawValue)
+            } else {
+                fields["max_violations"] = .int(Int64(configuration.maxViolations))
+            }
             if let since = trial.coveredSince { fields["covered_since"] = wall(since) }
             if let held = trial.heldSince { fields["held_since"] = wall(held) }
             if let promoted = trial.promotedAt { fields["promoted_at"] = wall(promoted) }

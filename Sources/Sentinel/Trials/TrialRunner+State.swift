@@ -22,6 +22,7 @@ extension TrialRunner {
             "warnings": .array(record.warnings.map { .string($0) }),
             "shadow_calls": .int(Int64(record.shadowCalls)),
             "held": .bool(trial.heldSince != nil),
+            "judge": .string(trial.configuration.judge.rawValue),
         ]
         if let event = record.lastEvent { fields["last_event"] = .string(event.kind.rawValue) }
         return .object(fields)

@@ -70,7 +70,7 @@ public final class TrialRunner: Sendable {
     func start(_ request: TrialRequest, by actor: Identity, reason: String? = nil) throws(CommandError) -> JSONValue {
         let configuration = request.configuration
         let pipelineName = String(configuration.params.keys.sorted()[0].prefix { $0 != "." })
-        guard plane.registry.pipeline(named: pipelineName) != nil else {
+        guard let pipeline = plane.registry.pipeline(named: pipelineName) else {
             throw CommandError(.unknownParameter, "trial \(configuration.name): no pipeline named \(pipelineName)")
         }
         var live: [String: Double] = [:]
@@ -89,7 +89,9 @@ public final class TrialRunner: Sendable {
                 throw CommandError(.invalidArgument, TrialError.duplicateName(configuration.name).message)
             }
             let started: (ShadowTrial, TrialStep)
-            do throws(TrialError) { started = try ShadowTrial.start(configuration, now: now, liveValues: live) } catch {
+            do throws(TrialError) {
+                started = try ShadowTrial.start(configuration, now: now, liveValues: live, totals: Self.totals(of: pipeline))
+            } catch {
                 throw CommandError(.invalidArgument, error.message)
             }
             let (trial, step) = started
@@ -204,7 +206,8 @@ public final class TrialRunner: Sendable {
         let step = trial.evaluate(
             now: now, live: live, shadow: shadow,
             liveLatencies: pipeline.windows.latencyHistogram(window, now: now),
-            shadowLatencies: pipeline.shadowWindows.latencyHistogram(window, now: now))
+            shadowLatencies: pipeline.shadowWindows.latencyHistogram(window, now: now),
+            totals: trial.configuration.judge == .sequential ? Self.totals(of: pipeline) : nil)
         apply(step, to: &record, evaluated: trial, now: now)
         return nil
     }
@@ -258,6 +261,11 @@ public final class TrialRunner: Sendable {
             return "\(record.shadowCalls) calls judged under the shadows, over max_shadow_calls (\(limit))"
         }
         return nil
+    }
+
+    /// The pipeline's running totals of both sides, what a sequential trial counts from.
+    static func totals(of pipeline: Pipeline) -> TrialTotals {
+        TrialTotals(live: pipeline.windows.totals(), shadow: pipeline.shadowWindows.totals())
     }
 
     /// The observer window an evaluation reads: the shortest at least as long as the interval.

@@ -2,7 +2,8 @@ import Resilience
 
 /// The sequential tests of one comparison (a candidate against a reference
 /// since a mark), kept across looks: what `sentinel.compare{ mode =
-/// "sequential" }` runs at every evaluation.
+/// "sequential" }` runs at every evaluation, and what a shadow trial with
+/// ``TrialJudgeMode/sequential`` runs on everything since it began.
 ///
 /// The same ``TrialCriteria`` as the fixed-sample judge, read sequentially:
 /// - each rate with a tolerance T (`error_rate`, `timeout_rate`,
@@ -16,39 +17,87 @@ import Resilience
 ///   candidate's calls are above `scale ×` the reference's percentile than the
 ///   reference's own share above it;
 /// - `latency_shift` (the rank test) has no sequential form and is not judged;
-/// - α of every test is `1 - confidence`: split a release's budget over its
-///   steps and metrics with ``SequentialBudget`` before choosing it.
+/// - α of every test is `1 - confidence` unless the caller gives one: split a
+///   release's budget over its steps and metrics with ``SequentialBudget``.
+///
+/// Unknown outcomes (shadow calls nobody can know the outcome of) never count
+/// as good, as in ``TrialJudge``: they are bad outcomes for every rate, and
+/// slower than any threshold for the candidate's latency tests.
 ///
 /// The verdict is a violation when any test says so, a pass when every test
 /// passed, and continue otherwise.
-public struct SequentialJudge: Sendable {
-    private var rates: [(name: String, bad: @Sendable (WindowStats) -> Int, test: SequentialProportionTest)] = []
-    private var latencies: [(name: String, test: SequentialLatencyTest)] = []
+public struct SequentialJudge: Sendable, Hashable {
+    /// A rate's name and its test.
+    private struct RateTest: Sendable, Hashable {
+        let name: String
+        var test: SequentialProportionTest
+
+        /// The bad outcomes of this rate, unknown outcomes included.
+        func bad(_ stats: WindowStats) -> Int {
+            let counted =
+                switch name {
+                case "error_rate": stats.failures
+                case "timeout_rate": stats.timeouts
+                default: stats.rejections
+                }
+            return counted + stats.unknown
+        }
+    }
+
+    /// A percentile's name and its test.
+    private struct LatencyTest: Sendable, Hashable {
+        let name: String
+        var test: SequentialLatencyTest
+    }
+
+    private var rates: [RateTest] = []
+    private var latencies: [LatencyTest] = []
+    /// The false-alarm budget of each test.
     public let alpha: Double
 
-    public init(criteria: TrialCriteria, minimumCalls: Int = SequentialProportionTest.defaultMinimumCalls) {
-        alpha = 1 - criteria.confidence
-        func rate(_ name: String, _ tolerance: MetricTolerance?, _ bad: @escaping @Sendable (WindowStats) -> Int) {
-            guard let tolerance else { return }
+    /// Makes the tests of `criteria`; `alpha` (each test's) defaults to `1 - confidence`.
+    public init(criteria: TrialCriteria, minimumCalls: Int = SequentialProportionTest.defaultMinimumCalls, alpha: Double? = nil) {
+        self.alpha = alpha ?? 1 - criteria.confidence
+        for (name, tolerance) in [
+            ("error_rate", criteria.errorRate), ("timeout_rate", criteria.timeoutRate), ("rejection_rate", criteria.rejectionRate),
+        ] {
+            guard let tolerance else { continue }
             rates.append(
-                (
-                    name, bad,
-                    SequentialProportionTest(
-                        alpha: alpha, violationMargin: tolerance, passMargin: tolerance, minimumCalls: minimumCalls)
-                ))
+                RateTest(
+                    name: name,
+                    test: SequentialProportionTest(
+                        alpha: self.alpha, violationMargin: tolerance, passMargin: tolerance, minimumCalls: minimumCalls)))
         }
-        rate("error_rate", criteria.errorRate) { $0.failures }
-        rate("timeout_rate", criteria.timeoutRate) { $0.timeouts }
-        rate("rejection_rate", criteria.rejectionRate) { $0.rejections }
         for (name, quantile, tolerance) in [("p50", 0.5, criteria.p50), ("p90", 0.9, criteria.p90), ("p99", 0.99, criteria.p99)] {
             guard let tolerance else { continue }
             latencies.append(
-                (
-                    name,
-                    SequentialLatencyTest(
-                        quantile: quantile, scale: 1 + tolerance.relative, alpha: alpha, minimumCalls: minimumCalls)
-                ))
+                LatencyTest(
+                    name: name,
+                    test: SequentialLatencyTest(
+                        quantile: quantile, scale: 1 + tolerance.relative, alpha: self.alpha, minimumCalls: minimumCalls)))
         }
+    }
+
+    /// The metrics `criteria` has judged sequentially (what a budget splits over).
+    public static func judgedMetrics(_ criteria: TrialCriteria) -> Int {
+        [criteria.errorRate, criteria.timeoutRate, criteria.rejectionRate, criteria.p50, criteria.p90, criteria.p99]
+            .filter { $0 != nil }.count
+    }
+
+    /// Why `criteria` cannot be judged sequentially, or nil when they can: a
+    /// latency tolerance must be relative (the test compares with a multiple
+    /// of the reference's percentile), and something must be judged.
+    /// `setting` names where the sequential judge was asked for (`in mode "sequential"`).
+    public static func problem(with criteria: TrialCriteria, setting: String) -> String? {
+        for (name, tolerance) in [("p50", criteria.p50), ("p90", criteria.p90), ("p99", criteria.p99)] {
+            if let tolerance, tolerance.relative <= 0 {
+                return "criteria.\(name): \(setting) a latency tolerance is relative (for example relative = 0.2)"
+            }
+        }
+        if judgedMetrics(criteria) == 0 {
+            return "criteria: nothing to judge \(setting) (latency_shift has no sequential form)"
+        }
+        return nil
     }
 
     /// Takes a look at everything since the mark on each side; returns the
@@ -59,15 +108,18 @@ public struct SequentialJudge: Sendable {
         var evidence: Evidence = [:]
         var verdicts: [(String, SequentialVerdict)] = []
         for index in rates.indices {
-            let bad = rates[index].bad
+            let rate = rates[index]
             let verdict = rates[index].test.look(
-                candidateBad: bad(candidateStats), candidateTotal: candidateStats.calls,
-                referenceBad: bad(referenceStats), referenceTotal: referenceStats.calls)
-            verdicts.append((rates[index].name, verdict))
-            for (key, value) in rates[index].test.evidence.entries { evidence["\(rates[index].name).\(key)"] = value }
+                candidateBad: rate.bad(candidateStats), candidateTotal: candidateStats.calls + candidateStats.unknown,
+                referenceBad: rate.bad(referenceStats), referenceTotal: referenceStats.calls + referenceStats.unknown)
+            verdicts.append((rate.name, verdict))
+            for (key, value) in rates[index].test.evidence.entries { evidence["\(rate.name).\(key)"] = value }
         }
+        // The candidate's unknown calls might all have been slow: they sit in the highest bucket.
+        var candidateBins = candidate.bins
+        candidateBins[candidateBins.count - 1] += UInt64(candidateStats.unknown)
         for index in latencies.indices {
-            let verdict = latencies[index].test.look(candidate: candidate.bins, reference: reference.bins)
+            let verdict = latencies[index].test.look(candidate: candidateBins, reference: reference.bins)
             verdicts.append((latencies[index].name, verdict))
             for (key, value) in latencies[index].test.entries { evidence["\(latencies[index].name).\(key)"] = value }
         }

@@ -1,6 +1,10 @@
--- Blue/green: send green a small smoke share; once green passed the smoke
--- window (enough calls, errors and p99 within tolerance of blue's, judged by
--- sentinel.compare at 99.9% confidence), switch all traffic to green at once.
+-- Blue/green: send green a small smoke share and mark when the smoke test
+-- began; judge green against blue on every call since the mark with the
+-- sequential judge (sentinel.compare, mode "sequential"), whose chance of a
+-- false verdict holds however often it looks. Green fails the smoke test at
+-- the first violation; once its errors passed (no more than 1 point above
+-- blue's, proved at the stated confidence), its p99 is not found worse, and
+-- the minimum smoke time is over, switch all traffic to green at once.
 -- After the switch, watch green against the baseline blue had: on failure
 -- switch everything back to blue at once.
 --
@@ -13,15 +17,19 @@
 local REQUIRE_APPROVAL = false
 local PIPELINE = "shop"
 local SMOKE_SHARE = 2          -- percent of traffic green gets during the smoke window
-local SMOKE_WINDOW = 180       -- seconds of smoke before the switch
-local MIN_CALLS = 300          -- green calls before its smoke result counts
+local SMOKE_WINDOW = 180       -- minimum seconds of smoke before the switch
+local SMOKE_MAX = 1800         -- a smoke test still undecided by then sends green back to blue
+local MIN_CALLS = 300          -- green calls before its errors can pass
 local ERROR_MARGIN = 0.01      -- green may have 1 point more errors than blue
 local P99_MARGIN = 0.25        -- ... and a p99 25% higher
 local WATCH_MIN_CALLS = 100    -- calls in the 10s window before a post-switch verdict
-local SMOKE = {                -- what the smoke test judges, beyond noise at 99.9% confidence
-  error_rate = { absolute = ERROR_MARGIN, relative = 0 }, rejection_rate = false, timeout_rate = false,
-  p99 = { absolute = 0, relative = P99_MARGIN }, confidence = 0.999,
-}
+local SMOKE_BUDGET = 0.01      -- chance of any false verdict over the whole smoke test, every look included
+-- Two sequential tests share the budget (errors, latency): each at 1 - 0.01 / 2 = 99.5%.
+local SMOKE_CONFIDENCE = 1 - SMOKE_BUDGET / 2
+local ERRORS = { error_rate = { absolute = ERROR_MARGIN, relative = 0 }, rejection_rate = false, timeout_rate = false,
+                 p99 = false, latency_shift = false, confidence = SMOKE_CONFIDENCE }
+local LATENCY = { error_rate = false, rejection_rate = false, timeout_rate = false,
+                  p99 = { relative = P99_MARGIN }, latency_shift = false, confidence = SMOKE_CONFIDENCE }
 
 local BLUE = PIPELINE .. ".split.blue_weight"
 local GREEN = PIPELINE .. ".split.green_weight"
@@ -35,6 +43,26 @@ end
 local function route(green_percent, why)
   sentinel.set(GREEN, green_percent, why)
   sentinel.set(BLUE, 100 - green_percent, why)
+end
+
+-- Both sequential tests on everything since the smoke mark: a violation of either fails green;
+-- errors must pass, and latency must not be found worse (a healthy p99 takes thousands of calls to prove).
+local function smoke_verdict()
+  local compare = { pipeline = PIPELINE, candidate = "green", reference = "blue", since = "smoke", mode = "sequential" }
+  compare.criteria, compare.min_samples = ERRORS, MIN_CALLS
+  local errors, errors_evidence = sentinel.compare(compare)
+  compare.criteria, compare.min_samples = LATENCY, nil
+  local latency, latency_evidence = sentinel.compare(compare)
+  local judged = { errors = errors, latency = latency, calls = errors_evidence.candidate_calls,
+                   error_difference_upper = errors_evidence["error_rate.difference_upper"],
+                   error_violation_p = errors_evidence["error_rate.violation_p_value"],
+                   p99_violation_p = latency_evidence["p99.violation_p_value"] }
+  if errors == "violation" or latency == "violation" then
+    judged.violated = errors == "violation" and "error_rate" or "p99"
+    return "violation", judged
+  end
+  if errors == "pass" then return "pass", judged end
+  return "continue", judged
 end
 
 local function worse(candidate, baseline, min_calls)
@@ -73,27 +101,40 @@ return {
       -- A new release: an answer left from an earlier one (gates survive restarts) must not skip the person.
       sentinel.approval_reset(APPROVAL_GATE)
       memory.phase = "smoke"
-      memory.since = state.now
+      memory.since = sentinel.mark(PIPELINE, "smoke")
       route(SMOKE_SHARE, "smoke test: green gets " .. SMOKE_SHARE .. "%")
+    elseif memory.phase == "smoke" and not sentinel.since(PIPELINE, "smoke") then
+      -- The mark is gone (the pipeline was registered again, its knobs with it): the smoke
+      -- test, its share and its minimum time start over.
+      memory.since = sentinel.mark(PIPELINE, "smoke")
+      route(SMOKE_SHARE, "the smoke mark was lost: the smoke test starts again, green gets " .. SMOKE_SHARE .. "%")
     elseif memory.phase == "smoke" then
-      local verdict, judged = sentinel.compare{ pipeline = PIPELINE, candidate = "green", reference = "blue",
-                                                window = "5m", min_samples = MIN_CALLS, criteria = SMOKE }
-      local evidence = { green = summary(green["5m"]), blue = summary(blue["5m"]), violated = judged.violated }
+      local verdict, judged = smoke_verdict()
+      -- Everything since the smoke test began, as the judge saw it.
+      local smoke = sentinel.since(PIPELINE, "smoke")
+      local smoke_green, smoke_blue = smoke.variants.green, smoke.variants.blue
+      local numbers = string.format("errors %.2f%% vs %.2f%%, p99 %.0fms vs %.0fms over %d green calls",
+        100 * smoke_green.error_rate, 100 * smoke_blue.error_rate, 1000 * smoke_green.p99, 1000 * smoke_blue.p99, smoke_green.calls)
+      local evidence = { green = summary(smoke_green), blue = summary(smoke_blue), smoke = judged, violated = judged.violated }
       if verdict == "violation" then
         memory.phase = "failed"
-        local detail = string.format("%s (errors %.2f%% vs %.2f%%, p99 %.0fms vs %.0fms)", judged.violated,
-          100 * green["5m"].error_rate, 100 * blue["5m"].error_rate, 1000 * green["5m"].p99, 1000 * blue["5m"].p99)
+        local detail = judged.violated .. " (" .. numbers .. ")"
         route(0, { reason = "green failed its smoke test: " .. detail, evidence = evidence })
         -- A person asked to approve the switch has nothing left to answer. The gate is closed
         -- whether or not this memory asked (gates outlive memory; closing a closed one does nothing).
         memory.waiting = nil
         sentinel.approval_reset(APPROVAL_GATE)
+      elseif verdict == "continue" and state.now - memory.since >= SMOKE_MAX then
+        -- Green is between the margins (or gets too few calls): more of the same will not decide soon.
+        memory.phase = "undecided"
+        local why = "green's smoke test is undecided after " .. SMOKE_MAX .. " s (" .. numbers .. ")"
+        route(0, { reason = why .. ": blue keeps all traffic", evidence = evidence })
+        sentinel.alert("warning", "blue/green: " .. why, evidence)
       elseif memory.waiting or (verdict == "pass" and state.now - memory.since >= SMOKE_WINDOW) then
         local why = "green passed its smoke window"
         if REQUIRE_APPROVAL then
-          local status, gate = sentinel.approval(APPROVAL_GATE, { message = string.format(
-            "green passed its smoke window (errors %.2f%% vs %.2f%%, p99 %.0fms vs %.0fms): approve the switch",
-            100 * green["5m"].error_rate, 100 * blue["5m"].error_rate, 1000 * green["5m"].p99, 1000 * blue["5m"].p99) })
+          local status, gate = sentinel.approval(APPROVAL_GATE, {
+            message = "green passed its smoke window (" .. numbers .. "): approve the switch" })
           if not memory.waiting then
             memory.waiting = true
             sentinel.alert("info", "blue/green: green passed its smoke window; waiting for approval " .. APPROVAL_GATE, evidence)
