@@ -25,17 +25,18 @@ import Resilience
 ///
 /// The handler's answer is classified (``ResponseClassification``, 5xx failures by default)
 /// and recorded in the pipeline's windows and breaker; the response itself goes back unchanged.
-/// With a rate limiter in the pipeline every response also carries the rate-limit fields
-/// (``Configuration/rateLimitFields``).
+/// With a rate limiter in the pipeline, every response can also carry the rate-limit fields
+/// (``Configuration/rateLimitFields``; by default only refusals do).
 ///
 /// The handler runs at most once per request: a pipeline with a `Retry` is refused, since
 /// retrying would run the handler again on a request whose body has been read.
 public struct PipelineMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Which responses carry the rate-limit fields.
     public enum RateLimitFieldPlacement: Sendable, Hashable {
-        /// Every response of a pipeline with a rate limiter (what the draft intends: clients pace themselves).
+        /// Every response of a pipeline with a rate limiter (what the draft intends: clients pace
+        /// themselves); costs about 2 µs more per request (formatting, and a read of the limiter).
         case everyResponse
-        /// Only the 429 refusals.
+        /// Only the 429 refusals (the default).
         case refusalsOnly
     }
 
@@ -59,7 +60,7 @@ public struct PipelineMiddleware<Context: RequestContext>: RouterMiddleware {
         public init(
             requestKey: RequestKey? = nil,
             classification: ResponseClassification = .serverErrors,
-            rateLimitFields: RateLimitFieldPlacement = .everyResponse,
+            rateLimitFields: RateLimitFieldPlacement = .refusalsOnly,
             legacyRateLimitFields: Bool = false,
             rateLimitPolicy: String = "default",
             unknownRetryAfter: Duration = .seconds(1)

@@ -9,7 +9,7 @@ import Testing
 @Suite struct RefusalMappingTests {
     @Test func rateLimitRefusalAnswers429WithRetryAfterAndDraftFields() async throws {
         let route = try RouteFixture { RateLimit(rate: 1, algorithm: .tokenBucket(burst: 5)) }
-        try await route.test { client async throws in
+        try await route.test(.init(rateLimitFields: .everyResponse)) { client async throws in
             for remaining in (0..<5).reversed() {
                 let response = try await client.get("/r")
                 #expect(response.status == .ok)
@@ -45,7 +45,7 @@ import Testing
 
     @Test func slidingWindowIsDescribedByItsWindow() async throws {
         let route = try RouteFixture { RateLimit(rate: 10, algorithm: .slidingWindow(window: .seconds(60))) }
-        try await route.test { client async throws in
+        try await route.test(.init(rateLimitFields: .everyResponse)) { client async throws in
             let response = try await client.get("/r")
             #expect(response.headers[.rateLimitPolicy] == #""default";q=600;w=60"#)
             #expect(response.headers[.rateLimit] == #""default";r=599;t=1"#)
@@ -55,7 +55,7 @@ import Testing
     @Test func legacyFieldsAndPolicyNameWhenConfigured() async throws {
         let route = try RouteFixture { RateLimit(rate: 100, algorithm: .tokenBucket(burst: 100)) }
         let configuration = PipelineMiddleware<BasicPipelineRequestContext>.Configuration(
-            legacyRateLimitFields: true, rateLimitPolicy: "per-route")
+            rateLimitFields: .everyResponse, legacyRateLimitFields: true, rateLimitPolicy: "per-route")
         try await route.test(configuration) { client async throws in
             let response = try await client.get("/r")
             #expect(response.headers[.rateLimitPolicy] == #""per-route";q=100;w=1"#)
@@ -66,9 +66,9 @@ import Testing
         }
     }
 
-    @Test func rateLimitFieldsOnlyOnRefusalsWhenConfigured() async throws {
+    @Test func rateLimitFieldsOnlyOnRefusalsByDefault() async throws {
         let route = try RouteFixture { RateLimit(rate: 1, algorithm: .tokenBucket(burst: 1)) }
-        try await route.test(.init(rateLimitFields: .refusalsOnly)) { client async throws in
+        try await route.test { client async throws in
             let admitted = try await client.get("/r")
             #expect(admitted.headers[.rateLimit] == nil)
             let refused = try await client.get("/r")
@@ -123,6 +123,36 @@ import Testing
                 #expect(refused.headers[.retryAfter] == "1")
                 releaseSignal.yield()
                 #expect(try await group.next() == .ok)
+            }
+        }
+        #expect(route.handlerCalls.value == 1)
+        #expect(route.totals.bulkheadRejections == 1)
+    }
+
+    @Test func bulkheadQueueTimeoutAnswers503() async throws {
+        let route = try RouteFixture { Bulkhead(maxConcurrent: 1, maxQueued: 1, queueTimeout: .seconds(1)) }
+        let clock = route.clock
+        let (entered, enteredSignal) = AsyncStream.makeStream(of: Void.self)
+        let (release, releaseSignal) = AsyncStream.makeStream(of: Void.self)
+        let handler: RouteFixture.Handler = { _, _ in
+            enteredSignal.yield()
+            for await _ in release { break }
+            return Response(status: .ok)
+        }
+        try await route.test(handler: handler) { client async throws in
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                group.addTask { try await client.get("/r").status }
+                for await _ in entered { break }
+                // The second request waits in the queue, on the clock, until its timeout.
+                async let queued = client.get("/r")
+                await clock.waitForSleepers(count: 1)
+                clock.advance(by: .seconds(1))
+                let refused = try await queued
+                #expect(refused.status == .serviceUnavailable)
+                #expect(refused.headers[.retryAfter] == "1")
+                releaseSignal.yield()
+                let first = try await group.next()
+                #expect(first == .ok)
             }
         }
         #expect(route.handlerCalls.value == 1)
