@@ -107,24 +107,12 @@ import Testing
 
     @Test func fullBulkheadAnswers503WhileTheFirstRequestRuns() async throws {
         let route = try RouteFixture { Bulkhead(maxConcurrent: 1) }
-        let (entered, enteredSignal) = AsyncStream.makeStream(of: Void.self)
-        let (release, releaseSignal) = AsyncStream.makeStream(of: Void.self)
-        let handler: RouteFixture.Handler = { _, _ in
-            enteredSignal.yield()
-            for await _ in release { break }
-            return Response(status: .ok)
+        let first = try await route.whileARequestIsInside { client in
+            let refused = try await client.get("/r")
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.headers[.retryAfter] == "1")
         }
-        try await route.test(handler: handler) { client async throws in
-            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
-                group.addTask { try await client.get("/r").status }
-                for await _ in entered { break }
-                let refused = try await client.get("/r")
-                #expect(refused.status == .serviceUnavailable)
-                #expect(refused.headers[.retryAfter] == "1")
-                releaseSignal.yield()
-                #expect(try await group.next() == .ok)
-            }
-        }
+        #expect(first == .ok)
         #expect(route.handlerCalls.value == 1)
         #expect(route.totals.bulkheadRejections == 1)
     }
@@ -132,29 +120,16 @@ import Testing
     @Test func bulkheadQueueTimeoutAnswers503() async throws {
         let route = try RouteFixture { Bulkhead(maxConcurrent: 1, maxQueued: 1, queueTimeout: .seconds(1)) }
         let clock = route.clock
-        let (entered, enteredSignal) = AsyncStream.makeStream(of: Void.self)
-        let (release, releaseSignal) = AsyncStream.makeStream(of: Void.self)
-        let handler: RouteFixture.Handler = { _, _ in
-            enteredSignal.yield()
-            for await _ in release { break }
-            return Response(status: .ok)
+        let first = try await route.whileARequestIsInside { client in
+            // The second request waits in the queue, on the clock, until its timeout.
+            async let queued = client.get("/r")
+            await clock.waitForSleepers(count: 1)
+            clock.advance(by: .seconds(1))
+            let refused = try await queued
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.headers[.retryAfter] == "1")
         }
-        try await route.test(handler: handler) { client async throws in
-            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
-                group.addTask { try await client.get("/r").status }
-                for await _ in entered { break }
-                // The second request waits in the queue, on the clock, until its timeout.
-                async let queued = client.get("/r")
-                await clock.waitForSleepers(count: 1)
-                clock.advance(by: .seconds(1))
-                let refused = try await queued
-                #expect(refused.status == .serviceUnavailable)
-                #expect(refused.headers[.retryAfter] == "1")
-                releaseSignal.yield()
-                let first = try await group.next()
-                #expect(first == .ok)
-            }
-        }
+        #expect(first == .ok)
         #expect(route.handlerCalls.value == 1)
         #expect(route.totals.bulkheadRejections == 1)
     }

@@ -43,6 +43,29 @@ struct RouteFixture: Sendable {
         return try await Application(router: router, logger: logger).test(.router, body)
     }
 
+    /// Runs `body` while a first request to `/r` is held inside the handler, then lets
+    /// that request finish and returns its status.
+    func whileARequestIsInside(
+        _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws -> HTTPResponse.Status {
+        let (entered, enteredSignal) = AsyncStream.makeStream(of: Void.self)
+        let (release, releaseSignal) = AsyncStream.makeStream(of: Void.self)
+        let handler: Handler = { _, _ in
+            enteredSignal.yield()
+            for await _ in release { break }
+            return Response(status: .ok)
+        }
+        return try await test(handler: handler) { client async throws in
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                group.addTask { try await client.get("/r").status }
+                for await _ in entered { break }
+                try await body(client)
+                releaseSignal.yield()
+                return try await group.next() ?? .internalServerError
+            }
+        }
+    }
+
     /// Every call the pipeline recorded, by outcome.
     var totals: WindowStats { pipeline.windows.totals().stats }
 }
