@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Sentinel", targets: ["Sentinel"]),
         .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "SentinelAdmin", targets: ["SentinelAdmin"]),
+        .library(name: "SentinelHummingbird", targets: ["SentinelHummingbird"]),
         .executable(name: "sentinel", targets: ["SentinelCommand"]),
         .executable(name: "scripthost-demo", targets: ["ScriptHostDemo"]),
         .executable(name: "embedding-example", targets: ["EmbeddingExample"]),
@@ -142,6 +143,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Pipelines around a Hummingbird server's routes: a product of its own, so the core links no HTTP server.
+        .target(
+            name: "SentinelHummingbird",
+            dependencies: [
+                "Resilience",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "SentinelHummingbirdTests",
+            dependencies: [
+                "SentinelHummingbird", "Resilience",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The `sentinel` command: check, simulate, run, and the operator commands.
