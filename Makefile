@@ -104,7 +104,7 @@ dashboard-idle: lua browser-tools
 
 # The decision matrix (docs/decisions.md, "Evaluation"): the canary recipe and a
 # Flagger-default analysis over classes of canaries, traffic levels and seeds.
-# Not part of `make test`: about 90 minutes on 2 cores with the release build.
+# Not part of `make test`: about an hour on 2 cores with the release build.
 # MATRIX_SCALE=10 runs a tenth of the seeds; the results (JSON per run) go to
 # .build/decision-matrix/. For other classes, rates or seeds, run matrix.py itself.
 MATRIX_JOBS ?= 2

@@ -190,7 +190,7 @@ private struct Handler<Context: RequestContext>: @unchecked Sendable {
         do {
             response = try await next(request, context)
         } catch let error as CancellationError {
-            // Not the handler's fault: the pipeline neither counts it nor opens the breaker for it.
+            // Not the handler's fault: rethrown as is, so the breaker skips it (the windows record a failure).
             throw error
         } catch let error as any HTTPResponseError where !classification.isFailure(error.status) {
             return .thrown(error)

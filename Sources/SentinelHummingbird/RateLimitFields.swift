@@ -15,8 +15,11 @@ import Resilience
 /// - `w`: the window, whole seconds: the time the limiter takes to regain
 ///   its full capacity (a token bucket's `burst / rate`, a sliding window's
 ///   length), rounded up, at least 1.
-/// - `q`: the quota per window, `rate × w` rounded down, at least 1: a client
-///   that sends no more than `q` requests per `w` seconds is never refused.
+/// - `q`: the quota per window, the limiter's capacity rounded down, at least
+///   1: a client that sends no more than `q` requests per `w` seconds, even
+///   all at once, is never refused (`w` is long enough to regain all of it).
+///   Not `rate × w`: with a burst below the rate, `rate × w` requests sent
+///   together would be refused.
 /// - `r`: the permits left now, rounded down.
 /// - `t`: whole seconds until the limiter is back to its full capacity if no
 ///   request comes in, rounded up; on a refusal at least the `Retry-After`.
@@ -44,7 +47,7 @@ public struct RateLimitFields: Sendable, Hashable {
         self.policy = policy
         let period = status.refillPeriod.secondsDouble
         window = max(1, Self.wholeSeconds(roundingUp: period))
-        quota = max(1, Int(min(status.rate * Double(window), Double(Int32.max)).rounded(.down)))
+        quota = max(1, Int(min(status.capacity, Double(Int32.max)).rounded(.down)))
         remaining = max(0, min(quota, Int(min(status.available, Double(Int32.max)).rounded(.down))))
         let refusedFor = retryAfter.map { Self.wholeSeconds(roundingUp: $0.secondsDouble) } ?? 0
         reset = max(Self.wholeSeconds(roundingUp: status.timeToFull.secondsDouble), refusedFor)

@@ -13,9 +13,10 @@ import Resilience
 ///   not apply): the verdict holds at `1 - α` over every look, and a second
 ///   chance would be a new test spending α again.
 /// - **continue**: keep looking; too few calls is no more than that.
-/// - A stall loses nothing (the totals saw every call). A freeze, or a
-///   restart (the counters start again with the process), ends the test;
-///   the next evaluation begins a new one, and observation counts from there.
+/// - A stall loses nothing (the totals saw every call). A freeze, a
+///   restart (the counters start again with the process), or the pipeline
+///   registered again (its counters start over) ends the test; the next
+///   evaluation begins a new one, and observation counts from there.
 extension ShadowTrial {
     /// Begins a new sequential test at `now` from the running totals `totals`.
     mutating func beginSequentialTest(now: Int64, totals: TrialTotals) {
@@ -42,6 +43,12 @@ extension ShadowTrial {
             // Restored after a restart (its counts went with the old process) or unfrozen: a new test from here.
             restart(now: now, reason: "the sequential test starts again: its counts do not survive a restart", into: &step)
             status = .running
+            beginSequentialTest(now: now, totals: totals)
+            return
+        }
+        if totals.live.stats.calls < test.base.live.stats.calls || totals.shadow.stats.calls < test.base.shadow.stats.calls {
+            // Fewer calls than when the test began: the pipeline was registered again and its counters started over.
+            restart(now: now, reason: "the sequential test starts again: the pipeline's counters started over", into: &step)
             beginSequentialTest(now: now, totals: totals)
             return
         }

@@ -7,7 +7,7 @@ import Testing
 @Suite struct RateLimitFieldsTests {
     @Test(arguments: [
         // rate, capacity, available, expected RateLimit-Policy, expected RateLimit
-        (10.0, 1.0, 1.0, #""default";q=10;w=1"#, #""default";r=1;t=0"#),
+        (10.0, 1.0, 1.0, #""default";q=1;w=1"#, #""default";r=1;t=0"#),
         (0.5, 1.0, 0.0, #""default";q=1;w=2"#, #""default";r=0;t=2"#),
         (100.0, 100.0, 99.5, #""default";q=100;w=1"#, #""default";r=99;t=1"#),
         (1.0, 60.0, 30.0, #""default";q=60;w=60"#, #""default";r=30;t=30"#),

@@ -44,9 +44,16 @@ import Testing
     }
 
     @Test func requestsWithoutAKeyAreSplitByWeight() async throws {
-        let route = try RouteFixture { TrafficSplit([("canary", 0), ("stable", 100)]) }
-        try await route.test(.init(requestKey: .header(.user)), handler: echoVariant) { client async throws in
+        let everything = try RouteFixture { TrafficSplit([("canary", 0), ("stable", 100)]) }
+        try await everything.test(.init(requestKey: .header(.user)), handler: echoVariant) { client async throws in
             for _ in 0..<20 { #expect(String(buffer: try await client.get("/r").body) == "stable") }
+        }
+        // Half and half: 200 keyless requests land on both, near 100 each (7 standard deviations either side).
+        let halves = try RouteFixture { TrafficSplit([("canary", 50), ("stable", 50)]) }
+        try await halves.test(.init(requestKey: .header(.user)), handler: echoVariant) { client async throws in
+            var canary = 0
+            for _ in 0..<200 where String(buffer: try await client.get("/r").body) == "canary" { canary += 1 }
+            #expect((50...150).contains(canary), "\(canary) of 200 to the canary")
         }
     }
 

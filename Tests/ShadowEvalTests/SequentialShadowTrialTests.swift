@@ -104,6 +104,23 @@ import Testing
         #expect(steps[1].1.actions == [.promote(["checkout.timeout.duration"])])
     }
 
+    /// The pipeline registered again (its counters start from zero) while a test runs:
+    /// a new test begins instead of looks that would all be ignored until the cost guard.
+    /// (Seen while the new counters are below the counts the test began from: new
+    /// counters that already passed them by the next evaluation go unseen.)
+    @Test func countersThatStartedOverBeginANewTest() throws {
+        var traffic = Traffic(seed: 16_008)
+        traffic.record(calls: 20_000, now: 0)  // the pipeline served for a while before the trial
+        var trial = try Self.start(traffic: traffic)
+        _ = Self.run(&trial, &traffic, at: [10, 20, 30])
+        var fresh = Traffic(seed: 16_009)
+        let first = Self.run(&trial, &fresh, at: [40])[0].1
+        #expect(first.kinds == [.windowRestarted])
+        #expect(trial.sequentialTest?.since == seconds(40))
+        let steps = Self.run(&trial, &fresh, at: [50, 60, 70, 80, 90, 100])
+        #expect(steps.firstIndex { !$0.1.actions.isEmpty } == 5, "promoted a whole window after the new test began")
+    }
+
     @Test func aHoldEndsTheTestAndTheNextEvaluationBeginsANewOne() throws {
         var traffic = Traffic(seed: 16_005)
         var trial = try Self.start(traffic: traffic)

@@ -97,8 +97,14 @@ return {
     local blue, green = pipeline.variants.blue.windows, pipeline.variants.green.windows
     memory.phase = memory.phase or "idle"
 
-    if memory.phase == "idle" then
-      -- A new release: an answer left from an earlier one (gates survive restarts) must not skip the person.
+    if memory.phase == "idle" and (sentinel.get(GREEN) or 0) >= 100 then
+      -- Memory is gone (a restart) but green takes all traffic: it was switched. Blue's baseline
+      -- went with the memory, so the watch after the switch is not resumed.
+      memory.phase = "switched"
+      sentinel.log("info", "blue/green: green takes all traffic (switched before a restart): nothing left to do")
+    elseif memory.phase == "idle" then
+      -- A new release, or a restart during one (green at its smoke share): the smoke test starts over.
+      -- An answer left from an earlier release (gates survive restarts) must not skip the person.
       sentinel.approval_reset(APPROVAL_GATE)
       memory.phase = "smoke"
       memory.since = sentinel.mark(PIPELINE, "smoke")

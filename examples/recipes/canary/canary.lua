@@ -51,6 +51,7 @@ local FALSE_PROMOTION = 0.01             -- per release: a canary outside the to
 local DETECT_CALLS = 2000                -- canary calls by which a step catches what the README promises
 local SEGMENT_CALLS = 6000               -- canary calls per segment of the last step
 local MEASURE = 60                       -- seconds of traffic counted before the first step
+local MEASURE_CALLS = 100                -- calls it must count, at least, to size the first step
 local FIRST_STEP = 120                   -- seconds the first step should need for DETECT_CALLS
 local MIN_STEP = 60                      -- seconds at every step, at least
 local BAKE = 300                         -- seconds at the last step before 100 %, at least
@@ -63,6 +64,7 @@ local CANARY = PIPELINE .. ".split.canary_weight"
 local STABLE = PIPELINE .. ".split.stable_weight"
 local APPROVAL_GATE = PIPELINE .. "-canary"
 local CANARY_SIDE = PIPELINE .. ".canary"   -- what the rule's decisions are about
+local MEMORY_VERSION = 2                    -- memory kept by a reload from another version is not read
 
 local function criteria(errors, p99, alpha)
   return { confidence = 1 - alpha, error_rate = errors, p99 = { relative = p99 },
@@ -186,24 +188,34 @@ local function start(state, memory)
     -- A restart in the middle of a release: go on from the step the weight is at.
     local index = 1
     for i, w in ipairs(LADDER) do if w <= weight then index = i end end
+    memory.version = MEMORY_VERSION
     memory.alpha = harm_alpha(index)
     mark_step(state, memory, index)
-    sentinel.log("info", string.format("canary: resumes at %s%% (step %d of the ladder) after a restart", weight, index))
+    sentinel.log("info", string.format("canary: resumes at %g%% (step %d of the ladder) after a restart", weight, index))
     return
   end
   local seen = sentinel.since(PIPELINE, "release")
-  if not seen then
-    -- A new release (or a restart while counting): an answer left from an
-    -- earlier one (gates survive restarts) must not skip the person.
+  -- Count afresh: at a new release (or a restart while counting), when the
+  -- count is stale (memory was reset after an earlier release: this rule
+  -- looks every 10 s, so a count of its own is never much older than
+  -- MEASURE), or when the pipeline had too few calls to tell its rate.
+  if not seen or seen.seconds > MEASURE + 30 or (seen.seconds >= MEASURE and seen.calls < MEASURE_CALLS) then
+    if seen and seen.seconds <= MEASURE + 30 then
+      sentinel.log("info", string.format("canary: %d calls in %.0fs, too few to size the first step: counting again",
+        seen.calls, seen.seconds))
+    end
+    -- An answer left from an earlier release (gates survive restarts) must not skip the person.
     sentinel.approval_reset(APPROVAL_GATE)
     sentinel.mark(PIPELINE, "release")
     return
   end
   if seen.seconds < MEASURE then return end
-  local rate = seen.calls / seen.seconds
+  -- The rate over the count, or over the last 10 s if higher (traffic that began during the count):
+  -- a rate taken too low would make the first step too big.
+  local rate = math.max(seen.calls / seen.seconds, state.pipelines[PIPELINE].windows["10s"].calls / 10)
   local first = first_step(rate)
+  memory.version = MEMORY_VERSION
   memory.alpha = harm_alpha(first)
-  memory.rate = rate
   local evidence = { rate = rate, steps = #LADDER - first + 1, alpha = memory.alpha, detect_calls = DETECT_CALLS }
   if rate * LADDER[first] / 100 * FIRST_STEP < DETECT_CALLS then
     sentinel.log("warning", string.format("canary: %.1f req/s is too little traffic for %d canary calls in %ds "
@@ -223,11 +235,16 @@ return {
     end
     local pipeline = state.pipelines[PIPELINE]
     if not pipeline or memory.status == "rolled_back" or memory.status == "promoted" then return end
+    if memory.step and memory.version ~= MEMORY_VERSION then
+      -- Memory carried over a reload from another version of this rule: read where the release stands from the weight.
+      for key in pairs(memory) do memory[key] = nil end
+    end
     if not memory.step then return start(state, memory) end
     if not sentinel.since(PIPELINE, "step") then
-      -- The mark is gone while memory stayed: the step starts over on fresh calls.
+      -- The mark is gone while memory stayed (the pipeline was registered again, with its
+      -- registered weights): the step starts over on fresh calls, at its weight.
       mark_step(state, memory, memory.step)
-      sentinel.log("info", "canary: the step at " .. LADDER[memory.step] .. "% starts over (its mark was gone)")
+      set_weight(LADDER[memory.step], "the step's mark was gone: the step at " .. LADDER[memory.step] .. "% starts over")
       return
     end
 
