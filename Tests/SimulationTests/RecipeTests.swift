@@ -130,6 +130,19 @@ import Testing
         // Back only after 3 healthy minutes once us_east recovered at 12m.
         #expect(moves[1].t >= 720 + 180, "failed back at \(moves[1].t)")
     }
+
+    /// At 10 req/s the probe gets 12 calls a minute, too few to judge: the primary is
+    /// judged over five minutes instead, so it fails back later, but it does.
+    @Test(arguments: [10, 2_000])
+    func failoverFailsBackAtLowAndHighTraffic(rate: Int) async throws {
+        let run = try await RecipeApprovalGateTests.run(
+            "failover/outage.yaml", replacing: [("traffic: { rate: 200 }", "traffic: { rate: \(rate) }")])
+        let failed = run.report.results.filter { !$0.passed }.map(\.assertion)
+        #expect(failed.isEmpty, "\(failed)")
+        let moves = run.events("command").filter { $0["target"] == .string("edge.split.primary_weight") }
+        #expect(moves.map { $0["to"]?.double } == [2, 100])
+        #expect(moves.count == 2 && moves[1].t >= 720 + 180 && moves[1].t <= 1500, "failed back at \(moves.last?.t ?? 0)")
+    }
 }
 
 extension JSONValue {

@@ -43,10 +43,14 @@ return {
     end
 
     -- Failed over: the probe share keeps the primary's windows and breaker honest.
-    -- Judged over a minute: the probe's few calls make a 10s window jumpy.
-    local minute = primary.windows["1m"]
-    evidence.error_rate_1m = minute.error_rate
-    local healthy = breaker == "closed" and minute.calls >= MIN_CALLS and minute.error_rate <= HEALTHY_ERRORS
+    -- Judged over a minute: the probe's few calls make a 10s window jumpy. On low
+    -- traffic (2 % of 10 req/s is 12 calls a minute) over five minutes instead,
+    -- which still hold the failure for a while: failing back takes longer, but it comes.
+    local window = primary.windows["1m"]
+    if window.calls < MIN_CALLS then window = primary.windows["5m"] end
+    evidence.error_rate_judged = window.error_rate
+    evidence.calls_judged = window.calls
+    local healthy = breaker == "closed" and window.calls >= MIN_CALLS and window.error_rate <= HEALTHY_ERRORS
     if not healthy then
       memory.healthy_since = nil
       return
