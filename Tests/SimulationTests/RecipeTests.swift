@@ -131,6 +131,18 @@ import Testing
         #expect(moves[1].t >= 720 + 180, "failed back at \(moves[1].t)")
     }
 
+    /// At 20 req/s 2 % gives green 0.4 calls a second: its share grows to 25 % so the
+    /// smoke test decides, and the watch after the switch judges a minute, not 10 s.
+    @Test func blueGreenSwitchesAGoodGreenOnLowTraffic() async throws {
+        let run = try await RecipeApprovalGateTests.run(
+            "blue-green/switch.yaml", replacing: [("traffic: { rate: 300 }", "traffic: { rate: 20 }")])
+        let failed = run.report.results.filter { !$0.passed }.map(\.assertion)
+        #expect(failed.isEmpty, "\(failed)")
+        let moves = run.events("command").filter { $0["target"] == .string("shop.split.green_weight") }
+        #expect(moves.map { $0["to"]?.double } == [2, 25, 100])
+        #expect(moves.count == 3 && moves[2].t <= 600, "switched at \(moves.last?.t ?? 0)")
+    }
+
     /// At 10 req/s the probe gets 12 calls a minute, too few to judge: the primary is
     /// judged over five minutes instead, so it fails back later, but it does.
     @Test(arguments: [10, 2_000])

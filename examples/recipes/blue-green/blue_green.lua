@@ -16,13 +16,15 @@
 -- the question, and a new release closes any gate left from an earlier one.
 local REQUIRE_APPROVAL = false
 local PIPELINE = "shop"
-local SMOKE_SHARE = 2          -- percent of traffic green gets during the smoke window
+local SMOKE_SHARE = 2          -- percent of traffic green gets during the smoke window ...
+local SMOKE_CALLS = 3000       -- ... unless that gives green fewer calls than this by half of SMOKE_MAX:
+local SHARES = { 5, 10, 25 }   -- then the smallest of these that does (or the largest), from 30 s in
 local SMOKE_WINDOW = 180       -- minimum seconds of smoke before the switch
 local SMOKE_MAX = 1800         -- a smoke test still undecided by then sends green back to blue
 local MIN_CALLS = 300          -- green calls before its errors can pass
 local ERROR_MARGIN = 0.01      -- green may have 1 point more errors than blue
 local P99_MARGIN = 0.25        -- ... and a p99 25% higher
-local WATCH_MIN_CALLS = 100    -- calls in the 10s window before a post-switch verdict
+local WATCH_MIN_CALLS = 1000   -- calls a post-switch verdict needs: the shortest window (10s, 1m, 5m) with that many
 local SMOKE_BUDGET = 0.01      -- chance of any false verdict over the whole smoke test, every look included
 -- Two sequential tests share the budget (errors, latency): each at 1 - 0.01 / 2 = 99.5%.
 local SMOKE_CONFIDENCE = 1 - SMOKE_BUDGET / 2
@@ -108,12 +110,29 @@ return {
       sentinel.approval_reset(APPROVAL_GATE)
       memory.phase = "smoke"
       memory.since = sentinel.mark(PIPELINE, "smoke")
+      memory.share = nil
       route(SMOKE_SHARE, "smoke test: green gets " .. SMOKE_SHARE .. "%")
     elseif memory.phase == "smoke" and not sentinel.since(PIPELINE, "smoke") then
       -- The mark is gone (the pipeline was registered again, its knobs with it): the smoke
       -- test, its share and its minimum time start over.
       memory.since = sentinel.mark(PIPELINE, "smoke")
+      memory.share = nil
       route(SMOKE_SHARE, "the smoke mark was lost: the smoke test starts again, green gets " .. SMOKE_SHARE .. "%")
+    elseif memory.phase == "smoke" and not memory.share and state.now - memory.since >= 30 then
+      -- Low traffic: size green's share so the smoke test can decide in time (once; the
+      -- sequential test judges all calls since the mark, whatever the share was).
+      local seen = sentinel.since(PIPELINE, "smoke")
+      local rate = seen.calls / math.max(seen.seconds, 1)
+      local share = SMOKE_SHARE
+      if rate * SMOKE_SHARE / 100 * SMOKE_MAX / 2 < SMOKE_CALLS then
+        for _, candidate in ipairs(SHARES) do
+          share = candidate
+          if rate * candidate / 100 * SMOKE_MAX / 2 >= SMOKE_CALLS then break end
+        end
+        route(share, string.format("smoke test: %.1f req/s gives green too few calls at %d%%: green gets %d%%",
+          rate, SMOKE_SHARE, share))
+      end
+      memory.share = share
     elseif memory.phase == "smoke" then
       local verdict, judged = smoke_verdict()
       -- Everything since the smoke test began, as the judge saw it.
@@ -163,11 +182,15 @@ return {
         route(100, { reason = why .. ": switch", evidence = evidence })
       end
     elseif memory.phase == "green" then
-      local verdict = worse(green["10s"], memory.baseline, WATCH_MIN_CALLS)
+      -- On low traffic a 10 s window holds a handful of calls, and 3 errors in 200 look like 1.5 %.
+      local window = green["10s"]
+      if window.calls < WATCH_MIN_CALLS then window = green["1m"] end
+      if window.calls < WATCH_MIN_CALLS then window = green["5m"] end
+      local verdict = worse(window, memory.baseline, WATCH_MIN_CALLS)
       if verdict then
         memory.phase = "rolled_back"
         route(0, { reason = "green failed after the switch (" .. verdict .. "): back to blue",
-                   evidence = { green = summary(green["10s"]), baseline = memory.baseline } })
+                   evidence = { green = summary(window), baseline = memory.baseline } })
         sentinel.alert("critical", "blue/green: switched back to blue: " .. verdict)
         memory.waiting = nil
         sentinel.approval_reset(APPROVAL_GATE)  -- closed at the switch already; a no-op unless something reopened it
