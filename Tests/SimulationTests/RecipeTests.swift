@@ -131,6 +131,24 @@ import Testing
         #expect(moves[1].t >= 720 + 180, "failed back at \(moves[1].t)")
     }
 
+    /// A regression 30 s before the end of the bake at 50 %: on the whole step (67,000 good canary
+    /// calls before it) it would be diluted and the canary promoted at 9:30; the step's latest
+    /// segments see only the bad calls and roll it back first.
+    @Test func aRegressionLateInTheLastStepIsRolledBackNotPromoted() async throws {
+        let late = """
+            events:
+              - at: 9m
+                backend: checkout.canary
+                set: { error_rate: 0.025 }
+
+            """
+        let run = try await RecipeApprovalGateTests.run("canary/healthy.yaml", cutFrom: "expect:", append: late)
+        let weights = run.events("command").filter { $0["target"] == .string("checkout.split.canary_weight") }
+        #expect(weights.map { $0["to"]?.double } == [5, 10, 25, 50, 0])
+        #expect((weights.last?.t ?? 0) > 540 && (weights.last?.t ?? 0) < 570, "rolled back at \(weights.last?.t ?? 0)")
+        #expect(weights.last?["reason"]?.plainTextForTests.contains("in its latest calls") == true)
+    }
+
     /// At 20 req/s 2 % gives green 0.4 calls a second: its share grows to 25 % so the
     /// smoke test decides, and the watch after the switch judges a minute, not 10 s.
     @Test func blueGreenSwitchesAGoodGreenOnLowTraffic() async throws {
