@@ -4,7 +4,7 @@
 SWIFT ?= swift
 LUA_PACKAGE := liblua5.4-dev
 
-.PHONY: run test test-tools browser-tools build lua benchmarks load-admin dashboard-idle screenshots decision-matrix clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint calibration
+.PHONY: run test demo test-tools browser-tools build lua benchmarks load-admin dashboard-idle screenshots decision-matrix clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint calibration
 
 # `apt-get update` once, however many of the targets below install something
 # (CI's fresh machine needs Lua, the test tools and Chromium): a stamp marks
@@ -86,6 +86,16 @@ test: lua test-tools browser-tools
 	Tests/cli/operator-cli.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
 	Tests/cli/approval-restart.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
 	Tests/cli/kill-during-saves.sh "$$($(SWIFT) build --show-bin-path)/sentinel" 12
+	$(SWIFT) build --product checkout-service
+	examples/checkout-service/demo.sh --bin "$$($(SWIFT) build --show-bin-path)" --timeout 90 both
+
+# The example service (examples/checkout-service): a healthy and a bad canary
+# release on real processes on loopback, with the audit. DEMO_ARGS: see demo.sh.
+DEMO_ARGS ?= both
+demo: lua
+	$(SWIFT) build --product sentinel
+	$(SWIFT) build --product checkout-service
+	examples/checkout-service/demo.sh --bin "$$($(SWIFT) build --show-bin-path)" $(DEMO_ARGS)
 
 # The screenshots of the dashboard and of a simulation report in docs/images
 # (shown in the README and docs/dashboard.md). Writes into the tree, so not in `make test`.

@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "sentinel", targets: ["SentinelCommand"]),
         .executable(name: "scripthost-demo", targets: ["ScriptHostDemo"]),
         .executable(name: "embedding-example", targets: ["EmbeddingExample"]),
+        .executable(name: "checkout-service", targets: ["CheckoutService"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -28,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Lua 5.4 from the system (Debian: liblua5.4-dev).
@@ -53,6 +55,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "examples/embedding"
+        ),
+        // A real service: Hummingbird, an inventory over HTTP, the Sentinel and its admin API (examples/checkout-service).
+        .executableTarget(
+            name: "CheckoutService",
+            dependencies: [
+                "Sentinel", "Resilience", "SentinelAdmin", "SentinelHummingbird",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "examples/checkout-service/Sources/CheckoutService"
         ),
         .executableTarget(
             name: "ScriptHostDemo",
@@ -151,6 +169,7 @@ let package = Package(
             dependencies: [
                 "Resilience",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         .testTarget(

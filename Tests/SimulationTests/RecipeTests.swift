@@ -149,6 +149,29 @@ import Testing
         #expect(weights.last?["reason"]?.plainTextForTests.contains("in its latest calls") == true)
     }
 
+    /// Both sides slow for 20 s as the last step begins: FIT's estimate of stable's p99 is
+    /// made in the burst and stays far too high, so stable has almost no calls above it and
+    /// FIT could never pass. The recipe sees the estimate is stale and starts FIT over.
+    @Test func aHealthyCanaryWhoseLastStepBeganInASlowBurstIsPromoted() async throws {
+        func latency(_ at: String, _ p50: String, _ p99: String) -> String {
+            ["stable", "canary"].map {
+                """
+                  - at: \(at)
+                    backend: checkout.\($0)
+                    set: { latency: { distribution: lognormal, p50: \(p50), p99: \(p99) } }
+
+                """
+            }.joined()
+        }
+        let burst = "events:\n" + latency("265s", "300ms", "1200ms") + latency("285s", "40ms", "200ms")
+        let run = try await RecipeApprovalGateTests.run("canary/healthy.yaml", cutFrom: "expect:", append: burst)
+        let weights = run.events("command").filter { $0["target"] == .string("checkout.split.canary_weight") }
+        #expect(weights.map { $0["to"]?.double } == [5, 10, 25, 50, 100])
+        #expect((weights.last?.t ?? 0) <= 600, "promoted at \(weights.last?.t ?? 0)")
+        let restarts = run.events("log").filter { $0["message"]?.plainTextForTests.contains("FIT starts over") == true }
+        #expect(restarts.count == 1)
+    }
+
     /// At 20 req/s 2 % gives green 0.4 calls a second: its share grows to 25 % so the
     /// smoke test decides, and the watch after the switch judges a minute, not 10 s.
     @Test func blueGreenSwitchesAGoodGreenOnLowTraffic() async throws {

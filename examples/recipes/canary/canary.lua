@@ -31,7 +31,8 @@
 -- margins in one release, is split evenly over HARM's tests (two per step of
 -- the release, two for the last step's segments, spent over them);
 -- FALSE_PROMOTION, the chance of promoting a canary outside
--- FIT's tolerances, over FIT's two.
+-- FIT's tolerances, over FIT's two criteria, and over FIT's tests when an
+-- estimate of stable's p99 made in a burst of slow calls makes it start over.
 --
 -- Memory and marks do not survive a restart of the process: after one, the
 -- rule reads where the release stood from the weight (100: promoted; between:
@@ -59,6 +60,7 @@ local ERROR_HARM = { absolute = 0.0025, relative = 0.1 }  -- errors more than ¼
 local P99_HARM = 0.1                     -- the tail above 1.1 × stable's p99 heavier than stable's: worse
 local ERROR_PASS = { absolute = 0.01, relative = 0.5 }   -- errors within 1 point + 50 % of stable's: as good
 local P99_PASS = 0.5                     -- the tail above 1.5 × stable's p99 lighter than stable's: as good
+local STALE_P99 = { calls = 2000, share = 0.5 }   -- stable above FIT's p99 in under ½ of 1 % of 2,000+ calls: FIT starts over
 
 local CANARY = PIPELINE .. ".split.canary_weight"
 local STABLE = PIPELINE .. ".split.stable_weight"
@@ -123,6 +125,7 @@ end
 
 local function mark_step(state, memory, index)
   memory.step = index
+  memory.fit = nil
   memory.since = state.now
   sentinel.mark(PIPELINE, "step")
   if index == #LADDER then begin_segment(state, memory, 1) end
@@ -168,6 +171,23 @@ local function await_approval(memory, detail, evidence)
   sentinel.approval_reset(APPROVAL_GATE)
   gate.status = status
   return gate
+end
+
+-- FIT's p99 criterion compares the canary with a threshold estimated from
+-- stable's first calls of the test. One estimated during a burst of slow calls
+-- (both sides slow for a few seconds) stays too high: stable then has almost
+-- no calls above it, and FIT could never pass. Once stable had STALE_P99.calls
+-- calls with at most STALE_P99.share of the share the quantile puts above it,
+-- FIT starts over on a new mark, with a new estimate. The j-th FIT test gets
+-- 6 / (π² j²) of FIT's budget: however many there are, together at most all.
+local function fit_alpha(j)
+  return FALSE_PROMOTION / 2 * 6 / (math.pi ^ 2 * j * j)
+end
+
+local function stale_p99(evidence)
+  local calls = evidence["p99.reference_calls"] or 0
+  return evidence["p99.verdict"] == "continue" and calls >= STALE_P99.calls
+    and (evidence["p99.reference_bad"] or 0) <= STALE_P99.share * (1 - (evidence["p99.quantile"] or 0.99)) * calls
 end
 
 -- The budget of a release whose first step is LADDER[first]: HARM's α per test
@@ -278,7 +298,16 @@ return {
       begin_segment(state, memory, latest + 1)
     end
 
-    local fit, fit_evidence = judge("step", ERROR_PASS, P99_PASS, FALSE_PROMOTION / 2)
+    local fit_test = memory.fit or 1
+    local fit, fit_evidence = judge(fit_test == 1 and "step" or "fit", ERROR_PASS, P99_PASS, fit_alpha(fit_test))
+    if fit ~= "pass" and stale_p99(fit_evidence) then
+      memory.fit = fit_test + 1
+      sentinel.mark(PIPELINE, "fit")
+      sentinel.log("info", string.format("canary: stable had %d of %d calls above the p99 FIT estimated (%.0fms):"
+        .. " FIT starts over with a new estimate", fit_evidence["p99.reference_bad"], fit_evidence["p99.reference_calls"],
+        1000 * (fit_evidence["p99.threshold_reference"] or 0)))
+      return
+    end
     -- Not yet shown as good, or not long enough: hold (unless a person was asked already: they decide).
     if not memory.waiting and (fit ~= "pass" or seconds < BAKE) then return end
     -- Shown as good on the whole step, but the older live segment's estimates are worse than HARM's margins:
