@@ -4,7 +4,7 @@
 SWIFT ?= swift
 LUA_PACKAGE := liblua5.4-dev
 
-.PHONY: run test demo test-tools browser-tools build lua benchmarks load-admin dashboard-idle screenshots decision-matrix clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint calibration
+.PHONY: run test demo test-tools browser-tools build lua benchmarks load-admin http-load dashboard-idle screenshots decision-matrix clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint calibration
 
 # `apt-get update` once, however many of the targets below install something
 # (CI's fresh machine needs Lua, the test tools and Chromium): a stamp marks
@@ -160,7 +160,7 @@ tsan: lua
 	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter "$(TSAN_SUITES)"
 
 # swift-format with the repository's .swift-format: `format` rewrites, `lint` only reports (CI runs it).
-FORMAT_PATHS := Sources Tests examples Benchmarks/*Benchmarks Package.swift Benchmarks/Package.swift
+FORMAT_PATHS := Sources Tests examples Benchmarks/*Benchmarks Benchmarks/HTTPLoad Package.swift Benchmarks/Package.swift
 format:
 	swift format format --in-place --recursive --parallel --configuration .swift-format $(FORMAT_PATHS)
 
@@ -185,6 +185,28 @@ load-admin: lua
 	python3 Benchmarks/AdminLoad/admin_load.py "$$($(SWIFT) build -c $(LOAD_BUILD) --show-bin-path)/sentinel" \
 		--seconds $(LOAD_SECONDS) --warmup $(LOAD_WARMUP) --reads $(LOAD_READS) --commands $(LOAD_COMMANDS) \
 		--report .build/admin-load.json
+
+# PipelineMiddleware under wrk on loopback (docs/performance.md, "Under wrk on loopback"): one
+# release HTTPLoadServer, wrk -t$(HTTP_THREADS) -c$(HTTP_CONNECTIONS) --latency against /bare and
+# $(HTTP_ROUTE) in alternation, HTTP_ROUNDS rounds of HTTP_SECONDS each after HTTP_WARMUP seconds
+# per route; prints the throughput ratio and p50/p99 with their spread, writes .build/http-load.json.
+# HTTP_PIN=1 puts the server on CPU 0 and wrk on CPU 1. Installs wrk if missing. Not part of `make test`.
+HTTP_ROUNDS ?= 7
+HTTP_SECONDS ?= 10
+HTTP_WARMUP ?= 5
+HTTP_THREADS ?= 1
+HTTP_CONNECTIONS ?= 32
+HTTP_ROUTE ?= /guarded
+HTTP_PIN ?= 0
+http-load: lua
+	@if command -v wrk >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ]; then echo "installing wrk"; $(APT_UPDATE) && apt-get install -y wrk; \
+	else echo "wrk is missing. Install it with:"; echo "  sudo apt-get update && sudo apt-get install -y wrk"; exit 1; fi
+	cd Benchmarks && $(SWIFT) build -c release --product HTTPLoadServer
+	python3 Benchmarks/HTTPLoad/wrk_compare.py --server "$$(cd Benchmarks && $(SWIFT) build -c release --show-bin-path)/HTTPLoadServer" \
+		--rounds $(HTTP_ROUNDS) --seconds $(HTTP_SECONDS) --warmup $(HTTP_WARMUP) --threads $(HTTP_THREADS) \
+		--connections $(HTTP_CONNECTIONS) --route $(HTTP_ROUTE) $(if $(filter 1,$(HTTP_PIN)),--pin) \
+		--json .build/http-load.json
 
 # The bounded Lua libraries against the stock ones, with many more generated
 # cases per function than the test suite runs (SENTINEL_DIFFERENTIAL_CASES;

@@ -65,6 +65,18 @@ let package = Package(
             path: "HTTPBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The server `make http-load` drives with wrk on loopback (HTTPLoad/wrk_compare.py).
+        .executableTarget(
+            name: "HTTPLoadServer",
+            dependencies: [
+                .product(name: "Resilience", package: "Sentinel"),
+                .product(name: "SentinelHummingbird", package: "Sentinel"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "HTTPLoad",
+            exclude: ["wrk_compare.py"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
