@@ -60,7 +60,7 @@ local ERROR_HARM = { absolute = 0.0025, relative = 0.1 }  -- errors more than ¼
 local P99_HARM = 0.1                     -- the tail above 1.1 × stable's p99 heavier than stable's: worse
 local ERROR_PASS = { absolute = 0.01, relative = 0.5 }   -- errors within 1 point + 50 % of stable's: as good
 local P99_PASS = 0.5                     -- the tail above 1.5 × stable's p99 lighter than stable's: as good
-local STALE_P99 = { calls = 2000, share = 0.5 }   -- stable above FIT's p99 in under ½ of 1 % of 2,000+ calls: FIT starts over
+local STALE_P99 = { calls = 2000, share = 0.25 }  -- stable above FIT's p99 in under ¼ of 1 % of 2,000+ calls: FIT starts over
 
 local CANARY = PIPELINE .. ".split.canary_weight"
 local STABLE = PIPELINE .. ".split.stable_weight"
@@ -178,10 +178,12 @@ end
 -- (both sides slow for a few seconds) stays too high: stable then has almost
 -- no calls above it, and FIT could never pass. Once stable had STALE_P99.calls
 -- calls with at most STALE_P99.share of the share the quantile puts above it,
--- FIT starts over on a new mark, with a new estimate. The j-th FIT test gets
--- 6 / (π² j²) of FIT's budget: however many there are, together at most all.
+-- FIT starts over on a new mark, with a new estimate. The first FIT test gets
+-- 9/10 of FIT's budget; the tests after it share the rest, the j-th
+-- 6 / (π² (j-1)²) of it: however many there are, together at most all.
 local function fit_alpha(j)
-  return FALSE_PROMOTION / 2 * 6 / (math.pi ^ 2 * j * j)
+  if j == 1 then return FALSE_PROMOTION / 2 * 0.9 end
+  return FALSE_PROMOTION / 2 * 0.1 * 6 / (math.pi ^ 2 * (j - 1) ^ 2)
 end
 
 local function stale_p99(evidence)
