@@ -35,6 +35,14 @@ let benchmarks: @Sendable () -> Void = {
         maxDuration: .seconds(2),
         maxIterations: 200)
 
+    Benchmark("look-up: InstrumentationSystem.instrument") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(type(of: InstrumentationSystem.instrument) == NoOpInstrument.self) }
+    }
+
+    Benchmark("look-up: ServiceContext.current (a task-local read)") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(ServiceContext.current == nil) }
+    }
+
     Benchmark("execute (untraced)") { benchmark in
         for i in benchmark.scaledIterations {
             blackHole(try await pipeline.execute { _ in try await rawOperation(i) })

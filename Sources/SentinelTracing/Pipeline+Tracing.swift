@@ -9,6 +9,7 @@ extension Pipeline {
     ///
     /// Without an active tracer this is ``Resilience/Pipeline/execute(key:_:)``
     /// after one look-up of the tracer.
+    @inlinable
     public func tracedExecute<T: Sendable>(
         key: String? = nil,
         configuration: TracedPipeline.Configuration = TracedPipeline.Configuration(),

@@ -39,10 +39,12 @@ public struct TracedPipeline: Sendable {
     ///   - key: keeps a caller on one traffic-split variant (for example a user id).
     ///   - operation: the call to protect; receives the variant and attempt number.
     /// - Throws: the operation's error, or `ResilienceError` when a policy refused or ended the call.
+    @inlinable
     public func execute<T: Sendable>(
         key: String? = nil,
         _ operation: @Sendable (CallContext) async throws -> T
     ) async throws -> T {
+        // Inlined, so that without a tracer the caller's specialized `Pipeline.execute` runs.
         guard let tracer = ActiveTracer.find(configuration.tracer) else {
             return try await pipeline.execute(key: key, operation)
         }
@@ -50,11 +52,13 @@ public struct TracedPipeline: Sendable {
     }
 
     /// Runs `operation` through the pipeline inside a span.
+    @inlinable
     public func execute<T: Sendable>(_ operation: @Sendable () async throws -> T) async throws -> T {
         try await execute(key: nil) { _ in try await operation() }
     }
 
-    private func execute<T: Sendable>(
+    @usableFromInline
+    func execute<T: Sendable>(
         key: String?, tracer: any Tracer, _ operation: @Sendable (CallContext) async throws -> T
     ) async throws -> T {
         let started = DefaultTracerClock.now
