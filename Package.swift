@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Simulation", targets: ["Simulation"]),
         .library(name: "SentinelAdmin", targets: ["SentinelAdmin"]),
         .library(name: "SentinelHummingbird", targets: ["SentinelHummingbird"]),
+        .library(name: "SentinelTracing", targets: ["SentinelTracing"]),
         .executable(name: "sentinel", targets: ["SentinelCommand"]),
         .executable(name: "scripthost-demo", targets: ["ScriptHostDemo"]),
         .executable(name: "embedding-example", targets: ["EmbeddingExample"]),
@@ -30,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
     ],
     targets: [
         // Lua 5.4 from the system (Debian: liblua5.4-dev).
@@ -178,6 +180,23 @@ let package = Package(
                 "SentinelHummingbird", "Resilience",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Spans for pipeline calls and the sentinel's decisions: a product of its own, so the core links no tracing.
+        .target(
+            name: "SentinelTracing",
+            dependencies: [
+                "Resilience", "Sentinel",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
+        .testTarget(
+            name: "SentinelTracingTests",
+            dependencies: [
+                "SentinelTracing", "Resilience", "Sentinel",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

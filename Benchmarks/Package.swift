@@ -8,6 +8,7 @@ let package = Package(
         .package(name: "Sentinel", path: ".."),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
     ],
     targets: [
         // Lua 5.4 from the system, bare: the baseline ScriptHost is measured against.
@@ -76,6 +77,18 @@ let package = Package(
             ],
             path: "HTTPLoad",
             exclude: ["wrk_compare.py"]
+        ),
+        .executableTarget(
+            name: "TracingBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Resilience", package: "Sentinel"),
+                .product(name: "SentinelTracing", package: "Sentinel"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+            ],
+            path: "TracingBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ],
     swiftLanguageModes: [.v6]

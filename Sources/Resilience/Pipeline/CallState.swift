@@ -44,13 +44,16 @@ struct CallState: @unchecked Sendable {
     @usableFromInline var timeoutStarted: Int64 = 0
     @usableFromInline var timeoutDuration: Int64 = 0
     @usableFromInline var timeoutShadowDuration: Int64?
+    /// Filled when the call ends and when it retries, if the caller asked for a report.
+    @usableFromInline let report: CallReport?
 
     @usableFromInline
-    init(snapshot: KnobSnapshot, key: String?, start: Int64) {
+    init(snapshot: KnobSnapshot, key: String?, start: Int64, report: CallReport? = nil) {
         self.snapshot = snapshot
         self.key = key
         self.start = start
         self.attemptStart = start
+        self.report = report
     }
 
     /// Records what the shadow configuration would have done, unless an earlier stage already decided.

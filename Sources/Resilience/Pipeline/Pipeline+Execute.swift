@@ -29,16 +29,20 @@ extension Pipeline {
     }
 
     @inlinable
-    func executeCall<T: Sendable>(key: String?, _ operation: @Sendable (CallContext) async throws -> T) async throws -> T {
-        if !hasEnforcedTimeout { return try await executeFlat(key: key, operation) }
-        return try await executeNested(key: key, operation)
+    func executeCall<T: Sendable>(
+        key: String?, report: CallReport? = nil, _ operation: @Sendable (CallContext) async throws -> T
+    ) async throws -> T {
+        if !hasEnforcedTimeout { return try await executeFlat(key: key, report: report, operation) }
+        return try await executeNested(key: key, report: report, operation)
     }
 
     @usableFromInline
-    func executeNested<T: Sendable>(key: String?, _ operation: @Sendable (CallContext) async throws -> T) async throws -> T {
+    func executeNested<T: Sendable>(
+        key: String?, report: CallReport?, _ operation: @Sendable (CallContext) async throws -> T
+    ) async throws -> T {
         let start = time.now()
         let snapshot = knobs.read()  // owned here for the whole call; CallState refers to it unowned
-        var call = CallState(snapshot: snapshot, key: key, start: start)
+        var call = CallState(snapshot: snapshot, key: key, start: start, report: report)
         do {
             let value = try await run(0, &call, operation)
             finish(&call, .success)
@@ -77,6 +81,18 @@ extension Pipeline {
         if call.snapshot.hasShadows {
             shadowWindows.record(call.shadowVerdict ?? outcome, latency: call.shadowLatency ?? latency, now: end)
         }
+        if let report = call.report { fill(report, from: call, outcome: outcome, end: end) }
+    }
+
+    /// What the windows recorded for the call, for the caller that asked (``CallReport``).
+    private func fill(_ report: CallReport, from call: CallState, outcome: Outcome, end: Int64) {
+        report.start = call.start
+        report.end = end
+        report.outcome = outcome
+        // The nested engine may have noted later attempts and the variant from a child task.
+        report.attempts = max(report.attempts, call.attempt)
+        if call.variant >= 0 { report.variant = variantWindows[call.variant].name }
+        if call.snapshot.hasShadows { report.shadowOutcome = call.shadowVerdict ?? outcome }
     }
 
     // MARK: - Stages
@@ -100,7 +116,10 @@ extension Pipeline {
                         try await waitInQueue(gate.object, wait, &call)
                     }
                 case .rateLimit(let gate): try admitRateLimit(gate.object, &call)
-                case .split(let router): call.variant = router.object.choose(key: call.key, snapshot: call.snapshot)
+                case .split(let router):
+                    call.variant = router.object.choose(key: call.key, snapshot: call.snapshot)
+                    // Inside an enforced timeout this runs on a copy of the call that a timeout discards.
+                    call.report?.variant = variantWindows[call.variant].name
                 case .timeout, .retry: break admission
                 }
                 next += 1
@@ -247,6 +266,7 @@ extension Pipeline {
         var attempt = 1
         while true {
             call.attempt = attempt
+            call.report?.attempts = attempt  // survives a timeout that discards this copy of the call
             do {
                 let value = try await run(index + 1, &call, operation)
                 if shadowed {
@@ -279,6 +299,7 @@ extension Pipeline {
                 let delay = RetryCore.delay(afterAttempt: attempt, previous: previousDelay, settings: settings, unit: random.nextUnit())
                 previousDelay = delay
                 let wake = endTime(&call) + nanos(fromSeconds: delay)
+                call.report?.retries.append(CallReport.Retry(attempt: attempt + 1, delay: delay, time: endTime(&call)))
                 events?.emit(PolicyEvent(pipeline: name, kind: .retryAttempt(attempt: attempt + 1, delay: delay), time: endTime(&call)))
                 try await time.sleep(until: wake)
                 attempt += 1

@@ -22,11 +22,13 @@ extension Pipeline {
     }
 
     @inlinable
-    func executeFlat<T: Sendable>(key: String?, _ operation: @Sendable (CallContext) async throws -> T) async throws -> T {
+    func executeFlat<T: Sendable>(
+        key: String?, report: CallReport?, _ operation: @Sendable (CallContext) async throws -> T
+    ) async throws -> T {
         let start = time.now()
         let snapshot = knobs.read()  // owned here for the whole call; CallState refers to it unowned
         defer { withExtendedLifetime(snapshot) {} }
-        var call = CallState(snapshot: snapshot, key: key, start: start)
+        var call = CallState(snapshot: snapshot, key: key, start: start, report: report)
         while true {
             var admission = admitFlat(&call)
             while case .mustWait(let gate, let ticket) = admission {
@@ -168,6 +170,7 @@ extension Pipeline {
         let delay = RetryCore.delay(afterAttempt: attempt, previous: call.retryPreviousDelay, settings: settings, unit: random.nextUnit())
         call.retryPreviousDelay = delay
         let end = endTime(&call)
+        call.report?.retries.append(CallReport.Retry(attempt: attempt + 1, delay: delay, time: end))
         events?.emit(PolicyEvent(pipeline: name, kind: .retryAttempt(attempt: attempt + 1, delay: delay), time: end))
         return end + nanos(fromSeconds: delay)
     }
