@@ -6,7 +6,7 @@ import SentinelHTTPClient
 import Testing
 
 /// Per-attempt timeouts, bodies, variants and hedging, against real upstreams on loopback.
-@Suite struct AttemptTests {
+@Suite(.timeLimit(.minutes(1))) struct AttemptTests {
     @Test func eachAttemptHasItsOwnDeadline() async throws {
         let (pipeline, _) = try manualPipeline {
             Retry(maxAttempts: 2, backoff: .constant, baseDelay: .zero, jitter: .none, budgetRatio: nil)
@@ -144,7 +144,8 @@ import Testing
             try await withHTTPClient { client in
                 let inventory = try PipelineHTTPClient(
                     pipeline: pipeline, httpClient: client, upstream: upstream.url,
-                    configuration: .init(hedging: hedging))
+                    // The deadline only bounds the test should hedging not happen.
+                    configuration: .init(attemptTimeout: .seconds(20), hedging: hedging))
                 async let response = inventory.execute(HTTPClientRequest(url: "/items/42"))
                 await upstream.waitForRequests(1)
                 await hedgeClock.waitForSleepers(count: 1)

@@ -6,7 +6,7 @@ import SentinelHTTPClient
 import Testing
 
 /// Retries, `Retry-After`, failure answers and the breaker, against a real upstream on loopback.
-@Suite struct RetryingClientTests {
+@Suite(.timeLimit(.minutes(1))) struct RetryingClientTests {
     private func retrying(
         maxAttempts: Int = 3, baseDelay: Duration = .zero, maxDelay: Duration = .seconds(10)
     ) throws -> (Pipeline, ManualClock) {
