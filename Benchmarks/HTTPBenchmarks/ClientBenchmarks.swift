@@ -73,6 +73,15 @@ private let wrapped: PipelineHTTPClient = {
     }
 }()
 
+private let wrappedEmpty: PipelineHTTPClient = {
+    do {
+        let pipeline = try Pipeline("client-empty", registry: clientRegistry, seed: 1) {}
+        return try PipelineHTTPClient(pipeline: pipeline, httpClient: httpClient, upstream: serverURL)
+    } catch {
+        fatalError("benchmark client: \(error)")
+    }
+}()
+
 private let wrappedSplit: PipelineHTTPClient = {
     do {
         return try PipelineHTTPClient(
@@ -97,6 +106,13 @@ let clientBenchmarks: @Sendable () -> Void = {
         let request = HTTPClientRequest(url: serverURL + "/items/42")
         for _ in benchmark.scaledIterations {
             let response = try await httpClient.execute(request, deadline: .distantFuture)
+            blackHole(try await response.body.collect(upTo: 1024))
+        }
+    }
+    Benchmark("http client: PipelineHTTPClient, no policies, loopback", configuration: configuration) { benchmark in
+        let request = HTTPClientRequest(url: "/items/42")
+        for _ in benchmark.scaledIterations {
+            let response = try await wrappedEmpty.execute(request)
             blackHole(try await response.body.collect(upTo: 1024))
         }
     }
