@@ -39,6 +39,26 @@ import Testing
         #expect(single.breaker?.windowCounts.failures == 1)
     }
 
+    @Test func aCooperativePipelineTimeoutShortensTheAttemptsDeadline() async throws {
+        let (pipeline, _) = try manualPipeline { Timeout(.milliseconds(200), mode: .cooperative) }
+        try await TestUpstream.with { upstreams in
+            let upstream = upstreams[0]
+            upstream.answer(.init(status: 200, body: "late", held: true))
+            try await withHTTPClient { client in
+                let inventory = try PipelineHTTPClient(
+                    pipeline: pipeline, httpClient: client, upstream: upstream.url,
+                    configuration: .init(attemptTimeout: .seconds(20)))
+                let error = await #expect(throws: ResilienceError.self) {
+                    try await inventory.execute(HTTPClientRequest(url: "/items/3"))
+                }
+                #expect(error?.code == .timedOut)
+                upstream.release()
+            }
+        }
+        let stats = pipeline.windows.totals().stats
+        #expect(stats.calls == 1 && stats.timeouts == 1)
+    }
+
     @Test func aBodyThatCanBeSentOnceIsNotRetried() async throws {
         let (pipeline, _) = try manualPipeline {
             Retry(maxAttempts: 3, backoff: .constant, baseDelay: .zero, jitter: .none, budgetRatio: nil)
