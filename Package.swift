@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "SentinelAdmin", targets: ["SentinelAdmin"]),
         .library(name: "SentinelHummingbird", targets: ["SentinelHummingbird"]),
         .library(name: "SentinelTracing", targets: ["SentinelTracing"]),
+        .library(name: "SentinelHTTPClient", targets: ["SentinelHTTPClient"]),
         .executable(name: "sentinel", targets: ["SentinelCommand"]),
         .executable(name: "scripthost-demo", targets: ["ScriptHostDemo"]),
         .executable(name: "embedding-example", targets: ["EmbeddingExample"]),
@@ -198,6 +199,29 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // AsyncHTTPClient requests through a pipeline: a product of its own, so the core links no HTTP client.
+        .target(
+            name: "SentinelHTTPClient",
+            dependencies: [
+                "Resilience",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "SentinelHTTPClientTests",
+            dependencies: [
+                "SentinelHTTPClient", "Resilience",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // The `sentinel` command: check, simulate, run, and the operator commands.

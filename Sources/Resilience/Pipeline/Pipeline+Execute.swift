@@ -280,7 +280,10 @@ extension Pipeline {
                 if attempt == shadowMax { outcomeAtShadowLimit = Self.outcome(of: error) }
                 let retryable = runner.shouldRetry(error)
                 let ranOut = retryable && attempt >= settings.maxAttempts
-                if !retryable || ranOut {
+                // Read only for an error that would be retried, so hints of errors that are not cost nothing.
+                let hint = retryable && !ranOut ? RetryCore.retryAfterHint(of: error) : nil
+                let hintTooLong = hint.map { !RetryCore.accepts(hint: $0, settings: settings) } ?? false
+                if !retryable || ranOut || hintTooLong {
                     if shadowed {
                         call.judgeShadow(
                             ShadowJudge.retry(
@@ -296,8 +299,9 @@ extension Pipeline {
                     events?.emit(PolicyEvent(pipeline: name, kind: .retryBudgetExhausted, time: endTime(&call)))
                     throw error
                 }
-                let delay = RetryCore.delay(afterAttempt: attempt, previous: previousDelay, settings: settings, unit: random.nextUnit())
-                previousDelay = delay
+                let backoff = RetryCore.delay(afterAttempt: attempt, previous: previousDelay, settings: settings, unit: random.nextUnit())
+                previousDelay = backoff
+                let delay = max(backoff, hint ?? 0)
                 let wake = endTime(&call) + nanos(fromSeconds: delay)
                 call.report?.retries.append(CallReport.Retry(attempt: attempt + 1, delay: delay, time: endTime(&call)))
                 events?.emit(PolicyEvent(pipeline: name, kind: .retryAttempt(attempt: attempt + 1, delay: delay), time: endTime(&call)))

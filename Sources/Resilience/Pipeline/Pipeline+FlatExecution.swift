@@ -151,7 +151,10 @@ extension Pipeline {
         if attempt == call.retryShadowMax { call.retryOutcomeAtShadowLimit = Self.outcome(of: error) }
         let retryable = runner.shouldRetry(error)
         let ranOut = retryable && attempt >= settings.maxAttempts
-        if !retryable || ranOut {
+        // Read only for an error that would be retried, so hints of errors that are not cost nothing.
+        let hint = retryable && !ranOut ? RetryCore.retryAfterHint(of: error) : nil
+        let hintTooLong = hint.map { !RetryCore.accepts(hint: $0, settings: settings) } ?? false
+        if !retryable || ranOut || hintTooLong {
             if call.retryShadowed {
                 call.judgeShadow(
                     ShadowJudge.retry(
@@ -167,8 +170,9 @@ extension Pipeline {
             events?.emit(PolicyEvent(pipeline: name, kind: .retryBudgetExhausted, time: endTime(&call)))
             return nil
         }
-        let delay = RetryCore.delay(afterAttempt: attempt, previous: call.retryPreviousDelay, settings: settings, unit: random.nextUnit())
-        call.retryPreviousDelay = delay
+        let backoff = RetryCore.delay(afterAttempt: attempt, previous: call.retryPreviousDelay, settings: settings, unit: random.nextUnit())
+        call.retryPreviousDelay = backoff
+        let delay = max(backoff, hint ?? 0)
         let end = endTime(&call)
         call.report?.retries.append(CallReport.Retry(attempt: attempt + 1, delay: delay, time: end))
         events?.emit(PolicyEvent(pipeline: name, kind: .retryAttempt(attempt: attempt + 1, delay: delay), time: end))

@@ -6,8 +6,13 @@
 ///
 /// Sleeps on the pipeline's clock; cancellation during a backoff stops at once
 /// with `CancellationError`. Errors for which `shouldRetry` returns false end the
-/// call at once; by default everything is retried except cancellation and
-/// rejections by a breaker, bulkhead or rate limiter.
+/// call at once; by default everything is retried except cancellation,
+/// rejections by a breaker, bulkhead or rate limiter, and errors that say they
+/// are not worth another attempt (``RetryClassifying``).
+///
+/// `Retry-After`: when a retried error carries a hint (``RetryAfterHinting``), the
+/// next attempt waits `max(backoff delay, hint)`; a hint beyond `max_delay` ends
+/// the call at once with that error.
 ///
 /// Shadow: a smaller shadow `max_attempts` is judged exactly; a larger one is
 /// judged when live succeeded, and is unknown when live ran out of attempts.
@@ -41,10 +46,12 @@ public struct Retry: PipelinePolicy {
         self.shouldRetry = shouldRetry
     }
 
-    /// Retries everything except cancellation and policy rejections.
+    /// Retries everything except cancellation, policy rejections, and errors whose
+    /// ``RetryClassifying/isRetryable`` is false.
     public static let defaultPredicate: @Sendable (any Error) -> Bool = { error in
         if error is CancellationError { return false }
-        if let error = error as? ResilienceError, error.isRejection { return false }
+        if let error = error as? ResilienceError { return !error.isRejection }
+        if let error = error as? any RetryClassifying { return error.isRetryable }
         return true
     }
 
