@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "CheckoutService",
             dependencies: [
-                "Sentinel", "Resilience", "SentinelAdmin", "SentinelHummingbird",
+                "Sentinel", "Resilience", "SentinelAdmin", "SentinelHummingbird", "SentinelHTTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -2,45 +2,33 @@ import AsyncHTTPClient
 import HTTPTypes
 import Hummingbird
 import Resilience
+import SentinelHTTPClient
 
-/// Calls the inventory through the `checkout` pipeline: its split picks the
-/// upstream (stable or canary), the user's id keeps the user on one.
+/// Calls the inventory through the `checkout` pipeline (`PipelineHTTPClient`):
+/// the split's variant picks the upstream (stable or canary), the user's id
+/// keeps the user on one, and the inventory's failures count as the variant's.
 struct InventoryClient: Sendable {
-    let pipeline: Pipeline
-    let httpClient: HTTPClient
-    let upstreams: [String: String]
+    let client: PipelineHTTPClient
 
-    /// The inventory's answer as the checkout's, or 502 when the inventory failed.
+    /// The inventory's answer as the checkout's, or 502 when the inventory
+    /// failed (or the `checkout` pipeline refused: its breaker, its bulkhead).
+    /// `X-Served-By` names the inventory that answered.
     func stock(of item: String, forUser user: String?) async -> Response {
-        let variant = Box()
         do {
-            let body = try await pipeline.execute(key: user) { call in
-                let name = call.variant ?? "stable"
-                variant.name = name
-                let request = HTTPClientRequest(url: (upstreams[name] ?? upstreams["stable"]!) + "/items/" + item)
-                let response = try await httpClient.execute(request, timeout: .seconds(2))
-                let body = try await response.body.collect(upTo: 64 * 1024)
-                guard response.status == .ok else { throw UpstreamError(status: response.status.code) }
-                return body
+            let response = try await client.execute(HTTPClientRequest(url: "/items/" + item), key: user)
+            let body = try await response.body.collect(upTo: 64 * 1024)
+            var headers: HTTPFields = [.contentType: "application/json"]
+            if let servedBy = response.headers.first(name: HTTPField.Name.servedBy.canonicalName) { headers[.servedBy] = servedBy }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+        } catch {
+            var headers = HTTPFields()
+            if let failed = (error as? PipelineHTTPClientError)?.response,
+                let servedBy = failed.headers.first(name: HTTPField.Name.servedBy.canonicalName)
+            {
+                headers[.servedBy] = servedBy
             }
             return Response(
-                status: .ok, headers: [.contentType: "application/json", .servedBy: variant.name],
-                body: .init(byteBuffer: body))
-        } catch {
-            return Response(
-                status: .badGateway, headers: [.servedBy: variant.name],
-                body: .init(byteBuffer: ByteBuffer(string: "inventory: \(error)\n")))
+                status: .badGateway, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "inventory: \(error)\n")))
         }
     }
-}
-
-struct UpstreamError: Error, CustomStringConvertible {
-    let status: UInt
-    var description: String { "answered \(status)" }
-}
-
-/// The variant the call went to, read after it.
-private final class Box: @unchecked Sendable {
-    // @unchecked: written by the one call's operation, read after it returned.
-    var name = "stable"
 }

@@ -53,12 +53,15 @@ struct InventoryCommand: AsyncParsableCommand {
             let wait = random.nextUnit() < slowRate ? slow : latency
             if wait > .zero { try await Task.sleep(for: wait) }
             if failing {
-                return Response(status: .internalServerError, body: .init(byteBuffer: ByteBuffer(string: "injected error\n")))
+                return Response(
+                    status: .internalServerError, headers: [.servedBy: name],
+                    body: .init(byteBuffer: ByteBuffer(string: "injected error\n")))
             }
             let stock = item.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) % 1000 }
             let body = #"{"item":"\#(item)","stock":\#(stock),"served_by":"\#(name)"}"#
             return Response(
-                status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+                status: .ok, headers: [.contentType: "application/json", .servedBy: name],
+                body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         var logger = Logger(label: "inventory-\(name)")
         logger.logLevel = .warning

@@ -7,6 +7,7 @@ import Logging
 import Resilience
 import Sentinel
 import SentinelAdmin
+import SentinelHTTPClient
 import SentinelHummingbird
 import ServiceLifecycle
 
@@ -17,8 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "The checkout service: GET /checkout/ITEM asks the inventory (stable or canary) through a pipeline.",
         discussion: """
             Two pipelines: `api` guards the route (PipelineMiddleware: rate limit, breaker, \
-            bulkhead, timeout), `checkout` guards the call to the inventory and splits it \
-            between the stable and the canary upstream (stable 100 %, canary 0 % at start). \
+            bulkhead, timeout), `checkout` guards the call to the inventory (timeout, retry, \
+            breaker, bulkhead) and splits it between the stable and the canary upstream \
+            (stable 100 %, canary 0 % at start). \
             The Sentinel runs the scripts of --policies on the real clock (the canary recipe \
             moves the split), audits to --audit-log, and serves the admin API on --admin.
             """
@@ -73,10 +75,11 @@ struct ServeCommand: AsyncParsableCommand {
             Timeout(.seconds(5))
         }
         let checkout = try Pipeline("checkout", registry: registry) {
+            Timeout(.seconds(2), mode: .cooperative)
+            Retry(maxAttempts: 2, baseDelay: .milliseconds(20), maxDelay: .seconds(1))
             CircuitBreaker(failureRate: 0.5, minimumCalls: 100)
             Bulkhead(maxConcurrent: 512)
             TrafficSplit([("stable", 100), ("canary", 0)])
-            Timeout(.seconds(2))
         }
 
         // 2. The Sentinel: the control plane (audited), the scripts, the admin API.
@@ -96,7 +99,9 @@ struct ServeCommand: AsyncParsableCommand {
         // 3. The route: the middleware guards it, the handler calls the inventory through `checkout`.
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         let inventory = InventoryClient(
-            pipeline: checkout, httpClient: httpClient, upstreams: ["stable": stable, "canary": canary])
+            client: try PipelineHTTPClient(
+                pipeline: checkout, httpClient: httpClient, upstreams: ["stable": stable, "canary": canary],
+                configuration: .init(attemptTimeout: .seconds(1))))
         let router = Router(context: BasicPipelineRequestContext.self)
         router.get("/healthz") { _, _ in HTTPResponse.Status.ok }
         router.group("checkout")
