@@ -14,9 +14,11 @@ import Resilience
 /// - an answer ends the group, whatever its status (a failure goes to the
 ///   pipeline's retry, which backs off and honours `Retry-After`, rather than
 ///   being sent again at once);
-/// - an attempt that got no answer (a connection failure, its deadline) lets
-///   the group go on: it waits for the attempts still running, or starts the
-///   next one at once when none is.
+/// - an attempt that got no answer but another could (a connection failure,
+///   its deadline) lets the group go on: it waits for the attempts still
+///   running, or starts the next one at once when none is; any other error
+///   (one every attempt would meet, the pipeline's timeout, a cancellation)
+///   ends the group.
 ///
 /// Only requests whose method is in ``methods`` (the idempotent ones by
 /// default) and whose body can be sent again are hedged; the others run one
@@ -46,8 +48,9 @@ public struct HTTPHedging: Sendable {
 }
 
 /// What one hedged attempt came to, as the hedging group sees it: answers
-/// (even failures) end the group; errors thrown let it go on.
+/// (even failures) and errors another attempt would meet too end the group;
+/// errors thrown let it go on.
 enum HedgedAnswer: Sendable {
     case response(HTTPClientResponse)
-    case failure(PipelineHTTPClientError)
+    case failure(any Error)
 }

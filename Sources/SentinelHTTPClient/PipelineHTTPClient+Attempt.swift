@@ -46,9 +46,14 @@ extension PipelineHTTPClient {
         let answer = try await hedging.run { _ in
             do {
                 return .response(try await self.send(prepared, call))
-            } catch let failure as PipelineHTTPClientError where failure.response != nil {
-                // An answer ends the group; errors without one let it go on.
-                return .failure(failure)
+            } catch let failure as PipelineHTTPClientError where failure.response == nil && failure.isRetryable {
+                // No answer, and another request could get one (a connection failure, the attempt's
+                // deadline): the group goes on.
+                throw failure
+            } catch {
+                // An answer, an error another request would meet too, the pipeline's own timeout or
+                // a cancellation: the group ends with it.
+                return .failure(error)
             }
         }
         switch answer {

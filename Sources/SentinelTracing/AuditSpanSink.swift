@@ -42,27 +42,32 @@ public final class AuditSpanSink: AuditSink, Sendable {
     /// Adds `entry` as an event to its span.
     public func write(_ entry: AuditEntry) {
         guard let tracer = ActiveTracer.find(configuration.tracer) else { return }
-        state.withLock { state in
+        // Spans start and get their events under the lock (the order of an evaluation's
+        // decisions); the ones this entry closes end after it, so an exporter's work on
+        // ending them holds neither this sink nor the audit log's delivery longer than that.
+        let ended = state.withLock { state -> [OpenBatch] in
             guard let key = Self.batchKey(of: entry) else {
                 var batch = OpenBatch(start(tracer, for: entry), entry)
                 add(entry, to: &batch)
-                end(batch)
-                return
+                return [batch]
             }
+            var ended: [OpenBatch] = []
             if let previous = state.keyByActor[entry.actor], previous != key, let batch = state.remove(previous) {
-                end(batch)
+                ended.append(batch)
             }
             var batch = state.remove(key) ?? OpenBatch(start(tracer, for: entry), entry)
             add(entry, to: &batch)
             if batch.decisions >= configuration.maximumEventsPerSpan {
-                end(batch)
-                return
+                ended.append(batch)
+                return ended
             }
             state.insert(batch, key: key, actor: entry.actor)
             while state.order.count > max(0, configuration.maximumOpenSpans), let batch = state.remove(state.order[0]) {
-                end(batch)
+                ended.append(batch)
             }
+            return ended
         }
+        for batch in ended { end(batch) }
     }
 
     /// Ends every open evaluation span.

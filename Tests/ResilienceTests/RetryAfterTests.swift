@@ -168,4 +168,44 @@ enum Engine: String, CaseIterable, Sendable {
         #expect(!Retry.defaultPredicate(ResilienceError(.rateLimited, pipeline: "p", "refused")))
         #expect(Retry.defaultPredicate(ResilienceError(.timedOut, pipeline: "p", "late")))
     }
+
+    /// A cooperative timeout around the retry bounds the whole call: an attempt that would
+    /// start after its deadline (a backoff or a Retry-After past it) is not made.
+    @Test(.timeLimit(.minutes(1)))  // without the check, the call would sleep on the manual clock for good
+    func aCooperativeTimeoutAroundTheRetryEndsTheCallInsteadOfWaitingPastIt() async throws {
+        let (pipeline, _, _) = try manualPipeline {
+            Timeout(.seconds(2), mode: .cooperative)
+            Retry(
+                maxAttempts: 3, backoff: .constant, baseDelay: .milliseconds(100), maxDelay: .seconds(10), jitter: .none,
+                budgetRatio: nil)
+        }
+        let attempts = Counter()
+        await #expect(throws: Throttled.self) {
+            try await pipeline.execute { () async throws -> Int in
+                attempts.increment()
+                throw Throttled(retryAfter: .seconds(5))
+            }
+        }
+        #expect(attempts.current == 1)
+    }
+
+    /// Inside the retry, the timeout is per attempt: the backoff after one attempt's deadline still retries.
+    @Test func aCooperativeTimeoutInsideTheRetryDoesNotEndTheRetries() async throws {
+        let (pipeline, clock, _) = try manualPipeline {
+            Retry(
+                maxAttempts: 3, backoff: .constant, baseDelay: .milliseconds(100), maxDelay: .seconds(10), jitter: .none,
+                budgetRatio: nil)
+            Timeout(.seconds(2), mode: .cooperative)
+        }
+        let attempts = Counter()
+        async let result: Int = pipeline.execute { () async throws -> Int in
+            if attempts.increment() == 1 { throw Throttled(retryAfter: .seconds(5)) }
+            return 42
+        }
+        await clock.waitForSleepers(count: 1)
+        clock.advance(by: .seconds(5))
+        #expect(try await result == 42)
+        #expect(attempts.current == 2)
+    }
+
 }

@@ -48,6 +48,8 @@ work=$(mktemp -d /tmp/checkout-demo-XXXXXX)
 pids=()
 stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; sleep 0.5; for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; pids=(); }
 trap 'stop_all; rm -rf "$work"' EXIT
+# A signal ends the script through its EXIT trap (bash skips it when a signal kills it).
+trap 'exit 143' TERM INT HUP
 
 # The recipe, unchanged or with its waits shortened. Each rewrite must match
 # exactly one line: a recipe whose constants moved fails here, not silently.
@@ -56,14 +58,16 @@ mkdir -p "$policies"
 recipe=$root/examples/recipes/canary/canary.lua
 cp "$recipe" "$policies/canary.lua"
 if [ "$timings" = fast ]; then
-  for rewrite in 's/^local MEASURE = 60 /local MEASURE = 3 /' 's/^local FIRST_STEP = 120 /local FIRST_STEP = 5 /' \
-                 's/^local MIN_STEP = 60 /local MIN_STEP = 3 /' 's/^local BAKE = 300 /local BAKE = 10 /' \
-                 's/^  interval = "10s",/  interval = "1s",/'; do
-    before=$(cksum < "$policies/canary.lua")
-    sed -i -e "$rewrite" "$policies/canary.lua"
-    if [ "$(cksum < "$policies/canary.lua")" = "$before" ]; then
-      echo "demo.sh: '$rewrite' matched nothing in $recipe" >&2; exit 1
+  # pattern|replacement: the pattern must match exactly one line of the recipe.
+  for rewrite in '^local MEASURE = 60 |local MEASURE = 3 ' '^local FIRST_STEP = 120 |local FIRST_STEP = 5 ' \
+                 '^local MIN_STEP = 60 |local MIN_STEP = 3 ' '^local BAKE = 300 |local BAKE = 10 ' \
+                 '^  interval = "10s",|  interval = "1s",'; do
+    pattern=${rewrite%%|*} replacement=${rewrite#*|}
+    matches=$(grep -c -- "$pattern" "$policies/canary.lua")
+    if [ "$matches" != 1 ]; then
+      echo "demo.sh: /$pattern/ matches $matches lines of $recipe, expected exactly one" >&2; exit 1
     fi
+    sed -i -e "s/$pattern/$replacement/" "$policies/canary.lua"
   done
 fi
 
@@ -115,19 +119,25 @@ run_release() { # healthy|bad
   echo
   echo "== release: a $kind canary ($( [ "$kind" = bad ] && echo "5 % errors" || echo "as good as stable" )), $rate req/s, timings $timings"
   rm -f "$work/audit.jsonl"
-  start "inventory stable" "$work/stable.log" "$bin/checkout-service" inventory --name stable --seed 1 || return 1
+  start "inventory stable" "$work/stable.log" "$bin/checkout-service" inventory --name stable --seed 1 || { stop_all; return 1; }
   local stable_url=$started_url
-  start "inventory canary" "$work/canary.log" "$bin/checkout-service" inventory --name canary --seed 2 "${canary_flags[@]}" || return 1
+  start "inventory canary" "$work/canary.log" "$bin/checkout-service" inventory --name canary --seed 2 "${canary_flags[@]}" ||
+    { stop_all; return 1; }
   local canary_url=$started_url
   start checkout "$work/checkout.log" "$bin/checkout-service" serve --stable "$stable_url" --canary "$canary_url" \
-    --policies "$policies" --admin-tokens "$work/tokens.yaml" --audit-log "$work/audit.jsonl" || return 1
-  local checkout_url=$started_url admin_url
+    --policies "$policies" --admin-tokens "$work/tokens.yaml" --audit-log "$work/audit.jsonl" || { stop_all; return 1; }
+  local checkout_url=$started_url admin_url=""
   for _ in $(seq 100); do
     admin_url=$(grep -m1 "^admin listening on " "$work/checkout.log" | sed 's/.* on //'); [ -n "$admin_url" ] && break; sleep 0.1
   done
+  if [ -z "$admin_url" ]; then
+    echo "demo.sh: the checkout service's admin API did not start within 10 s:" >&2; tail -5 "$work/checkout.log.err" >&2
+    stop_all; return 1
+  fi
   echo "   stable $stable_url, canary $canary_url, checkout $checkout_url, admin $admin_url"
   "$bin/checkout-service" load --url "$checkout_url/checkout" --rate "$rate" --seed 7 > "$work/load.json" 2> "$work/load.err" &
   local load=$!
+  pids+=($load)
   local outcome="" waited=0
   while [ $waited -lt "$timeout" ]; do
     sleep 1; waited=$((waited + 1))

@@ -2,8 +2,9 @@
 /// ``Pipeline/execute(key:report:_:)`` and read once that returns or throws.
 ///
 /// Calls made without a report (``Pipeline/execute(key:_:)``) fill nothing
-/// and pay nothing for this: the pipeline checks for a report only when a
-/// call ends and when it retries.
+/// and pay nothing for this but a nil check: the pipeline looks for a report
+/// when a call ends and when it retries (the engine for enforced timeouts also
+/// at each attempt and at the split, so that a timeout keeps them).
 ///
 /// ```swift
 /// let report = CallReport()
@@ -47,7 +48,8 @@ public final class CallReport: @unchecked Sendable {
     /// What the shadow configuration would have seen, as the shadow windows
     /// counted it; nil when no knob had a shadow value for this call.
     public internal(set) var shadowOutcome: Outcome?
-    /// The retries, in order.
+    /// The retries, in order, each recorded when decided: a call cancelled
+    /// (or timed out) during a backoff keeps the retry it was waiting for.
     public internal(set) var retries: [Retry] = []
 
     /// Makes an empty report.

@@ -154,16 +154,8 @@ extension Pipeline {
         // Read only for an error that would be retried, so hints of errors that are not cost nothing.
         let hint = retryable && !ranOut ? RetryCore.retryAfterHint(of: error) : nil
         let hintTooLong = hint.map { !RetryCore.accepts(hint: $0, settings: settings) } ?? false
-        if !retryable || ranOut || hintTooLong {
-            if call.retryShadowed {
-                call.judgeShadow(
-                    ShadowJudge.retry(
-                        attempts: attempt, succeeded: false, ranOut: ranOut, liveMax: settings.maxAttempts,
-                        shadowMax: call.retryShadowMax, outcomeAtShadowLimit: call.retryOutcomeAtShadowLimit))
-            }
-            if ranOut && attempt > 1 {
-                events?.emit(PolicyEvent(pipeline: name, kind: .retryExhausted(attempts: attempt), time: endTime(&call)))
-            }
+        if !retryable || ranOut || hintTooLong || !startsInTime(call, after: hint ?? 0) {
+            giveUp(&call, ranOut: ranOut)
             return nil
         }
         if let budget = runner.budget, !budget.withdraw() {
@@ -171,12 +163,38 @@ extension Pipeline {
             return nil
         }
         let backoff = RetryCore.delay(afterAttempt: attempt, previous: call.retryPreviousDelay, settings: settings, unit: random.nextUnit())
-        call.retryPreviousDelay = backoff
         let delay = max(backoff, hint ?? 0)
+        guard startsInTime(call, after: delay) else {
+            giveUp(&call, ranOut: false)
+            return nil
+        }
+        call.retryPreviousDelay = backoff
         let end = endTime(&call)
         call.report?.retries.append(CallReport.Retry(attempt: attempt + 1, delay: delay, time: end))
         events?.emit(PolicyEvent(pipeline: name, kind: .retryAttempt(attempt: attempt + 1, delay: delay), time: end))
         return end + nanos(fromSeconds: delay)
+    }
+
+    /// Whether an attempt `delay` seconds from now starts before the deadline of a
+    /// cooperative timeout around the retry (one inside it sets a deadline per attempt):
+    /// an attempt after it could only fail, and would count as a failure.
+    private func startsInTime(_ call: CallState, after delay: Double) -> Bool {
+        guard timeoutWrapsRetry, let deadline = call.deadline else { return true }
+        return (call.attemptEnd ?? time.now()) &+ nanos(fromSeconds: delay) < deadline
+    }
+
+    private func giveUp(_ call: inout CallState, ranOut: Bool) {
+        let attempt = call.attempt
+        let settings = call.retrySettings
+        if call.retryShadowed {
+            call.judgeShadow(
+                ShadowJudge.retry(
+                    attempts: attempt, succeeded: false, ranOut: ranOut, liveMax: settings.maxAttempts,
+                    shadowMax: call.retryShadowMax, outcomeAtShadowLimit: call.retryOutcomeAtShadowLimit))
+        }
+        if ranOut && attempt > 1 {
+            events?.emit(PolicyEvent(pipeline: name, kind: .retryExhausted(attempts: attempt), time: endTime(&call)))
+        }
     }
 
     // MARK: - Cooperative timeout

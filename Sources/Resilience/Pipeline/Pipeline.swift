@@ -39,6 +39,8 @@ public final class Pipeline: Sendable {
     let stages: [Stage]
     /// Whether a timeout in enforced mode needs the nested engine (a child task per call).
     @usableFromInline let hasEnforcedTimeout: Bool
+    /// Whether a timeout comes before the retry: its deadline bounds every attempt and backoff.
+    let timeoutWrapsRetry: Bool
     /// Keeps the objects `stages` refers to (without refcounting) alive.
     let stageOwners: [AnyObject & Sendable]
     let random: SharedRandom
@@ -139,6 +141,9 @@ public final class Pipeline: Sendable {
             if case .timeout(let spec) = component.spec { return spec.mode == .enforced }
             return false
         }
+        let timeoutIndex = components.firstIndex { if case .timeout = $0.spec { true } else { false } }
+        let retryIndex = components.firstIndex { if case .retry = $0.spec { true } else { false } }
+        timeoutWrapsRetry = timeoutIndex.flatMap { timeout in retryIndex.map { timeout < $0 } } ?? false
         self.breaker = breaker
         self.bulkhead = bulkhead
         self.rateLimiter = rateLimiter

@@ -10,7 +10,7 @@ import SentinelHTTPClient
 struct InventoryClient: Sendable {
     let client: PipelineHTTPClient
 
-    /// The inventory's answer as the checkout's, or 502 when the inventory
+    /// The inventory's answer (its status and body) as the checkout's, or 502 when the inventory
     /// failed (or the `checkout` pipeline refused: its breaker, its bulkhead).
     /// `X-Served-By` names the inventory that answered.
     func stock(of item: String, forUser user: String?) async -> Response {
@@ -19,7 +19,8 @@ struct InventoryClient: Sendable {
             let body = try await response.body.collect(upTo: 64 * 1024)
             var headers: HTTPFields = [.contentType: "application/json"]
             if let servedBy = response.headers.first(name: HTTPField.Name.servedBy.canonicalName) { headers[.servedBy] = servedBy }
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+            // The answer's own status: a 404 is a success for the pipeline, and still a 404.
+            return Response(status: .init(code: Int(response.status.code)), headers: headers, body: .init(byteBuffer: body))
         } catch {
             var headers = HTTPFields()
             if let failed = (error as? PipelineHTTPClientError)?.response,
