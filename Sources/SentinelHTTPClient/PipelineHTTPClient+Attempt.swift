@@ -46,13 +46,8 @@ extension PipelineHTTPClient {
         let answer = try await hedging.run { _ in
             do {
                 return .response(try await self.send(prepared, call))
-            } catch let failure as PipelineHTTPClientError where failure.response == nil && failure.isRetryable {
-                // No answer, and another request could get one (a connection failure, the attempt's
-                // deadline): the group goes on.
-                throw failure
             } catch {
-                // An answer, an error another request would meet too, the pipeline's own timeout or
-                // a cancellation: the group ends with it.
+                if Self.hedgeGroupGoesOn(after: error) { throw error }
                 return .failure(error)
             }
         }
@@ -60,6 +55,15 @@ extension PipelineHTTPClient {
         case .response(let response): return response
         case .failure(let failure): throw failure
         }
+    }
+
+    /// Whether a hedged request's `error` lets its group go on: only when it got no answer and
+    /// another request could get one (a connection failure, the attempt's deadline). An answer
+    /// (even a failure), an error every request would meet, the pipeline's own timeout or a
+    /// cancellation ends the group with it.
+    static func hedgeGroupGoesOn(after error: any Error) -> Bool {
+        guard let failure = error as? PipelineHTTPClientError else { return false }
+        return failure.response == nil && failure.isRetryable
     }
 
     /// Sends `request` once (with a fresh body) within the attempt's deadline and classifies the answer.

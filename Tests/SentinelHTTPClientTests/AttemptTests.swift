@@ -2,8 +2,9 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import Resilience
-import SentinelHTTPClient
 import Testing
+
+@testable import SentinelHTTPClient
 
 /// Per-attempt timeouts, bodies, variants and hedging, against real upstreams on loopback.
 @Suite(.timeLimit(.minutes(1))) struct AttemptTests {
@@ -188,5 +189,20 @@ import Testing
         }
         let stats = pipeline.windows.totals().stats
         #expect(stats.calls == 2 && stats.successes == 2)
+    }
+
+    /// Only an error without an answer that another request could avoid sends the next hedge at once.
+    @Test func onlyATransientErrorWithoutAnAnswerLetsAHedgeGroupGoOn() {
+        func error(_ code: PipelineHTTPClientError.Code, retryable: Bool) -> PipelineHTTPClientError {
+            PipelineHTTPClientError(code, "test", isRetryable: retryable)
+        }
+        #expect(PipelineHTTPClient.hedgeGroupGoesOn(after: error(.connectionFailed, retryable: true)))
+        #expect(PipelineHTTPClient.hedgeGroupGoesOn(after: error(.attemptTimedOut, retryable: true)))
+        #expect(!PipelineHTTPClient.hedgeGroupGoesOn(after: error(.requestFailed, retryable: false)))
+        let answered = PipelineHTTPClientError(
+            .failureStatus, "503", response: HTTPClientResponse(status: .serviceUnavailable), isRetryable: true)
+        #expect(!PipelineHTTPClient.hedgeGroupGoesOn(after: answered))
+        #expect(!PipelineHTTPClient.hedgeGroupGoesOn(after: ResilienceError(.timedOut, pipeline: "inventory", "timed out")))
+        #expect(!PipelineHTTPClient.hedgeGroupGoesOn(after: CancellationError()))
     }
 }

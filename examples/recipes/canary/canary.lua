@@ -30,9 +30,8 @@
 -- FALSE_ROLLBACK, the chance of rolling back a canary no worse than HARM's
 -- margins in one release, is split evenly over HARM's tests (two per step of
 -- the release, two for the last step's segments, spent over them);
--- FALSE_PROMOTION, the chance of promoting a canary outside
--- FIT's tolerances, over FIT's two criteria, and over FIT's tests when an
--- estimate of stable's p99 made in a burst of slow calls makes it start over.
+-- FALSE_PROMOTION, the chance of promoting a canary outside FIT's tolerances,
+-- over FIT's two criteria and its restarts on a stale p99 estimate.
 --
 -- Memory and marks do not survive a restart of the process: after one, the
 -- rule reads where the release stood from the weight (100: promoted; between:
