@@ -87,11 +87,11 @@ test: lua test-tools browser-tools
 	Tests/cli/approval-restart.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
 	Tests/cli/kill-during-saves.sh "$$($(SWIFT) build --show-bin-path)/sentinel" 12
 	$(SWIFT) build --product checkout-service
-	examples/checkout-service/demo.sh --bin "$$($(SWIFT) build --show-bin-path)" --timeout 90 both
+	examples/checkout-service/demo.sh --bin "$$($(SWIFT) build --show-bin-path)" --timeout 90 all
 
 # The example service (examples/checkout-service): a healthy and a bad canary
 # release on real processes on loopback, with the audit. DEMO_ARGS: see demo.sh.
-DEMO_ARGS ?= both
+DEMO_ARGS ?= all
 demo: lua
 	$(SWIFT) build --product sentinel
 	$(SWIFT) build --product checkout-service

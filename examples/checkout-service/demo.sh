@@ -3,7 +3,7 @@
 # bad one rolled back, by the canary recipe, with the audit to show it.
 #
 # Usage: examples/checkout-service/demo.sh [--bin DIR] [--rate R] [--timeout S]
-#                                          [--timings fast|recipe] [healthy|bad|both]
+#                                          [--timings fast|recipe] [healthy|bad|slow|both|all]
 #   --bin DIR      where checkout-service and sentinel are (default: build them, debug)
 #   --rate R       requests per second of the load (default 200)
 #   --timeout S    seconds each release may take to be decided (default 120)
@@ -13,7 +13,8 @@
 #                  release takes 10 minutes or more; give --timeout 1200)
 #
 # Each release runs on fresh processes: two inventory servers (stable, and a
-# canary that is healthy or answers 5 % errors), the checkout service with
+# canary that is healthy, answers 5 % errors (bad), or answers 5 % of its
+# requests 300 ms late (slow)), the checkout service with
 # the Sentinel and its admin API, and the load generator. Exit 0 when every
 # release ended as expected and no request was lost to the middleware (every
 # request sent was answered, none with a status only the middleware gives:
@@ -29,8 +30,9 @@ while [ $# -gt 0 ]; do
     --rate) rate=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --timings) timings=$2; shift 2 ;;
-    healthy|bad) scenarios+=("$1"); shift ;;
+    healthy|bad|slow) scenarios+=("$1"); shift ;;
     both) scenarios+=(healthy bad); shift ;;
+    all) scenarios+=(healthy bad slow); shift ;;
     *) echo "demo.sh: unknown argument $1 (see the usage at the top of $0)" >&2; exit 2 ;;
   esac
 done
@@ -113,11 +115,15 @@ for line in sys.stdin:
 }
 
 failures=0
-run_release() { # healthy|bad
-  local kind=$1 canary_flags=() expected
-  if [ "$kind" = healthy ]; then expected=promoted; else expected=rolled-back; canary_flags=(--error-rate 0.05); fi
+run_release() { # healthy|bad|slow
+  local kind=$1 canary_flags=() expected=rolled-back what
+  case $kind in
+    healthy) expected=promoted; what="as good as stable" ;;
+    bad) canary_flags=(--error-rate 0.05); what="5 % errors" ;;
+    slow) canary_flags=(--slow-rate 0.05 --slow-ms 300); what="5 % of its requests 300 ms late" ;;
+  esac
   echo
-  echo "== release: a $kind canary ($( [ "$kind" = bad ] && echo "5 % errors" || echo "as good as stable" )), $rate req/s, timings $timings"
+  echo "== release: a $kind canary ($what), $rate req/s, timings $timings"
   rm -f "$work/audit.jsonl"
   start "inventory stable" "$work/stable.log" "$bin/checkout-service" inventory --name stable --seed 1 || { stop_all; return 1; }
   local stable_url=$started_url
