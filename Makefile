@@ -89,7 +89,7 @@ test: lua test-tools browser-tools
 	$(SWIFT) build --product checkout-service
 	examples/checkout-service/demo.sh --bin "$$($(SWIFT) build --show-bin-path)" --timeout 90 all
 
-# The example service (examples/checkout-service): a healthy and a bad canary
+# The example service (examples/checkout-service): a healthy, a bad and a slow canary
 # release on real processes on loopback, with the audit. DEMO_ARGS: see demo.sh.
 DEMO_ARGS ?= all
 demo: lua
