@@ -1,14 +1,15 @@
 # Two commands set everything up on a fresh Debian machine:
 #   make run    installs Lua if missing, builds, runs the canary recipe in the simulator
-#   make test   installs Lua, curl, openssl, Chromium and Selenium if missing, runs the whole test suite
+#   make test   installs Lua, curl, openssl, Chromium, Selenium and PostgreSQL if missing,
+#               runs the whole test suite against a throw-away PostgreSQL server
 SWIFT ?= swift
 LUA_PACKAGE := liblua5.4-dev
 
-.PHONY: run test demo test-tools browser-tools build lua benchmarks load-admin http-load dashboard-idle screenshots decision-matrix clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint calibration
+.PHONY: run test test-suite demo test-tools browser-tools postgres-tools build lua benchmarks load-admin http-load dashboard-idle screenshots decision-matrix clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint calibration
 
 # `apt-get update` once, however many of the targets below install something
-# (CI's fresh machine needs Lua, the test tools and Chromium): a stamp marks
-# an update of the last two hours.
+# (CI's fresh machine needs Lua, the test tools, Chromium and PostgreSQL): a
+# stamp marks an update of the last two hours.
 APT_STAMP := /var/lib/apt/lists/.sentinel-apt-update
 APT_UPDATE = { [ -n "$$(find $(APT_STAMP) -mmin -120 2>/dev/null)" ] || { apt-get update && touch $(APT_STAMP); }; }
 
@@ -58,6 +59,21 @@ browser-tools:
 		exit 1; \
 	fi
 
+# The server the tests run against (Tests/fleet/with-postgres.sh starts a
+# throw-away one): Debian's, found as Tests/fleet/postgres-server.sh finds it.
+# The package's own cluster, if its install starts one, stays on 5432: ours
+# takes a free port.
+postgres-tools:
+	@if Tests/fleet/postgres-server.sh bindir >/dev/null 2>&1 && command -v psql >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "PostgreSQL is missing: installing postgresql"; \
+		$(APT_UPDATE) && apt-get install -y postgresql; \
+	else \
+		echo "PostgreSQL is missing. Install it with:"; \
+		echo "  sudo apt-get update && sudo apt-get install -y postgresql"; \
+		exit 1; \
+	fi
+
 build: lua
 	$(SWIFT) build
 
@@ -74,8 +90,16 @@ run: lua
 # running in parallel on the cooperative pool and the shared Lua thread do not
 # stretch what they measure.
 ALONE_SUITES := NotificationDeliveryTests
-test: lua test-tools browser-tools
+# One PostgreSQL server for the whole run, stopped at its end, also on a
+# failure or Ctrl-C; its address is in SENTINEL_TEST_POSTGRES_URL (docs/testing.md).
+test: lua test-tools browser-tools postgres-tools
+	Tests/fleet/with-postgres.sh $(MAKE) --no-print-directory test-suite
+
+# The suite itself: `make test` runs it under a server; run on its own it
+# uses the server SENTINEL_TEST_POSTGRES_URL names, if any.
+test-suite:
 	python3 Tests/cli/layers.py
+	Tests/fleet/postgres-server-check.sh
 	$(SWIFT) test --skip "$(ALONE_SUITES)"
 	$(SWIFT) test --skip-build --filter "$(ALONE_SUITES)"
 	$(SWIFT) build --product sentinel
