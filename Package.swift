@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SentinelHummingbird", targets: ["SentinelHummingbird"]),
         .library(name: "SentinelTracing", targets: ["SentinelTracing"]),
         .library(name: "SentinelHTTPClient", targets: ["SentinelHTTPClient"]),
+        .library(name: "SentinelFleet", targets: ["SentinelFleet"]),
         .executable(name: "sentinel", targets: ["SentinelCommand"]),
         .executable(name: "scripthost-demo", targets: ["ScriptHostDemo"]),
         .executable(name: "embedding-example", targets: ["EmbeddingExample"]),
@@ -33,6 +34,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        // Fleet mode: kept out of the core products.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Lua 5.4 from the system (Debian: liblua5.4-dev).
@@ -224,11 +227,33 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        // Fleet mode: one leader and one desired state for every instance, on PostgreSQL. A product of its own,
+        // so a single-process user links no database driver.
+        .target(
+            name: "SentinelFleet",
+            dependencies: [
+                "Sentinel", "Resilience",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "SentinelFleetTests",
+            dependencies: [
+                "SentinelFleet", "Sentinel", "Resilience",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The `sentinel` command: check, simulate, run, and the operator commands.
         .executableTarget(
             name: "SentinelCommand",
             dependencies: [
-                "Sentinel", "Simulation", "Resilience", "SentinelAdmin",
+                "Sentinel", "Simulation", "Resilience", "SentinelAdmin", "SentinelFleet",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

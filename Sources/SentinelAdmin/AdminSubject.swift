@@ -20,11 +20,15 @@ public struct AdminSubject: Sendable {
     public var auditFile: AuditFileSink.Configuration?
     /// What `/metrics` serves; nil: no metrics.
     public var metrics: PrometheusCollectorRegistry?
+    /// Fleet mode's view of the fleet; nil: this process is a fleet of one.
+    public var fleet: (any FleetReporting)?
 
     public init(
         runtime: SentinelRuntime, sentinel: Sentinel? = nil, alerts: AlertBroadcaster? = nil, instance: String,
-        auditFile: AuditFileSink.Configuration? = nil, metrics: PrometheusCollectorRegistry? = nil
+        auditFile: AuditFileSink.Configuration? = nil, metrics: PrometheusCollectorRegistry? = nil,
+        fleet: (any FleetReporting)? = nil
     ) {
+        self.fleet = fleet
         self.runtime = runtime
         self.sentinel = sentinel
         self.alerts = alerts

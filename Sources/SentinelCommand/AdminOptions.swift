@@ -27,7 +27,7 @@ struct AdminOptions: ParsableArguments {
     @Flag(name: .customLong("metrics-public"), help: "Serve /metrics without a token.")
     var metricsPublic = false
 
-    @Option(help: "This instance's name in /v1/status and /v1/fleet (default: the host name).")
+    @Option(help: "This instance's name in /v1/status, /v1/fleet and state.fleet (default: the host name; required with --fleet).")
     var instance: String?
 
     func validate() throws {

@@ -3,6 +3,7 @@ import Logging
 import Resilience
 import Sentinel
 import SentinelAdmin
+import SentinelFleet
 import ServiceLifecycle
 import Simulation
 
@@ -56,6 +57,9 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup(title: "Admin API")
     var admin: AdminOptions
 
+    @OptionGroup(title: "Fleet")
+    var fleet: FleetOptions
+
     func validate() throws {
         var info = stat()
         guard stat(policies, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
@@ -67,6 +71,7 @@ struct RunCommand: AsyncParsableCommand {
         if let workload, stat(workload, &info) != 0 {
             throw ValidationError("--workload \(workload): no such file")
         }
+        try fleet.validate(instance: admin.instance, stateFile: stateFile)
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level \(logLevel): expected trace, debug, info, notice, warning, error or critical")
         }
@@ -143,10 +148,35 @@ struct RunCommand: AsyncParsableCommand {
                 throw ExitCode.usage
             }
         }
+        let runtime = SentinelRuntime(
+            plane: plane, settings: .init(limits: configuration.limits), logger: logger, alertSink: alerts)
+        var member: FleetMember?
+        do {
+            if let database = try fleet.database() {
+                let instance = admin.instanceName
+                member = FleetMember(
+                    runtime: runtime, database: database,
+                    configuration: .init(
+                        instance: instance, lease: fleet.leaseDuration,
+                        renewEvery: min(.seconds(1), fleet.leaseDuration / 5)),
+                    logger: logger)
+                logger.info("fleet: \(instance) joins \(database)")
+            }
+        } catch {
+            printError("\(error)")
+            throw ExitCode.usage
+        }
+        // Before the sentinel: it stops after it, and writes the sentinel's last decisions.
+        if let member {
+            services.append(member)
+        } else {
+            let instance = admin.instanceName
+            await runtime.engine.setFleetProvider { ["instances": 1, "leader": .string(instance), "term": 0] }
+        }
         let sentinel = Sentinel(
-            plane: plane,
+            runtime: runtime,
             configuration: .init(folders: [policies], stateFile: stateFile, limits: configuration.limits),
-            logger: logger, alertSink: alerts)
+            logger: logger, authority: member)
         services.append(sentinel)
         if !notifications.endpoints.isEmpty {
             // First in the group, so it stops last: it hears the sentinel's final decisions, then drains.
@@ -161,7 +191,7 @@ struct RunCommand: AsyncParsableCommand {
             if let adminConfiguration = try admin.configuration() {
                 let subject = AdminSubject(
                     runtime: sentinel.runtime, sentinel: sentinel, alerts: alerts, instance: admin.instanceName,
-                    auditFile: auditLog.map { AuditFileSink.Configuration(path: $0) }, metrics: metrics)
+                    auditFile: auditLog.map { AuditFileSink.Configuration(path: $0) }, metrics: metrics, fleet: member)
                 services.append(
                     try AdminService(subject: subject, configuration: adminConfiguration, logger: logger) { url in
                         // One line on standard output, written at once, for scripts that wait for it.

@@ -9,9 +9,11 @@ extension ApprovalGates {
     }
 
     /// Puts back the gates of a state file; returns one line per gate that
-    /// could not be read (it is left out, never half restored).
+    /// could not be read (it is left out, never half restored). With
+    /// `replacing`, gates not in `value` are dropped (a fleet's follower holds
+    /// exactly its leader's gates).
     @discardableResult
-    public func restore(_ value: JSONValue) -> [String] {
+    public func restore(_ value: JSONValue, replacing: Bool = false) -> [String] {
         guard case .array(let items) = value else { return ["approvals: expected a list"] }
         var problems: [String] = []
         var restored: [String: ApprovalGate] = [:]
@@ -32,7 +34,9 @@ extension ApprovalGates {
                 answeredAt: fields["answered_at"]?.stringValue.flatMap(RFC3339.unixSeconds(from:)),
                 reason: fields["reason"]?.stringValue)
         }
-        gates.withLock { $0.merge(restored) { _, saved in saved } }
+        gates.withLock { gates in
+            if replacing { gates = restored } else { gates.merge(restored) { _, saved in saved } }
+        }
         return problems
     }
 }

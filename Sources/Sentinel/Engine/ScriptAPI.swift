@@ -149,6 +149,12 @@ final class ScriptAPI {
             try arguments.expectCount(0...0)
             return [.number(self.now)]
         }
+        // Seconds since the Unix epoch, the same on every instance of a fleet (the scenario's virtual epoch in
+        // `simulate`): for times a rule keeps in `memory` that must survive a failover, where `state.now` would not.
+        try sandbox.register("time", in: "sentinel") { [unowned self] arguments in
+            try arguments.expectCount(0...0)
+            return [.number(self.wallTime)]
+        }
         try sandbox.register("duration", in: "sentinel") { arguments in
             try arguments.expectCount(1...1)
             do {

@@ -38,6 +38,8 @@ public actor ScriptEngine {
     let approvals: ApprovalGates?
     /// Contributes `state.trials` (set by the trial module).
     var trials: @Sendable () -> [String: JSONValue] = { [:] }
+    /// Contributes `state.fleet` (set by the runtime, and by fleet mode).
+    var fleet: @Sendable () -> [String: JSONValue] = { SystemState.singleProcessFleet }
 
     struct Slot {
         var active: ScriptInstance
@@ -55,7 +57,7 @@ public actor ScriptEngine {
         var lastError: String?
     }
 
-    private var slots: [String: Slot] = [:]
+    var slots: [String: Slot] = [:]
     private var namesByPath: [String: String] = [:]
     private var failedPaths: [String: ScriptFailure] = [:]
     private var lastDryRun: [String: [QueuedCommand]] = [:]
@@ -101,6 +103,11 @@ public actor ScriptEngine {
         self.alertSink = alertSink
         self.executor = executor
         self.sample = sample
+    }
+
+    /// Sets what `state.fleet` shows: `{ instances, leader, term }`.
+    public func setFleetProvider(_ provider: @escaping @Sendable () -> [String: JSONValue]) {
+        fleet = provider
     }
 
     /// Sets what `state.trials` shows.
@@ -462,7 +469,7 @@ public actor ScriptEngine {
 
     private func snapshot(at instant: Int64? = nil) -> SystemState {
         StateSnapshotter(registry: plane.registry).snapshot(
-            instant: instant ?? plane.time.now(), frozen: plane.frozen != nil, trials: trials())
+            instant: instant ?? plane.time.now(), frozen: plane.frozen != nil, trials: trials(), fleet: fleet())
     }
 
     private func log(_ line: ScriptLogLine, script: String) {

@@ -168,6 +168,13 @@ final class ScriptInstance {
         return try evaluate(state, now: now, wallTime: wallTime)
     }
 
+    /// Replaces `memory` with `value` (a fleet's new leader takes its last leader's).
+    func replaceMemory(with value: LuaValue) throws(ScriptError) {
+        let copy = try sandbox.makeReference(.value(value))
+        sandbox.release(memory)
+        memory = copy
+    }
+
     /// Carries `memory` and the helpers' state over from the version this one replaces.
     /// Memory that holds values Swift cannot copy (functions, views) starts fresh;
     /// the returned message says so.

@@ -62,6 +62,8 @@ public final class Sentinel: Service, Sendable {
     private let retained = Locked<[String: PersistedParameter]>([:])
     /// How saving the state file goes: failures are logged once per episode.
     private let saves = Locked(StateSaveHealth())
+    /// In a fleet: whether this instance leads (nil: it always decides).
+    let authority: (any DecisionAuthority)?
 
     /// The control plane every change goes through.
     public var plane: ControlPlane { runtime.plane }
@@ -73,9 +75,11 @@ public final class Sentinel: Service, Sendable {
     /// Runs `runtime` with a watcher on `configuration.folders` and the state
     /// file; registers `scripts.reload`.
     public init(
-        runtime: SentinelRuntime, configuration: Configuration, logger: Logger, metrics: StateMetricsReporter = StateMetricsReporter()
+        runtime: SentinelRuntime, configuration: Configuration, logger: Logger, metrics: StateMetricsReporter = StateMetricsReporter(),
+        authority: (any DecisionAuthority)? = nil
     ) {
         self.runtime = runtime
+        self.authority = authority
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
@@ -146,7 +150,19 @@ public final class Sentinel: Service, Sendable {
                     return
                 }
             }
-            let round = await runtime.round()
+            let round: SentinelRuntime.Round
+            if let authority {
+                guard await authority.mayDecide() else {
+                    // A follower: what the leader decides arrives as applied entries, saved below.
+                    saveIfApplied(&savedAtApplied)
+                    do { try await time.sleep(until: time.now() + configuration.idleWake.nanosecondsClamped) } catch { return }
+                    continue
+                }
+                round = await runtime.round()
+                await authority.roundFinished(round)
+            } else {
+                round = await runtime.round()
+            }
             let applied = plane.audit.count(of: .applied)
             if round.changedState || applied != savedAtApplied {
                 // A crash must not lose what the automation or an operator decided.
@@ -159,6 +175,13 @@ public final class Sentinel: Service, Sendable {
                 metrics.report(StateSnapshotter(registry: plane.registry).snapshot())
             }
         }
+    }
+
+    private func saveIfApplied(_ savedAtApplied: inout Int) {
+        let applied = plane.audit.count(of: .applied)
+        guard applied != savedAtApplied else { return }
+        savedAtApplied = applied
+        saveState()
     }
 
     func restoreState() {

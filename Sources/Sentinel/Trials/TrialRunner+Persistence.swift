@@ -73,9 +73,11 @@ extension TrialRunner {
     }
 
     /// Puts back the trials of a state file; returns one line per trial that
-    /// could not be read (it is left out, never half restored).
+    /// could not be read (it is left out, never half restored). With
+    /// `replacing`, the trials not in `value` are dropped: a fleet's follower
+    /// holds exactly the trials its leader decided.
     @discardableResult
-    public func restore(_ value: JSONValue, now: Int64? = nil) -> [String] {
+    public func restore(_ value: JSONValue, now: Int64? = nil, replacing: Bool = false) -> [String] {
         let now = now ?? plane.time.now()
         let wallNow = plane.now
         guard case .array(let items) = value else {
@@ -83,6 +85,10 @@ extension TrialRunner {
             return ["trials: expected a list, got \(value.jsonString())"]
         }
         var problems: [String] = []
+        if replacing {
+            let names = Set(items.compactMap { $0.objectValue?["name"]?.stringValue })
+            records.withLock { $0 = $0.filter { names.contains($0.key) } }
+        }
         for item in items {
             do {
                 let record = try Self.decode(item, now: now, wallNow: wallNow, registry: plane.registry)

@@ -57,6 +57,7 @@ struct StateRoutes {
                 "dropped": .int(Int64(statistics.droppedEntries)),
             ],
             "state_file": .null,
+            "fleet": subject.fleet?.fleetSummary() ?? ["role": "single", "connected": true],
         ]
         if let sentinel = subject.sentinel, let path = sentinel.configuration.stateFile {
             let health = sentinel.stateSaveHealth
@@ -117,28 +118,15 @@ struct StateRoutes {
     }
 
     func fleet() async -> Response {
-        let scripts = await subject.runtime.engine.scripts
-        var scriptsHash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for script in scripts.sorted(by: { $0.name < $1.name }) {
-            for byte in script.name.utf8 { scriptsHash = (scriptsHash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-            scriptsHash = (scriptsHash ^ script.digest) &* 0x0000_0100_0000_01b3
-        }
-        var configHash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "\(subject.plane.access)\(subject.plane.guards)".utf8 {
-            configHash = (configHash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-        }
+        if let fleet = subject.fleet { return AdminResponse.json(await fleet.fleetStatus()) }
         let instance: JSONValue = [
             "id": .string(subject.instance), "applied_version": 0, "lag_s": 0,
             "last_seen": .string(RFC3339.string(fromUnixSeconds: ControlPlane.wallClockNow())),
-            "scripts_hash": .string(Self.hex(scriptsHash)), "config_hash": .string(Self.hex(configHash)),
+            "scripts_hash": .string(await subject.runtime.scriptsHash()), "config_hash": .string(subject.runtime.configHash),
         ]
         return AdminResponse.json(["leader": .string(subject.instance), "term": 0, "instances": [instance]])
     }
 
-    static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: max(0, 16 - digits.count)) + digits
-    }
 }
 
 extension Double {

@@ -9,11 +9,15 @@ public struct StateSnapshotter: Sendable {
     }
 
     /// A snapshot at the pipelines' current instant (or `instant`).
-    public func snapshot(instant: Int64? = nil, frozen: Bool = false, trials: [String: JSONValue] = [:]) -> SystemState {
+    public func snapshot(
+        instant: Int64? = nil, frozen: Bool = false, trials: [String: JSONValue] = [:],
+        fleet: [String: JSONValue] = SystemState.singleProcessFleet
+    ) -> SystemState {
         let directory = registry.directory
         let now = instant ?? directory.names.first.flatMap { directory.pipelines[$0]?.time.now() } ?? 0
         return SystemState(
-            instant: now, names: directory.names, pipelines: directory.pipelines, frozen: frozen, trials: trials)
+            instant: now, names: directory.names, pipelines: directory.pipelines, frozen: frozen, trials: trials,
+            fleet: fleet)
     }
 }
 

@@ -21,6 +21,11 @@ public struct SystemState: Sendable {
     public var frozen: Bool
     /// Shadow trials by name (filled by the trial module).
     public var trials: [String: JSONValue]
+    /// `state.fleet`: `{ instances, leader, term }` (one process: itself).
+    public var fleet: [String: JSONValue]
+
+    /// `state.fleet` of a process that is not part of a fleet.
+    public static let singleProcessFleet: [String: JSONValue] = ["instances": 1, "leader": "local", "term": 0]
 
     /// A snapshot of `pipelines` (names in order) at `instant`. Taking it is
     /// O(1): each pipeline's breaker, bulkhead and knob values are read when
@@ -28,13 +33,14 @@ public struct SystemState: Sendable {
     /// always at `instant`; a rule that reads 10 of 1,000 pipelines pays for 10.
     public init(
         instant: Int64, names: [String], pipelines: [String: Pipeline], frozen: Bool = false,
-        trials: [String: JSONValue] = [:]
+        trials: [String: JSONValue] = [:], fleet: [String: JSONValue] = SystemState.singleProcessFleet
     ) {
         self.instant = instant
         directory = pipelines
         pipelineNames = names
         self.frozen = frozen
         self.trials = trials
+        self.fleet = fleet
     }
 
     /// One pipeline, read now at the snapshot's instant.

@@ -13,6 +13,7 @@ import ScriptHost
 /// state.pipelines.checkout.bulkhead.in_use
 /// state.params["checkout.retry.max_attempts"].value
 /// state.trials.tighten.status
+/// state.fleet.leader, state.fleet.instances, state.fleet.term
 /// ```
 final class StateView: LuaTableSource {
     let state: SystemState
@@ -31,9 +32,10 @@ final class StateView: LuaTableSource {
         case "params": .table(ParametersView(state: state, sample: sample))
         case "trials": .table(LuaValueTable(wrapping: LuaValue(state.trials)))
         case "frozen": .value(.boolean(state.frozen))
+        case "fleet": .table(LuaValueTable(wrapping: LuaValue(state.fleet)))
         default: nil
         }
     }
 
-    func luaKeys() -> [LuaKey] { ["frozen", "now", "params", "pipelines", "trials"] }
+    func luaKeys() -> [LuaKey] { ["fleet", "frozen", "now", "params", "pipelines", "trials"] }
 }

@@ -1,0 +1,160 @@
+import NIOSSL
+import PostgresNIO
+import Sentinel
+
+/// Where a fleet's database is: parsed from a URL that must not carry a
+/// password (it would show in the process list and in logs); the password
+/// comes from a file or `PGPASSWORD`.
+///
+/// ```swift
+/// let database = try FleetDatabase(url: "postgres://sentinel@db.internal:5432/sentinel?sslmode=require",
+///                                  password: FleetDatabase.password(file: "/run/secrets/pg"))
+/// ```
+public struct FleetDatabase: Sendable, CustomStringConvertible {
+    public enum TLSMode: String, Sendable {
+        /// Plain TCP (loopback, or a network you trust).
+        case disable
+        /// TLS when the server offers it.
+        case prefer
+        /// TLS, with the server's certificate verified against the system's roots.
+        case require
+    }
+
+    public var host: String
+    public var port: Int
+    public var username: String
+    public var database: String
+    public var tls: TLSMode
+    /// Never printed: ``description`` leaves it out.
+    var password: String?
+
+    /// Reads `postgres://USER@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`
+    /// (`postgresql://` too). A URL with a password is refused.
+    public init(url: String, password: String?) throws(FleetConfigurationError) {
+        let schemes = ["postgres://", "postgresql://"]
+        guard let scheme = schemes.first(where: { url.hasPrefix($0) }) else {
+            throw FleetConfigurationError("--fleet: expected postgres://USER@HOST:PORT/DATABASE, got '\(url.excerpt)'")
+        }
+        var rest = Substring(url.dropFirst(scheme.count))
+        var query: Substring = ""
+        if let mark = rest.firstIndex(of: "?") {
+            query = rest[rest.index(after: mark)...]
+            rest = rest[..<mark]
+        }
+        guard let slash = rest.firstIndex(of: "/") else {
+            throw FleetConfigurationError("--fleet: the URL names no database (postgres://USER@HOST:PORT/DATABASE)")
+        }
+        let authority = rest[..<slash]
+        let name = rest[rest.index(after: slash)...]
+        guard !name.isEmpty, !name.contains("/") else {
+            throw FleetConfigurationError("--fleet: the URL names no database (postgres://USER@HOST:PORT/DATABASE)")
+        }
+        guard let at = authority.lastIndex(of: "@") else {
+            throw FleetConfigurationError("--fleet: the URL names no user (postgres://USER@HOST:PORT/DATABASE)")
+        }
+        let user = authority[..<at]
+        if user.contains(":") {
+            // Refused before anything else can print it.
+            throw FleetConfigurationError(
+                "--fleet: the URL carries a password; remove it and give it in PGPASSWORD or --fleet-password-file")
+        }
+        guard !user.isEmpty else { throw FleetConfigurationError("--fleet: the URL names no user") }
+        var hostPort = authority[authority.index(after: at)...]
+        var port = 5432
+        if let colon = hostPort.lastIndex(of: ":"), !hostPort.hasSuffix("]") {
+            guard let number = Int(hostPort[hostPort.index(after: colon)...]), (1...65535).contains(number) else {
+                throw FleetConfigurationError("--fleet: the port in '\(url.excerpt)' is not a number from 1 to 65535")
+            }
+            port = number
+            hostPort = hostPort[..<colon]
+        }
+        if hostPort.hasPrefix("["), hostPort.hasSuffix("]") { hostPort = hostPort.dropFirst().dropLast() }
+        guard !hostPort.isEmpty else { throw FleetConfigurationError("--fleet: the URL names no host") }
+        var tls = TLSMode.prefer
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[0] == "sslmode" else {
+                throw FleetConfigurationError("--fleet: unknown URL parameter '\(pair)' (only sslmode=disable|prefer|require)")
+            }
+            guard let mode = TLSMode(rawValue: parts[1]) else {
+                throw FleetConfigurationError("--fleet: sslmode must be disable, prefer or require, got '\(parts[1])'")
+            }
+            tls = mode
+        }
+        self.host = String(hostPort)
+        self.port = port
+        self.username = user.removingPercentEncoding
+        self.database = name.removingPercentEncoding
+        self.tls = tls
+        self.password = password
+    }
+
+    /// The password in `file` (surrounding whitespace ignored), else `PGPASSWORD`, else none.
+    public static func password(file: String?, environment: (String) -> String?) throws(FleetConfigurationError) -> String? {
+        if let file {
+            let text: String
+            switch ScriptFile.read(path: file, maximumFileSize: 64 << 10) {
+            case .success(let read):
+                guard case .success(let decoded) = read.text else {
+                    throw FleetConfigurationError("--fleet-password-file: \(file) is not UTF-8 text")
+                }
+                text = decoded
+            case .failure(let failure):
+                throw FleetConfigurationError("--fleet-password-file: \(file): \(failure.message)")
+            }
+            let password = text.trimmingWhitespace
+            guard !password.isEmpty else { throw FleetConfigurationError("--fleet-password-file: \(file) is empty") }
+            return password
+        }
+        return environment("PGPASSWORD").flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// `postgres://USER@HOST:PORT/DATABASE`: what logs and status show.
+    public var description: String { "postgres://\(username)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)" }
+
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let mode: PostgresConnection.Configuration.TLS
+        switch tls {
+        case .disable: mode = .disable
+        case .prefer: mode = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: mode = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: mode)
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
+}
+
+/// A bad `--fleet` URL, instance name or password file.
+public struct FleetConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension String {
+    fileprivate var excerpt: String { count > 80 ? String(prefix(80)) + "…" : self }
+}
+
+extension StringProtocol {
+    fileprivate var removingPercentEncoding: String {
+        var bytes: [UInt8] = []
+        var iterator = utf8.makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%"), let high = iterator.next(), let low = iterator.next(),
+                let value = UInt8(String(decoding: [high, low], as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    fileprivate var trimmingWhitespace: String {
+        let isSpace: (Character) -> Bool = { $0.isWhitespace }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}

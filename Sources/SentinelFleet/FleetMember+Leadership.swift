@@ -1,0 +1,124 @@
+import Logging
+import Sentinel
+
+/// Leadership: a session of its own holds the leader's advisory lock; a lease
+/// in `sentinel_fleet` renewed within its deadline, and a term number that
+/// every leader write is checked against (FleetSession.write).
+extension FleetMember {
+    /// Tries to lead, leads while the lease holds, and starts again on any failure.
+    func lead() async {
+        var wait = configuration.reconnectFirst
+        while !Task.isCancelled {
+            do {
+                let session = try await FleetSession.connect(database, id: 2, logger: logger)
+                wait = configuration.reconnectFirst
+                do {
+                    try await leadOrWait(on: session)
+                } catch {
+                    await session.close()
+                    throw error
+                }
+                await resign(on: session)
+                await session.close()
+            } catch {
+                if stopLeading(because: "its session to the database failed: \(error)") == nil {
+                    logger.debug("fleet: leadership session: \(String(describing: error))")
+                }
+                try? await Task.sleep(for: wait)
+                wait = min(wait * 2, configuration.reconnectLongest)
+            }
+        }
+    }
+
+    private func leadOrWait(on session: FleetSession) async throws {
+        while !Task.isCancelled {
+            let term = state.withLock { $0.term }
+            if let term {
+                let started = clock.now
+                // A renewal that hangs ends the session (the query cannot be cancelled otherwise).
+                let renewed = try await withDeadline(configuration.lease, onTimeout: { await session.close() }) {
+                    try await session.renew(instance: self.configuration.instance, term: term, lease: self.configuration.lease)
+                }
+                guard renewed else {
+                    stopLeading(because: "its term \(term) is over")
+                    return
+                }
+                state.withLock { $0.leaseValidUntil = started + configuration.lease * 0.9 }
+                try await Task.sleep(for: configuration.renewEvery)
+            } else {
+                let started = clock.now
+                if let term = try await session.tryLead(instance: configuration.instance, lease: configuration.lease) {
+                    state.withLock { state in
+                        state.term = term
+                        state.leaseValidUntil = started + configuration.lease * 0.9
+                        state.readyTerm = nil
+                    }
+                    metrics.elected.increment()
+                    metrics.leader.record(1)
+                    metrics.term.record(term)
+                    logger.notice("fleet: \(configuration.instance) leads with term \(term); catching up before deciding")
+                    // The worker catches up and takes the scripts' memory before this instance decides.
+                    doorbell.ring()
+                } else {
+                    // A leader whose lease ran out but whose session lives on (hung): end that session.
+                    if try await session.endExpiredLeader() {
+                        logger.warning("fleet: the leader's lease ran out while its session lived on: that session was ended")
+                    }
+                    try await Task.sleep(for: configuration.candidateEvery)
+                }
+            }
+        }
+    }
+
+    /// A graceful stop: hand the lease back so the next leader need not wait for it to run out.
+    private func resign(on session: FleetSession) async {
+        guard let term = state.withLock({ $0.term }) else { return }
+        stopLeading(because: "it stops")
+        do {
+            try await session.resign(instance: configuration.instance, term: term)
+        } catch {
+            logger.debug("fleet: resigning: \(String(describing: error))")
+        }
+    }
+
+    /// Stops deciding at once; returns the term it led, if any.
+    @discardableResult
+    func stopLeading(because reason: String) -> Int64? {
+        let term = state.withLock { state -> Int64? in
+            defer { state.stopLeading() }
+            return state.term
+        }
+        guard let term else { return nil }
+        metrics.leader.record(0)
+        logger.warning("fleet: \(configuration.instance) stops leading term \(term): \(reason)")
+        runtime.plane.audit.append(
+            AuditEntry(
+                time: runtime.plane.now, actor: "sentinel", action: "fleet.follow", target: configuration.instance,
+                args: ["term": .int(term)], outcome: .applied, reason: "stopped leading: \(reason)"))
+        return term
+    }
+}
+
+/// Runs `body`, or after `limit` runs `onTimeout` (which must make `body`
+/// return, say by closing its connection) and throws ``DeadlineExceeded``.
+func withDeadline<Value: Sendable>(
+    _ limit: Duration, onTimeout: @escaping @Sendable () async -> Void, _ body: @escaping @Sendable () async throws -> Value
+) async throws -> Value {
+    try await withThrowingTaskGroup(of: Value?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            await onTimeout()
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw DeadlineExceeded(limit: limit) }
+        return value
+    }
+}
+
+/// A database call that did not answer in time.
+struct DeadlineExceeded: Error, CustomStringConvertible {
+    var limit: Duration
+    var description: String { "no answer from the database within \(limit)" }
+}

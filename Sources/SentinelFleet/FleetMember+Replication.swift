@@ -1,0 +1,227 @@
+import Logging
+import PostgresNIO
+import Sentinel
+
+/// Replication: this instance writes its own decisions as desired state, and
+/// applies every version written after the one it applied, on a doorbell
+/// (NOTIFY), on reconnect and on a timer.
+extension FleetMember {
+    /// Connects, listens, and serves until cancelled; on a lost connection it
+    /// keeps its last values (fail static), reconnects with backoff, listens
+    /// again and then reads (so nothing written meanwhile is missed).
+    func replicate() async {
+        var wait = configuration.reconnectFirst
+        while !Task.isCancelled {
+            do {
+                let session = try await FleetSession.connect(database, id: 1, logger: logger)
+                wait = configuration.reconnectFirst
+                do {
+                    try await FleetSchema.migrate(session.connection, logger: logger)
+                    try await session.connection.listen(on: FleetSchema.channel) { notifications in
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            group.addTask {
+                                for try await _ in notifications { self.doorbell.ring() }
+                                throw NotificationsEnded()
+                            }
+                            group.addTask { try await self.serve(on: session) }
+                            try await group.next()
+                            group.cancelAll()
+                        }
+                    }
+                } catch {
+                    await session.close()
+                    throw error
+                }
+                // Cancelled: the last decisions go out before the connection closes.
+                try? await publish(on: session)
+                await session.close()
+            } catch {
+                disconnected(because: error)
+                try? await Task.sleep(for: wait)
+                wait = min(wait * 2, configuration.reconnectLongest)
+            }
+        }
+    }
+
+    /// Reads, writes and reports while connected; returns when cancelled.
+    private func serve(on session: FleetSession) async throws {
+        let auditedThrough = state.withLock { $0.auditedThrough }
+        if auditedThrough == nil {
+            let reported = try await session.reportedVersion(of: configuration.instance)
+            state.withLock { $0.auditedThrough = reported }
+        }
+        let wasDisconnected = state.withLock { state -> ContinuousClock.Instant? in
+            defer {
+                state.connected = true
+                state.disconnectedSince = nil
+            }
+            return state.disconnectedSince
+        }
+        metrics.connected.record(1)
+        if let since = wasDisconnected {
+            logger.notice("fleet: connected to the database again after \(since.duration(to: clock.now)); catching up")
+        }
+        var lastHousekeeping: ContinuousClock.Instant?
+        while !Task.isCancelled {
+            // A first read sets the baseline before anything is written; after that, what this instance decided
+            // (while connected or not) is written before it reads what others wrote.
+            if !state.withLock({ $0.resync }) { try await publish(on: session) }
+            try await apply(try await session.read(after: state.withLock { $0.resync ? 0 : $0.appliedVersion }))
+            try await takeOverIfElected()
+            try await report(on: session)
+            if state.withLock({ $0.term != nil }),
+                lastHousekeeping.map({ $0.duration(to: clock.now) > .seconds(3600) }) ?? true
+            {
+                lastHousekeeping = clock.now
+                try await session.prune(silentFor: .seconds(86400), changesOlderThan: .seconds(7 * 86400), keepChanges: 100_000)
+            }
+            await doorbell.wait(timeout: configuration.pollEvery)
+        }
+    }
+
+    /// Writes what changed here since the last write: an operator's command
+    /// at this instance, or the leader's round. A leader's write is fenced by
+    /// the term it decided in.
+    func publish(on session: FleetSession) async throws {
+        let now = clock.now
+        let (fenceTerm, withMemory) = state.withLock { state -> (Int64?, Bool) in
+            let term = state.decidedTerm ?? (state.leads(at: now) ? state.term : nil)
+            return (term, term != nil)
+        }
+        let entries = state.withLock { state -> [AuditEntry] in
+            defer { state.pendingAudit.removeAll() }
+            return state.pendingAudit
+        }
+        let current = await runtime.desiredState(memory: withMemory)
+        let known = state.withLock { $0.known }
+        var changes = current.changes(from: known)
+        if !withMemory { changes = changes.filter { !$0.key.hasPrefix(DesiredState.memoryPrefix) } }
+        guard !changes.isEmpty || !entries.isEmpty else { return }
+        do {
+            let version = try await session.write(
+                FleetChangeSet(changes: changes, audit: entries), instance: configuration.instance, term: fenceTerm)
+            state.withLock { state in
+                state.known = state.known.applying(changes)
+                state.ownVersions.insert(version)
+                if state.decidedTerm == fenceTerm { state.decidedTerm = nil }
+            }
+        } catch let error as PostgresTransactionError {
+            guard case .fenced(let term, let current, let leader)? = error.closureError as? FleetError else {
+                state.withLock { $0.pendingAudit.insert(contentsOf: entries, at: 0) }
+                throw error
+            }
+            // A deposed leader's decisions are refused: it reads everything again and applies the fleet's.
+            metrics.fenced.increment()
+            state.withLock { state in
+                state.decidedTerm = nil
+                state.resync = true
+            }
+            stopLeading(because: "its write of term \(term) was refused: the fleet is at term \(current), led by \(leader ?? "nobody")")
+        } catch {
+            state.withLock { $0.pendingAudit.insert(contentsOf: entries, at: 0) }
+            throw error
+        }
+    }
+
+    /// Applies what others wrote, as they decided it, and audits it here
+    /// with their actor and reason.
+    private func apply(_ update: FleetUpdate) async throws {
+        let (resync, own, known) = state.withLock { ($0.resync, $0.ownVersions, $0.known) }
+        let local = resync ? DesiredState() : await runtime.desiredState(memory: false)
+        var changes: [String: JSONValue?] = [:]
+        var memories: [String: JSONValue?] = [:]
+        for row in update.rows {
+            if row.key.hasPrefix(DesiredState.memoryPrefix) {
+                memories[row.key] = row.value
+                continue
+            }
+            if !resync {
+                // Already here (written by this instance), or changed here since and written next: the later write wins.
+                if own.contains(row.version) || local.values[row.key] != known.values[row.key] { continue }
+            }
+            changes[row.key] = row.value
+        }
+        let problems = await runtime.applyReplicated(changes, memory: false)
+        for problem in problems where state.withLock({ $0.reportedProblems.insert(problem).inserted }) {
+            logger.warning("fleet: \(problem)")
+        }
+        let auditedThrough = state.withLock { $0.auditedThrough ?? 0 }
+        for changeSet in update.changeSets where changeSet.version > auditedThrough && changeSet.instance != configuration.instance {
+            for var entry in changeSet.audit {
+                entry.correlationID = "\(MemberState.replicatedPrefix)\(changeSet.version)" + (entry.correlationID.map { ":" + $0 } ?? "")
+                runtime.plane.audit.append(entry)
+            }
+        }
+        let regenerated = await runtime.desiredState(memory: false)
+        state.withLock { state in
+            if resync {
+                state.known = DesiredState(state.known.values.filter { $0.key.hasPrefix(DesiredState.memoryPrefix) })
+                for (key, value) in regenerated.values { state.known.values[key] = value }
+            } else {
+                for key in changes.keys { state.known.values[key] = regenerated.values[key] }
+            }
+            for (key, value) in memories { state.known.values[key] = value }
+            state.appliedVersion = max(resync ? 0 : state.appliedVersion, update.version)
+            state.auditedThrough = max(state.auditedThrough ?? 0, update.version)
+            state.ownVersions = state.ownVersions.filter { $0 > update.version }
+            state.resync = false
+        }
+        metrics.appliedVersion.record(update.version)
+    }
+
+    /// An instance that was just elected takes its scripts' memory from the
+    /// desired state (it read everything up to now just before): it decides
+    /// from where the last leader stood.
+    private func takeOverIfElected() async throws {
+        let (term, ready, memories) = state.withLock { state in
+            (state.term, state.readyTerm, state.known.values.filter { $0.key.hasPrefix(DesiredState.memoryPrefix) })
+        }
+        guard let term, ready != term else { return }
+        let problems = await runtime.applyReplicated(memories.mapValues { $0 }, memory: true)
+        for problem in problems { logger.warning("fleet: taking over: \(problem)") }
+        let version = state.withLock { state -> Int64 in
+            if state.term == term { state.readyTerm = term }
+            return state.appliedVersion
+        }
+        logger.notice("fleet: \(configuration.instance) decides from version \(version), term \(term)")
+        runtime.plane.audit.append(
+            AuditEntry(
+                time: runtime.plane.now, actor: "sentinel", action: "fleet.lead", target: configuration.instance,
+                args: ["term": .int(term), "version": .int(version)], outcome: .applied,
+                reason: "leads the fleet from version \(version) with \(memories.count) scripts' memory"))
+    }
+
+    /// The heartbeat, and the fleet as everyone reported it.
+    private func report(on session: FleetSession) async throws {
+        let now = clock.now
+        let (applied, role) = state.withLock { ($0.appliedVersion, $0.leads(at: now) ? "leader" : "follower") }
+        try await session.heartbeat(
+            InstanceReport(
+                instance: configuration.instance, appliedVersion: applied, role: role,
+                scriptsHash: await runtime.scriptsHash(), configHash: runtime.configHash))
+        let status = try await session.status()
+        state.withLock { $0.status = status }
+        metrics.term.record(status.term)
+    }
+
+    private func disconnected(because error: any Error) {
+        let first = state.withLock { state -> Bool in
+            defer {
+                state.connected = false
+                if state.disconnectedSince == nil { state.disconnectedSince = clock.now }
+            }
+            return state.connected || state.disconnectedSince == nil
+        }
+        metrics.connected.record(0)
+        if first {
+            metrics.disconnects.increment()
+            logger.error(
+                "fleet: lost the database (\(String(describing: error))); keeping the last applied values, reconnecting with backoff")
+        }
+    }
+}
+
+/// The notifications of a connection ended: the connection is gone.
+struct NotificationsEnded: Error, CustomStringConvertible {
+    var description: String { "the database stopped sending notifications (the connection closed)" }
+}

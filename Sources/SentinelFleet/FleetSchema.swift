@@ -1,0 +1,88 @@
+import Logging
+import PostgresNIO
+
+/// The fleet's tables, created and migrated on start, idempotently, under an
+/// advisory lock (two instances starting at once migrate once), with the
+/// versions applied in `sentinel_schema`. docs/fleet.md shows the schema.
+enum FleetSchema {
+    /// Advisory lock keys: below 2^32, so `pg_locks.objid` holds them whole.
+    static let migrationLock: Int64 = 0x5E17_0001
+    static let leaderLock: Int64 = 0x5E17_0002
+    /// The NOTIFY channel: a doorbell, its payload never trusted.
+    static let channel = "sentinel_fleet"
+
+    /// Each migration's statements, in order; migration N is `migrations[N - 1]`.
+    static let migrations: [[String]] = [
+        [
+            """
+            CREATE TABLE sentinel_fleet (
+                id integer PRIMARY KEY CHECK (id = 1),
+                term bigint NOT NULL DEFAULT 0,
+                leader text,
+                leader_pid integer,
+                lease_until timestamptz,
+                version bigint NOT NULL DEFAULT 0
+            )
+            """,
+            "INSERT INTO sentinel_fleet (id) VALUES (1)",
+            """
+            CREATE TABLE sentinel_desired (
+                key text PRIMARY KEY,
+                value jsonb NOT NULL,
+                version bigint NOT NULL
+            )
+            """,
+            "CREATE INDEX sentinel_desired_version ON sentinel_desired (version)",
+            """
+            CREATE TABLE sentinel_changes (
+                version bigint PRIMARY KEY,
+                term bigint NOT NULL,
+                instance text NOT NULL,
+                by_leader boolean NOT NULL,
+                keys text[] NOT NULL,
+                audit jsonb NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            """
+            CREATE TABLE sentinel_instances (
+                id text PRIMARY KEY,
+                applied_version bigint NOT NULL DEFAULT 0,
+                role text NOT NULL DEFAULT 'follower',
+                scripts_hash text NOT NULL DEFAULT '',
+                config_hash text NOT NULL DEFAULT '',
+                started_at timestamptz NOT NULL DEFAULT now(),
+                last_seen timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+        ]
+    ]
+
+    static var latestVersion: Int { migrations.count }
+
+    /// Creates or migrates the tables; refuses a database migrated by a newer build.
+    static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS sentinel_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+                logger: logger)
+            var current = 0
+            for try await version in try await connection.query(
+                "SELECT coalesce(max(version), 0)::integer FROM sentinel_schema", logger: logger
+            ).decode(Int.self) {
+                current = version
+            }
+            guard current <= latestVersion else {
+                throw FleetError.schemaTooNew(found: current, known: latestVersion)
+            }
+            for version in (current + 1)..<(latestVersion + 1) {
+                for statement in migrations[version - 1] {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("INSERT INTO sentinel_schema (version) VALUES (\(version))", logger: logger)
+                logger.info("fleet: database schema migrated to version \(version)")
+            }
+        }
+    }
+}

@@ -1,0 +1,250 @@
+import Logging
+import PostgresNIO
+import Sentinel
+
+/// One connection to the fleet's database and the queries an instance runs
+/// on it. Not shared between tasks: an instance has one for leadership (the
+/// advisory lock lives and dies with it) and one for everything else.
+struct FleetSession: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    static func connect(_ database: FleetDatabase, id: Int, logger: Logger) async throws -> FleetSession {
+        let connection = try await PostgresConnection.connect(
+            configuration: try database.connectionConfiguration(), id: id, logger: logger)
+        return FleetSession(connection: connection, logger: logger)
+    }
+
+    func close() async {
+        try? await connection.close()
+    }
+
+    // MARK: - Leadership (on the leadership session)
+
+    /// Takes the leader's advisory lock if it is free and starts a new term.
+    /// Returns the term, or nil when another session holds the lock.
+    func tryLead(instance: String, lease: Duration) async throws -> Int64? {
+        var locked = false
+        for try await value in try await connection.query(
+            "SELECT pg_try_advisory_lock(\(FleetSchema.leaderLock))", logger: logger
+        ).decode(Bool.self) {
+            locked = value
+        }
+        guard locked else { return nil }
+        var term: Int64?
+        for try await value in try await connection.query(
+            """
+            UPDATE sentinel_fleet SET term = term + 1, leader = \(instance), leader_pid = pg_backend_pid(),
+                lease_until = now() + make_interval(secs => \(lease.seconds))
+            WHERE id = 1 RETURNING term
+            """, logger: logger
+        ).decode(Int64.self) {
+            term = value
+        }
+        guard let term else {
+            try await connection.query("SELECT pg_advisory_unlock(\(FleetSchema.leaderLock))", logger: logger)
+            return nil
+        }
+        return term
+    }
+
+    /// Ends the session that holds the leader's lock when its lease ran out:
+    /// a leader that is connected but hung loses the lock with its session.
+    /// Returns whether one was ended.
+    func endExpiredLeader() async throws -> Bool {
+        var ended = false
+        for try await value in try await connection.query(
+            """
+            SELECT pg_terminate_backend(l.pid) FROM pg_locks l, sentinel_fleet f
+            WHERE l.locktype = 'advisory' AND l.classid = 0 AND l.objid = \(Int64(FleetSchema.leaderLock)) AND l.objsubid = 1
+              AND l.granted AND l.pid <> pg_backend_pid() AND f.id = 1 AND (f.lease_until IS NULL OR f.lease_until < now())
+            """, logger: logger
+        ).decode(Bool.self) {
+            ended = ended || value
+        }
+        return ended
+    }
+
+    /// Extends the lease of `term`; false when the term is over.
+    func renew(instance: String, term: Int64, lease: Duration) async throws -> Bool {
+        var renewed = false
+        for try await _ in try await connection.query(
+            """
+            UPDATE sentinel_fleet SET lease_until = now() + make_interval(secs => \(lease.seconds))
+            WHERE id = 1 AND term = \(term) AND leader = \(instance) RETURNING term
+            """, logger: logger
+        ).decode(Int64.self) {
+            renewed = true
+        }
+        return renewed
+    }
+
+    /// Gives leadership up at once (a graceful stop): the next instance need not wait for the lease.
+    func resign(instance: String, term: Int64) async throws {
+        try await connection.query(
+            "UPDATE sentinel_fleet SET lease_until = now(), leader_pid = NULL WHERE id = 1 AND term = \(term) AND leader = \(instance)",
+            logger: logger)
+        try await connection.query("SELECT pg_advisory_unlock(\(FleetSchema.leaderLock))", logger: logger)
+    }
+
+    // MARK: - Desired state (on the data session)
+
+    /// Writes `changeSet` under the next version, in one transaction that
+    /// first locks the fleet's row: versions commit in order, so a reader
+    /// that saw version N has seen every version below it. With `term` (a
+    /// leader's write) the write is refused unless that term still leads
+    /// with a lease that has not run out (the fencing token).
+    func write(_ changeSet: FleetChangeSet, instance: String, term: Int64?) async throws -> Int64 {
+        let values = JSONValue.object(changeSet.changes.mapValues { $0 ?? .null }).jsonString()
+        let audit = JSONValue.array(changeSet.audit.map(\.jsonValue)).jsonString()
+        let keys = changeSet.changes.keys.sorted()
+        return try await connection.withTransaction(logger: logger) { connection in
+            var current: (term: Int64, leader: String?, valid: Bool)?
+            for try await row in try await connection.query(
+                "SELECT term, leader, coalesce(lease_until > now(), false) FROM sentinel_fleet WHERE id = 1 FOR UPDATE",
+                logger: logger
+            ).decode((Int64, String?, Bool).self) {
+                current = (row.0, row.1, row.2)
+            }
+            guard let current else { throw FleetError.fenced(term: term ?? 0, current: 0, leader: nil) }
+            if let term, current.term != term || current.leader != instance || !current.valid {
+                throw FleetError.fenced(term: term, current: current.term, leader: current.leader)
+            }
+            var version: Int64 = 0
+            for try await value in try await connection.query(
+                "UPDATE sentinel_fleet SET version = version + 1 WHERE id = 1 RETURNING version", logger: logger
+            ).decode(Int64.self) {
+                version = value
+            }
+            if !keys.isEmpty {
+                try await connection.query(
+                    """
+                    INSERT INTO sentinel_desired (key, value, version)
+                    SELECT key, value, \(version) FROM jsonb_each(\(values)::jsonb)
+                    ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version
+                    """, logger: logger)
+            }
+            try await connection.query(
+                """
+                INSERT INTO sentinel_changes (version, term, instance, by_leader, keys, audit)
+                VALUES (\(version), \(current.term), \(instance), \(term != nil), \(keys), \(audit)::jsonb)
+                """, logger: logger)
+            try await connection.query("SELECT pg_notify(\(FleetSchema.channel), \(String(version)))", logger: logger)
+            return version
+        }
+    }
+
+    /// Everything written after `version`, from one snapshot.
+    func read(after version: Int64) async throws -> FleetUpdate {
+        try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+        do {
+            var update = FleetUpdate(version: 0, term: 0, rows: [], changeSets: [])
+            for try await (current, term) in try await connection.query(
+                "SELECT version, term FROM sentinel_fleet WHERE id = 1", logger: logger
+            ).decode((Int64, Int64).self) {
+                update.version = current
+                update.term = term
+            }
+            let parser = JSONParser()
+            for try await (key, text, written) in try await connection.query(
+                "SELECT key, value::text, version FROM sentinel_desired WHERE version > \(version) ORDER BY version, key",
+                logger: logger
+            ).decode((String, String, Int64).self) {
+                let value = try parser.parse(text)
+                update.rows.append((key, value == .null ? nil : value, written))
+            }
+            for try await (written, instance, text) in try await connection.query(
+                "SELECT version, instance, audit::text FROM sentinel_changes WHERE version > \(version) ORDER BY version",
+                logger: logger
+            ).decode((Int64, String, String).self) {
+                let entries = (try parser.parse(text).arrayValue ?? []).compactMap { try? AuditEntry(jsonObject: $0) }
+                update.changeSets.append((written, instance, entries))
+            }
+            try await connection.query("COMMIT", logger: logger)
+            return update
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
+        }
+    }
+
+    /// Where this instance stands, for `fleet status` and for the leader's count of instances.
+    func heartbeat(_ report: InstanceReport) async throws {
+        try await connection.query(
+            """
+            INSERT INTO sentinel_instances (id, applied_version, role, scripts_hash, config_hash, started_at, last_seen)
+            VALUES (\(report.instance), \(report.appliedVersion), \(report.role), \(report.scriptsHash), \(report.configHash), now(), now())
+            ON CONFLICT (id) DO UPDATE SET applied_version = excluded.applied_version, role = excluded.role,
+                scripts_hash = excluded.scripts_hash, config_hash = excluded.config_hash, last_seen = now()
+            """, logger: logger)
+    }
+
+    /// The version this instance last reported applied (its audit went that far), 0 for a new one.
+    func reportedVersion(of instance: String) async throws -> Int64 {
+        var version: Int64 = 0
+        for try await value in try await connection.query(
+            "SELECT applied_version FROM sentinel_instances WHERE id = \(instance)", logger: logger
+        ).decode(Int64.self) {
+            version = value
+        }
+        return version
+    }
+
+    /// The fleet as `GET /v1/fleet` shows it.
+    func status() async throws -> FleetStatus {
+        var status = FleetStatus(leader: nil, term: 0, version: 0, leaseValid: false, instances: [])
+        for try await (leader, term, version, valid) in try await connection.query(
+            "SELECT leader, term, version, coalesce(lease_until > now(), false) FROM sentinel_fleet WHERE id = 1",
+            logger: logger
+        ).decode((String?, Int64, Int64, Bool).self) {
+            status.leader = leader
+            status.term = term
+            status.version = version
+            status.leaseValid = valid
+        }
+        for try await row in try await connection.query(
+            """
+            SELECT i.id, i.applied_version, i.role, i.scripts_hash, i.config_hash,
+                extract(epoch FROM i.last_seen)::float8, extract(epoch FROM now() - i.last_seen)::float8,
+                coalesce(extract(epoch FROM now() - (
+                    SELECT min(c.created_at) FROM sentinel_changes c WHERE c.version > i.applied_version)), 0)::float8
+            FROM sentinel_instances i ORDER BY i.id
+            """, logger: logger
+        ).decode((String, Int64, String, String, String, Double, Double, Double).self) {
+            status.instances.append(
+                FleetStatus.Instance(
+                    id: row.0, appliedVersion: row.1, role: row.2, scriptsHash: row.3, configHash: row.4, lastSeen: row.5,
+                    silentFor: row.6, lag: row.7))
+        }
+        return status
+    }
+
+    /// Forgets instances silent for longer than `silent`, and audit older than
+    /// `age` beyond the newest `keep` versions (the leader's housekeeping).
+    func prune(silentFor silent: Duration, changesOlderThan age: Duration, keepChanges keep: Int64) async throws {
+        try await connection.query(
+            "DELETE FROM sentinel_instances WHERE last_seen < now() - make_interval(secs => \(silent.seconds))", logger: logger)
+        try await connection.query(
+            """
+            DELETE FROM sentinel_changes WHERE created_at < now() - make_interval(secs => \(age.seconds))
+              AND version < (SELECT version FROM sentinel_fleet WHERE id = 1) - \(keep)
+            """, logger: logger)
+    }
+}
+
+/// One instance's heartbeat.
+struct InstanceReport: Sendable {
+    var instance: String
+    var appliedVersion: Int64
+    var role: String
+    var scriptsHash: String
+    var configHash: String
+}
+
+extension Duration {
+    /// Seconds as a Double, for SQL intervals.
+    var seconds: Double {
+        let (whole, fraction) = components
+        return Double(whole) + Double(fraction) / 1e18
+    }
+}
