@@ -25,10 +25,13 @@ public struct FleetDatabase: Sendable, CustomStringConvertible {
     public var username: String
     public var database: String
     public var tls: TLSMode
+    /// The PostgreSQL schema that holds the fleet's tables (`?schema=`, default `public`): one database can hold
+    /// several fleets, one per schema.
+    public var schema: String
     /// Never printed: ``description`` leaves it out.
     var password: String?
 
-    /// Reads `postgres://USER@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`
+    /// Reads `postgres://USER@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require][&schema=NAME]`
     /// (`postgresql://` too). A URL with a password is refused.
     public init(url: String, password: String?) throws(FleetConfigurationError) {
         let schemes = ["postgres://", "postgresql://"]
@@ -71,22 +74,43 @@ public struct FleetDatabase: Sendable, CustomStringConvertible {
         if hostPort.hasPrefix("["), hostPort.hasSuffix("]") { hostPort = hostPort.dropFirst().dropLast() }
         guard !hostPort.isEmpty else { throw FleetConfigurationError("--fleet: the URL names no host") }
         var tls = TLSMode.prefer
+        var schema = "public"
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, parts[0] == "sslmode" else {
-                throw FleetConfigurationError("--fleet: unknown URL parameter '\(pair)' (only sslmode=disable|prefer|require)")
+            switch parts.count == 2 ? parts[0] : "" {
+            case "sslmode":
+                guard let mode = TLSMode(rawValue: parts[1]) else {
+                    throw FleetConfigurationError("--fleet: sslmode must be disable, prefer or require, got '\(parts[1])'")
+                }
+                tls = mode
+            case "schema":
+                guard Self.isValidSchema(parts[1]) else {
+                    throw FleetConfigurationError(
+                        "--fleet: schema '\(parts[1].excerpt)' must be 1 to 63 lowercase letters, digits or '_', not starting with a digit")
+                }
+                schema = parts[1]
+            default:
+                throw FleetConfigurationError(
+                    "--fleet: unknown URL parameter '\(pair)' (known: sslmode=disable|prefer|require, schema=NAME)")
             }
-            guard let mode = TLSMode(rawValue: parts[1]) else {
-                throw FleetConfigurationError("--fleet: sslmode must be disable, prefer or require, got '\(parts[1])'")
-            }
-            tls = mode
         }
         self.host = String(hostPort)
         self.port = port
         self.username = user.removingPercentEncoding
         self.database = name.removingPercentEncoding
         self.tls = tls
+        self.schema = schema
         self.password = password
+    }
+
+    /// A schema name that needs no quoting: `[a-z_][a-z0-9_]{0,62}`.
+    static func isValidSchema(_ name: String) -> Bool {
+        guard let first = name.utf8.first, (1...63).contains(name.utf8.count), !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
+        else { return false }
+        return name.utf8.allSatisfy {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                || $0 == UInt8(ascii: "_")
+        }
     }
 
     /// The password in `file` (surrounding whitespace ignored), else `PGPASSWORD`, else none.
@@ -110,7 +134,9 @@ public struct FleetDatabase: Sendable, CustomStringConvertible {
     }
 
     /// `postgres://USER@HOST:PORT/DATABASE`: what logs and status show.
-    public var description: String { "postgres://\(username)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)" }
+    public var description: String {
+        "postgres://\(username)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)\(schema == "public" ? "" : "?schema=\(schema)")"
+    }
 
     func connectionConfiguration() throws -> PostgresConnection.Configuration {
         let mode: PostgresConnection.Configuration.TLS
@@ -122,6 +148,7 @@ public struct FleetDatabase: Sendable, CustomStringConvertible {
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: mode)
         configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = [("options", "-c search_path=\(schema)")]
         return configuration
     }
 }

@@ -16,7 +16,7 @@ extension FleetMember {
                 let session = try await FleetSession.connect(database, id: 1, logger: logger)
                 wait = configuration.reconnectFirst
                 do {
-                    try await FleetSchema.migrate(session.connection, logger: logger)
+                    try await FleetSchema.migrate(session.connection, schema: database.schema, logger: logger)
                     try await session.connection.listen(on: FleetSchema.channel) { notifications in
                         try await withThrowingTaskGroup(of: Void.self) { group in
                             group.addTask {

@@ -5,9 +5,16 @@ import PostgresNIO
 /// advisory lock (two instances starting at once migrate once), with the
 /// versions applied in `sentinel_schema`. docs/fleet.md shows the schema.
 enum FleetSchema {
-    /// Advisory lock keys: below 2^32, so `pg_locks.objid` holds them whole.
-    static let migrationLock: Int64 = 0x5E17_0001
-    static let leaderLock: Int64 = 0x5E17_0002
+    /// Advisory locks take two keys: the lock's kind, and the schema's hash (one fleet per schema).
+    static let migrationLock: Int32 = 0x5E16
+    static let leaderLock: Int32 = 0x5E17
+
+    /// A schema's key in the advisory locks: a positive 31-bit FNV-1a of its name.
+    static func key(_ schema: String) -> Int32 {
+        var hash: UInt32 = 0x811c_9dc5
+        for byte in schema.utf8 { hash = (hash ^ UInt32(byte)) &* 0x0100_0193 }
+        return Int32(bitPattern: hash & 0x7fff_ffff)
+    }
     /// The NOTIFY channel: a doorbell, its payload never trusted.
     static let channel = "sentinel_fleet"
 
@@ -61,9 +68,11 @@ enum FleetSchema {
     static var latestVersion: Int { migrations.count }
 
     /// Creates or migrates the tables; refuses a database migrated by a newer build.
-    static func migrate(_ connection: PostgresConnection, logger: Logger) async throws {
+    static func migrate(_ connection: PostgresConnection, schema: String, logger: Logger) async throws {
         try await connection.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
+            try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock), \(key(schema)))", logger: logger)
+            // The name was checked (FleetDatabase.isValidSchema): it needs no quoting.
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
             try await connection.query(
                 "CREATE TABLE IF NOT EXISTS sentinel_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
                 logger: logger)

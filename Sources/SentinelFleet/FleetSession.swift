@@ -8,11 +8,13 @@ import Sentinel
 struct FleetSession: Sendable {
     let connection: PostgresConnection
     let logger: Logger
+    /// The advisory locks' second key: this fleet's schema.
+    let schemaKey: Int32
 
     static func connect(_ database: FleetDatabase, id: Int, logger: Logger) async throws -> FleetSession {
         let connection = try await PostgresConnection.connect(
             configuration: try database.connectionConfiguration(), id: id, logger: logger)
-        return FleetSession(connection: connection, logger: logger)
+        return FleetSession(connection: connection, logger: logger, schemaKey: FleetSchema.key(database.schema))
     }
 
     func close() async {
@@ -26,7 +28,7 @@ struct FleetSession: Sendable {
     func tryLead(instance: String, lease: Duration) async throws -> Int64? {
         var locked = false
         for try await value in try await connection.query(
-            "SELECT pg_try_advisory_lock(\(FleetSchema.leaderLock))", logger: logger
+            "SELECT pg_try_advisory_lock(\(FleetSchema.leaderLock), \(schemaKey))", logger: logger
         ).decode(Bool.self) {
             locked = value
         }
@@ -42,7 +44,7 @@ struct FleetSession: Sendable {
             term = value
         }
         guard let term else {
-            try await connection.query("SELECT pg_advisory_unlock(\(FleetSchema.leaderLock))", logger: logger)
+            try await connection.query("SELECT pg_advisory_unlock(\(FleetSchema.leaderLock), \(schemaKey))", logger: logger)
             return nil
         }
         return term
@@ -56,7 +58,8 @@ struct FleetSession: Sendable {
         for try await value in try await connection.query(
             """
             SELECT pg_terminate_backend(l.pid) FROM pg_locks l, sentinel_fleet f
-            WHERE l.locktype = 'advisory' AND l.classid = 0 AND l.objid = \(Int64(FleetSchema.leaderLock)) AND l.objsubid = 1
+            WHERE l.locktype = 'advisory' AND l.classid::bigint = \(Int64(FleetSchema.leaderLock))
+              AND l.objid::bigint = \(Int64(schemaKey)) AND l.objsubid = 2 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND l.granted AND l.pid <> pg_backend_pid() AND f.id = 1 AND (f.lease_until IS NULL OR f.lease_until < now())
             """, logger: logger
         ).decode(Bool.self) {
@@ -84,7 +87,7 @@ struct FleetSession: Sendable {
         try await connection.query(
             "UPDATE sentinel_fleet SET lease_until = now(), leader_pid = NULL WHERE id = 1 AND term = \(term) AND leader = \(instance)",
             logger: logger)
-        try await connection.query("SELECT pg_advisory_unlock(\(FleetSchema.leaderLock))", logger: logger)
+        try await connection.query("SELECT pg_advisory_unlock(\(FleetSchema.leaderLock), \(schemaKey))", logger: logger)
     }
 
     // MARK: - Desired state (on the data session)
