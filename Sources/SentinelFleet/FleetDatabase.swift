@@ -138,7 +138,8 @@ public struct FleetDatabase: Sendable, CustomStringConvertible {
         "postgres://\(username)@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)\(schema == "public" ? "" : "?schema=\(schema)")"
     }
 
-    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+    /// `application_name` of the sessions: `sentinel:INSTANCE:ROLE`, so that `pg_stat_activity` shows whose they are.
+    func connectionConfiguration(applicationName: String) throws -> PostgresConnection.Configuration {
         let mode: PostgresConnection.Configuration.TLS
         switch tls {
         case .disable: mode = .disable
@@ -148,7 +149,9 @@ public struct FleetDatabase: Sendable, CustomStringConvertible {
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: mode)
         configuration.options.connectTimeout = .seconds(5)
-        configuration.options.additionalStartupParameters = [("options", "-c search_path=\(schema)")]
+        configuration.options.additionalStartupParameters = [
+            ("options", "-c search_path=\(schema)"), ("application_name", String(applicationName.prefix(63))),
+        ]
         return configuration
     }
 }

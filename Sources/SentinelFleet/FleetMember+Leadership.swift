@@ -1,4 +1,5 @@
 import Logging
+import Resilience
 import Sentinel
 
 /// Leadership: a session of its own holds the leader's advisory lock; a lease
@@ -10,7 +11,8 @@ extension FleetMember {
         var wait = configuration.reconnectFirst
         while !Task.isCancelled {
             do {
-                let session = try await FleetSession.connect(database, id: 2, logger: logger)
+                let session = try await FleetSession.connect(
+                    database, name: "sentinel:\(configuration.instance):leader", id: 2, logger: logger)
                 wait = configuration.reconnectFirst
                 do {
                     try await leadOrWait(on: session)
@@ -22,7 +24,7 @@ extension FleetMember {
                 await session.close()
             } catch {
                 if stopLeading(because: "its session to the database failed: \(error)") == nil {
-                    logger.debug("fleet: leadership session: \(String(describing: error))")
+                    logger.debug("fleet: leadership session: \(String(reflecting: error))")
                 }
                 try? await Task.sleep(for: wait)
                 wait = min(wait * 2, configuration.reconnectLongest)
@@ -36,8 +38,9 @@ extension FleetMember {
             if let term {
                 let started = clock.now
                 // A renewal that hangs ends the session (the query cannot be cancelled otherwise).
-                let renewed = try await withDeadline(configuration.lease, onTimeout: { await session.close() }) {
-                    try await session.renew(instance: self.configuration.instance, term: term, lease: self.configuration.lease)
+                let (instance, lease) = (configuration.instance, configuration.lease)
+                let renewed = try await withDeadline(lease, onTimeout: { await session.close() }) {
+                    try await session.renew(instance: instance, term: term, lease: lease)
                 }
                 guard renewed else {
                     stopLeading(because: "its term \(term) is over")
@@ -47,7 +50,8 @@ extension FleetMember {
                 try await Task.sleep(for: configuration.renewEvery)
             } else {
                 let started = clock.now
-                if let term = try await session.tryLead(instance: configuration.instance, lease: configuration.lease) {
+                let (instance, lease) = (configuration.instance, configuration.lease)
+                if let term = try await session.bounded({ try await $0.tryLead(instance: instance, lease: lease) }) {
                     state.withLock { state in
                         state.term = term
                         state.leaseValidUntil = started + configuration.lease * 0.9
@@ -61,7 +65,7 @@ extension FleetMember {
                     doorbell.ring()
                 } else {
                     // A leader whose lease ran out but whose session lives on (hung): end that session.
-                    if try await session.endExpiredLeader() {
+                    if try await session.bounded({ try await $0.endExpiredLeader() }) {
                         logger.warning("fleet: the leader's lease ran out while its session lived on: that session was ended")
                     }
                     try await Task.sleep(for: configuration.candidateEvery)
@@ -75,7 +79,8 @@ extension FleetMember {
         guard let term = state.withLock({ $0.term }) else { return }
         stopLeading(because: "it stops")
         do {
-            try await session.resign(instance: configuration.instance, term: term)
+            let instance = configuration.instance
+            try await session.bounded { try await $0.resign(instance: instance, term: term) }
         } catch {
             logger.debug("fleet: resigning: \(String(describing: error))")
         }
@@ -99,21 +104,35 @@ extension FleetMember {
     }
 }
 
-/// Runs `body`, or after `limit` runs `onTimeout` (which must make `body`
-/// return, say by closing its connection) and throws ``DeadlineExceeded``.
+/// Runs `body`, or after `limit` runs `onTimeout` (close the connection
+/// `body` uses) and throws ``DeadlineExceeded`` without waiting for `body`:
+/// a query on a connection that closed under it may never answer.
 func withDeadline<Value: Sendable>(
     _ limit: Duration, onTimeout: @escaping @Sendable () async -> Void, _ body: @escaping @Sendable () async throws -> Value
 ) async throws -> Value {
-    try await withThrowingTaskGroup(of: Value?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            await onTimeout()
-            return nil
+    let waiter = Locked<CheckedContinuation<Value, any Error>?>(nil)
+    let tasks = Locked<[Task<Void, Never>]>([])
+    // Resumes the caller once: with the body's result, the deadline, or the caller's cancellation.
+    let finish: @Sendable (Result<Value, any Error>) -> Bool = { result in
+        guard let continuation = waiter.withLock({ $0.take() }) else { return false }
+        continuation.resume(with: result)
+        for task in tasks.withLock({ $0 }) { task.cancel() }
+        return true
+    }
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, any Error>) in
+            waiter.withLock { $0 = continuation }
+            let work = Task {
+                do { _ = finish(.success(try await body())) } catch { _ = finish(.failure(error)) }
+            }
+            let timer = Task {
+                do { try await Task.sleep(for: limit) } catch { return }
+                if finish(.failure(DeadlineExceeded(limit: limit))) { await onTimeout() }
+            }
+            tasks.withLock { $0 = [work, timer] }
         }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw DeadlineExceeded(limit: limit) }
-        return value
+    } onCancel: {
+        _ = finish(.failure(CancellationError()))
     }
 }
 

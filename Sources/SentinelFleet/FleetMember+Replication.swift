@@ -13,10 +13,12 @@ extension FleetMember {
         var wait = configuration.reconnectFirst
         while !Task.isCancelled {
             do {
-                let session = try await FleetSession.connect(database, id: 1, logger: logger)
+                let session = try await FleetSession.connect(
+                    database, name: "sentinel:\(configuration.instance):data", id: 1, logger: logger)
                 wait = configuration.reconnectFirst
                 do {
-                    try await FleetSchema.migrate(session.connection, schema: database.schema, logger: logger)
+                    let schema = database.schema
+                    try await session.bounded { try await FleetSchema.migrate($0.connection, schema: schema, logger: $0.logger) }
                     try await session.connection.listen(on: FleetSchema.channel) { notifications in
                         try await withThrowingTaskGroup(of: Void.self) { group in
                             group.addTask {
@@ -36,7 +38,7 @@ extension FleetMember {
                 try? await publish(on: session)
                 await session.close()
             } catch {
-                disconnected(because: error)
+                disconnected(because: String(reflecting: error))
                 try? await Task.sleep(for: wait)
                 wait = min(wait * 2, configuration.reconnectLongest)
             }
@@ -47,7 +49,8 @@ extension FleetMember {
     private func serve(on session: FleetSession) async throws {
         let auditedThrough = state.withLock { $0.auditedThrough }
         if auditedThrough == nil {
-            let reported = try await session.reportedVersion(of: configuration.instance)
+            let instance = configuration.instance
+            let reported = try await session.bounded { try await $0.reportedVersion(of: instance) }
             state.withLock { $0.auditedThrough = reported }
         }
         let wasDisconnected = state.withLock { state -> ContinuousClock.Instant? in
@@ -66,14 +69,17 @@ extension FleetMember {
             // A first read sets the baseline before anything is written; after that, what this instance decided
             // (while connected or not) is written before it reads what others wrote.
             if !state.withLock({ $0.resync }) { try await publish(on: session) }
-            try await apply(try await session.read(after: state.withLock { $0.resync ? 0 : $0.appliedVersion }))
+            let after = state.withLock { $0.resync ? 0 : $0.appliedVersion }
+            try await apply(try await session.bounded { try await $0.read(after: after) })
             try await takeOverIfElected()
             try await report(on: session)
             if state.withLock({ $0.term != nil }),
                 lastHousekeeping.map({ $0.duration(to: clock.now) > .seconds(3600) }) ?? true
             {
                 lastHousekeeping = clock.now
-                try await session.prune(silentFor: .seconds(86400), changesOlderThan: .seconds(7 * 86400), keepChanges: 100_000)
+                try await session.bounded {
+                    try await $0.prune(silentFor: .seconds(86400), changesOlderThan: .seconds(7 * 86400), keepChanges: 100_000)
+                }
             }
             await doorbell.wait(timeout: configuration.pollEvery)
         }
@@ -98,13 +104,16 @@ extension FleetMember {
         if !withMemory { changes = changes.filter { !$0.key.hasPrefix(DesiredState.memoryPrefix) } }
         guard !changes.isEmpty || !entries.isEmpty else { return }
         do {
-            let version = try await session.write(
-                FleetChangeSet(changes: changes, audit: entries), instance: configuration.instance, term: fenceTerm)
+            let (instance, changeSet) = (configuration.instance, FleetChangeSet(changes: changes, audit: entries))
+            let version = try await session.bounded { try await $0.write(changeSet, instance: instance, term: fenceTerm) }
             state.withLock { state in
                 state.known = state.known.applying(changes)
                 state.ownVersions.insert(version)
                 if state.decidedTerm == fenceTerm { state.decidedTerm = nil }
             }
+            logger.debug(
+                "fleet: wrote version \(version)\(fenceTerm.map { " (term \($0))" } ?? ""): \(changes.keys.sorted().joined(separator: ", ")); \(entries.count) decisions"
+            )
         } catch let error as PostgresTransactionError {
             guard case .fenced(let term, let current, let leader)? = error.closureError as? FleetError else {
                 state.withLock { $0.pendingAudit.insert(contentsOf: entries, at: 0) }
@@ -140,6 +149,9 @@ extension FleetMember {
                 if own.contains(row.version) || local.values[row.key] != known.values[row.key] { continue }
             }
             changes[row.key] = row.value
+        }
+        if !changes.isEmpty {
+            logger.debug("fleet: applying up to version \(update.version): \(changes.keys.sorted().joined(separator: ", "))")
         }
         let problems = await runtime.applyReplicated(changes, memory: false)
         for problem in problems where state.withLock({ $0.reportedProblems.insert(problem).inserted }) {
@@ -195,16 +207,18 @@ extension FleetMember {
     private func report(on session: FleetSession) async throws {
         let now = clock.now
         let (applied, role) = state.withLock { ($0.appliedVersion, $0.leads(at: now) ? "leader" : "follower") }
-        try await session.heartbeat(
-            InstanceReport(
-                instance: configuration.instance, appliedVersion: applied, role: role,
-                scriptsHash: await runtime.scriptsHash(), configHash: runtime.configHash))
-        let status = try await session.status()
+        let report = InstanceReport(
+            instance: configuration.instance, appliedVersion: applied, role: role,
+            scriptsHash: await runtime.scriptsHash(), configHash: runtime.configHash)
+        let status = try await session.bounded { session in
+            try await session.heartbeat(report)
+            return try await session.status()
+        }
         state.withLock { $0.status = status }
         metrics.term.record(status.term)
     }
 
-    private func disconnected(because error: any Error) {
+    private func disconnected(because error: String) {
         let first = state.withLock { state -> Bool in
             defer {
                 state.connected = false
@@ -216,7 +230,7 @@ extension FleetMember {
         if first {
             metrics.disconnects.increment()
             logger.error(
-                "fleet: lost the database (\(String(describing: error))); keeping the last applied values, reconnecting with backoff")
+                "fleet: lost the database (\(error)); keeping the last applied values, reconnecting with backoff")
         }
     }
 }

@@ -11,14 +11,25 @@ struct FleetSession: Sendable {
     /// The advisory locks' second key: this fleet's schema.
     let schemaKey: Int32
 
-    static func connect(_ database: FleetDatabase, id: Int, logger: Logger) async throws -> FleetSession {
+    static func connect(_ database: FleetDatabase, name: String, id: Int, logger: Logger) async throws -> FleetSession {
         let connection = try await PostgresConnection.connect(
-            configuration: try database.connectionConfiguration(), id: id, logger: logger)
+            configuration: try database.connectionConfiguration(applicationName: name), id: id, logger: logger)
         return FleetSession(connection: connection, logger: logger, schemaKey: FleetSchema.key(database.schema))
     }
 
     func close() async {
         try? await connection.close()
+    }
+
+    /// The longest one call may take before the session is given up.
+    static let callTimeout: Duration = .seconds(10)
+
+    /// Runs `call` on this session, or gives the session up (closes it and
+    /// throws) when it is closed or does not answer within ``callTimeout``: a
+    /// query sent on a connection that closed under it may never answer.
+    func bounded<Value: Sendable>(_ call: @escaping @Sendable (FleetSession) async throws -> Value) async throws -> Value {
+        guard !connection.isClosed else { throw NotificationsEnded() }
+        return try await withDeadline(Self.callTimeout, onTimeout: { await self.close() }) { try await call(self) }
     }
 
     // MARK: - Leadership (on the leadership session)
@@ -154,7 +165,8 @@ struct FleetSession: Sendable {
                 logger: logger
             ).decode((String, String, Int64).self) {
                 let value = try parser.parse(text)
-                update.rows.append((key, value == .null ? nil : value, written))
+                // JSON null marks a removed key (JSONValue is nil-literal-expressible: spell the Optional out).
+                update.rows.append((key, value == .null ? JSONValue?.none : .some(value), written))
             }
             for try await (written, instance, text) in try await connection.query(
                 "SELECT version, instance, audit::text FROM sentinel_changes WHERE version > \(version) ORDER BY version",

@@ -37,7 +37,8 @@ extension SentinelRuntime {
     public func applyReplicated(_ changes: [String: JSONValue?], memory: Bool) async -> [String] {
         var problems: [String] = []
         for key in changes.keys.sorted() {
-            let value = changes[key]!
+            // A JSON null is a removal too (a value never is null).
+            let value = changes[key]!.flatMap { $0 == .null ? nil : $0 }
             if key.hasPrefix(DesiredState.parameterPrefix) {
                 let name = String(key.dropFirst(DesiredState.parameterPrefix.count))
                 guard let value, let live = value["value"].doubleValue else {
