@@ -132,5 +132,18 @@ sleep 0.3
 kill -TERM $pid; wait $pid; code=$?
 expect "SIGTERM during start exits 0" 0 $code "$(cat "$work/large.log")"
 
+# --fleet: a password in the URL is refused before anything can print it; --instance is required; no --state-file.
+out=$("$bin" run --policies policies --fleet 'postgres://sentinel:hunter2@127.0.0.1:1/sentinel' --instance a 2>&1); code=$?
+expect "a password in --fleet's URL is a usage error" 2 $code "$out" "the URL carries a password; remove it and give it in PGPASSWORD or --fleet-password-file"
+refute "the refused password is not printed" "$out" "hunter2"
+out=$("$bin" run --policies policies --fleet 'postgres://sentinel@127.0.0.1:1/sentinel' 2>&1); code=$?
+expect "--fleet needs --instance" 2 $code "$out" "--fleet needs --instance ID"
+out=$("$bin" run --policies policies --fleet 'postgres://sentinel@127.0.0.1:1/sentinel' --instance a --state-file "$work/s.json" 2>&1); code=$?
+expect "--fleet and --state-file do not go together" 2 $code "$out" "--state-file and --fleet do not go together"
+out=$("$bin" run --policies policies --fleet 'postgres://sentinel@127.0.0.1:1/sentinel' --instance 'a b' 2>&1); code=$?
+expect "a bad instance name is named" 2 $code "$out" "--instance a b: expected 1 to 64 letters"
+out=$("$bin" run --policies policies --fleet 'postgres://sentinel@127.0.0.1:1/sentinel' --instance a --fleet-password-file "$work/none" 2>&1); code=$?
+expect "a missing password file is named" 2 $code "$out" "--fleet-password-file: $work/none"
+
 if [ $failures -gt 0 ]; then echo "$failures CLI checks failed"; exit 1; fi
 echo "all CLI checks passed"
