@@ -359,7 +359,7 @@ out=$("$bin" params 'shop.*' "${ops[@]}" --json 2>&1); expect "params PATTERN --
 out=$("$bin" params 'nope.*' "${ops[@]}" 2>&1); expect "params: no knob matches" 0 $? "$out" "no knob matches nope.\*"
 out=$("$bin" params "${ops[@]}" --json 2>&1); expect "params --json: the body as received" 0 $? "$out" '^\{"shop.retry.max_attempts": \{"value": 3'
 out=$("$bin" fleet status "${ops[@]}" 2>&1); expect "fleet status" 0 $? "$out" "^leader i-1, term 7, 1 instance$"
-expect "fleet status: the instances" 0 0 "$out" "^i-1 +12 +0s +[0-9a-z ]+ +a1b2c3d4e5f60718 +0000000000000000$"
+expect "fleet status: the instances" 0 0 "$out" "^i-1 +leader +12 +0s +[0-9a-z ]+ +a1b2c3d4e5f60718 +0000000000000000$"
 out=$("$bin" fleet status "${ops[@]}" --json 2>&1); expect "fleet status --json: the body byte for byte" 0 $? "$out" \
   '^\{"leader": "i-1",  "term": 7, "instances": \[\{"id": "i-1", "applied_version": 12,'
 

@@ -53,9 +53,11 @@ struct FleetStatusCommand: AsyncParsableCommand {
 ///
 /// ```
 /// leader checkout-1, term 3, 2 instances
-/// ID          APPLIED  LAG  LAST SEEN  SCRIPTS           CONFIG
-/// checkout-1  42       0s   just now   a1b2c3d4e5f60718  0000000000000000
+/// ID          ROLE      APPLIED  LAG  LAST SEEN  SCRIPTS           CONFIG
+/// checkout-1  leader    42       0s   just now   a1b2c3d4e5f60718  0000000000000000
 /// ```
+///
+/// A line more when the instance asked cannot reach the database.
 enum FleetTable {
     static func lines(_ fleet: JSONValue, now: Double = DisplayText.now()) -> [String] {
         let instances = fleet["instances"].arrayValue ?? []
@@ -63,13 +65,20 @@ enum FleetTable {
         var lines = [
             "leader \(leader), term \(DisplayText.value(fleet["term"])), \(instances.count) instance\(instances.count == 1 ? "" : "s")"
         ]
-        var table = TextTable(["ID", "APPLIED", "LAG", "LAST SEEN", "SCRIPTS", "CONFIG"])
+        if fleet["connected"] == false {
+            let since = fleet["disconnected_s"].doubleValue.map { " for \(DisplayText.number(($0 * 10).rounded() / 10))s" } ?? ""
+            lines.append(
+                "\(fleet["self"].stringValue ?? "this instance") cannot reach the database\(since): it keeps its last values; "
+                    + "this is the fleet as it last read it")
+        }
+        var table = TextTable(["ID", "ROLE", "APPLIED", "LAG", "LAST SEEN", "SCRIPTS", "CONFIG"])
         for instance in instances {
             let id = instance["id"].stringValue ?? "?"
-            let lag = instance["lag_s"].doubleValue.map { DisplayText.number($0) + "s" } ?? "-"
+            let lag = instance["lag_s"].doubleValue.map { DisplayText.number(($0 * 10).rounded() / 10) + "s" } ?? "-"
             let seen = instance["last_seen"].stringValue.map { DisplayText.ago($0, now: now) } ?? "-"
             table.append([
-                id, DisplayText.value(instance["applied_version"]), lag, seen,
+                id, instance["role"].stringValue ?? (id == leader ? "leader" : "-"), DisplayText.value(instance["applied_version"]), lag,
+                seen,
                 DisplayText.value(instance["scripts_hash"]), DisplayText.value(instance["config_hash"]),
             ])
         }
