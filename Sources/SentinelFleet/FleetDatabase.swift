@@ -36,7 +36,8 @@ public struct FleetDatabase: Sendable, CustomStringConvertible {
     public init(url: String, password: String?) throws(FleetConfigurationError) {
         let schemes = ["postgres://", "postgresql://"]
         guard let scheme = schemes.first(where: { url.hasPrefix($0) }) else {
-            throw FleetConfigurationError("--fleet: expected postgres://USER@HOST:PORT/DATABASE, got '\(url.excerpt)'")
+            // The URL is not echoed: it may hold a password.
+            throw FleetConfigurationError("--fleet: expected a URL of the form postgres://USER@HOST:PORT/DATABASE")
         }
         var rest = Substring(url.dropFirst(scheme.count))
         var query: Substring = ""
@@ -66,7 +67,7 @@ public struct FleetDatabase: Sendable, CustomStringConvertible {
         var port = 5432
         if let colon = hostPort.lastIndex(of: ":"), !hostPort.hasSuffix("]") {
             guard let number = Int(hostPort[hostPort.index(after: colon)...]), (1...65535).contains(number) else {
-                throw FleetConfigurationError("--fleet: the port in '\(url.excerpt)' is not a number from 1 to 65535")
+                throw FleetConfigurationError("--fleet: the port is not a number from 1 to 65535")
             }
             port = number
             hostPort = hostPort[..<colon]
@@ -90,8 +91,9 @@ public struct FleetDatabase: Sendable, CustomStringConvertible {
                 }
                 schema = parts[1]
             default:
+                // Only the name: `password=…` must not be echoed.
                 throw FleetConfigurationError(
-                    "--fleet: unknown URL parameter '\(pair)' (known: sslmode=disable|prefer|require, schema=NAME)")
+                    "--fleet: unknown URL parameter '\(parts[0].excerpt)' (known: sslmode=disable|prefer|require, schema=NAME)")
             }
         }
         self.host = String(hostPort)
@@ -103,9 +105,10 @@ public struct FleetDatabase: Sendable, CustomStringConvertible {
         self.password = password
     }
 
-    /// A schema name that needs no quoting: `[a-z_][a-z0-9_]{0,62}`.
+    /// A schema name: `[a-z_][a-z0-9_]{0,62}`, not `pg_…` (PostgreSQL's own). Quoted in SQL, so reserved words are fine.
     static func isValidSchema(_ name: String) -> Bool {
-        guard let first = name.utf8.first, (1...63).contains(name.utf8.count), !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
+        guard let first = name.utf8.first, (1...63).contains(name.utf8.count), !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first),
+            !name.hasPrefix("pg_")
         else { return false }
         return name.utf8.allSatisfy {
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
@@ -143,14 +146,25 @@ public struct FleetDatabase: Sendable, CustomStringConvertible {
         let mode: PostgresConnection.Configuration.TLS
         switch tls {
         case .disable: mode = .disable
-        case .prefer: mode = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .prefer:
+            // As libpq's `prefer`: encrypt when offered, without verifying the certificate (`require` verifies).
+            var unverified = TLSConfiguration.makeClientConfiguration()
+            unverified.certificateVerification = .none
+            mode = .prefer(try NIOSSLContext(configuration: unverified))
         case .require: mode = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
         }
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: mode)
         configuration.options.connectTimeout = .seconds(5)
         configuration.options.additionalStartupParameters = [
-            ("options", "-c search_path=\(schema)"), ("application_name", String(applicationName.prefix(63))),
+            // Bounds so that no session can hold the fleet's row for long: one stopped in the middle of a write
+            // is ended by the server, and a lost peer is noticed by keepalives.
+            (
+                "options",
+                "-c search_path=\"\(schema)\" -c idle_in_transaction_session_timeout=15000 -c lock_timeout=5000 "
+                    + "-c statement_timeout=10000 -c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
+            ),
+            ("application_name", String(applicationName.prefix(63))),
         ]
         return configuration
     }

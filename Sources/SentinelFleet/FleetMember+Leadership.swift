@@ -16,11 +16,19 @@ extension FleetMember {
                 wait = configuration.reconnectFirst
                 do {
                     try await leadOrWait(on: session)
-                } catch {
+                } catch  where !Task.isCancelled {
                     await session.close()
                     throw error
+                } catch {
+                    // Stopping: handled below.
                 }
-                await resign(on: session)
+                if Task.isCancelled {
+                    // A stop: hand the lease back once the last decisions are written (a resigned term's write is refused).
+                    await Task {
+                        await self.lastDecisionsWritten.wait(timeout: .seconds(3))
+                        await self.resign(on: session)
+                    }.value
+                }
                 await session.close()
             } catch {
                 if stopLeading(because: "its session to the database failed: \(error)") == nil {
@@ -39,6 +47,7 @@ extension FleetMember {
                 let started = clock.now
                 // A renewal that hangs ends the session (the query cannot be cancelled otherwise).
                 let (instance, lease) = (configuration.instance, configuration.lease)
+                guard !session.connection.isClosed else { throw NotificationsEnded() }
                 let renewed = try await withDeadline(lease, onTimeout: { await session.close() }) {
                     try await session.renew(instance: instance, term: term, lease: lease)
                 }
@@ -47,7 +56,7 @@ extension FleetMember {
                     return
                 }
                 state.withLock { $0.leaseValidUntil = started + configuration.lease * 0.9 }
-                try await Task.sleep(for: configuration.renewEvery)
+                try? await Task.sleep(for: configuration.renewEvery)
             } else {
                 let started = clock.now
                 let (instance, lease) = (configuration.instance, configuration.lease)
@@ -68,7 +77,7 @@ extension FleetMember {
                     if try await session.bounded({ try await $0.endExpiredLeader() }) {
                         logger.warning("fleet: the leader's lease ran out while its session lived on: that session was ended")
                     }
-                    try await Task.sleep(for: configuration.candidateEvery)
+                    try? await Task.sleep(for: configuration.candidateEvery)
                 }
             }
         }

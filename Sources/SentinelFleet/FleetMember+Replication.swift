@@ -23,19 +23,21 @@ extension FleetMember {
                         try await withThrowingTaskGroup(of: Void.self) { group in
                             group.addTask {
                                 for try await _ in notifications { self.doorbell.ring() }
-                                throw NotificationsEnded()
+                                // Ended by cancellation (a stop) is no lost connection.
+                                if !Task.isCancelled { throw NotificationsEnded() }
                             }
                             group.addTask { try await self.serve(on: session) }
                             try await group.next()
                             group.cancelAll()
                         }
                     }
-                } catch {
+                } catch  where !Task.isCancelled {
                     await session.close()
                     throw error
+                } catch {
+                    // Stopping: handled below.
                 }
-                // Cancelled: the last decisions go out before the connection closes.
-                try? await publish(on: session)
+                await writeLastDecisions(on: session)
                 await session.close()
             } catch {
                 disconnected(because: String(reflecting: error))
@@ -45,10 +47,23 @@ extension FleetMember {
         }
     }
 
+    /// On a stop: the sentinel's and the operators' last decisions go out
+    /// (outside the stopping task, whose cancellation would end the write at
+    /// once), then the leadership loop may hand its lease back.
+    private func writeLastDecisions(on session: FleetSession) async {
+        await Task {
+            do { try await self.publish(on: session) } catch {
+                self.logger.warning("fleet: the last decisions could not be written: \(String(reflecting: error))")
+            }
+            self.lastDecisionsWritten.ring()
+        }.value
+    }
+
     /// Reads, writes and reports while connected; returns when cancelled.
     private func serve(on session: FleetSession) async throws {
         let auditedThrough = state.withLock { $0.auditedThrough }
         if auditedThrough == nil {
+            // A new instance audits from now on, not the fleet's history (it applies the state, not its past).
             let instance = configuration.instance
             let reported = try await session.bounded { try await $0.reportedVersion(of: instance) }
             state.withLock { $0.auditedThrough = reported }
@@ -69,8 +84,8 @@ extension FleetMember {
             // A first read sets the baseline before anything is written; after that, what this instance decided
             // (while connected or not) is written before it reads what others wrote.
             if !state.withLock({ $0.resync }) { try await publish(on: session) }
-            let after = state.withLock { $0.resync ? 0 : $0.appliedVersion }
-            try await apply(try await session.bounded { try await $0.read(after: after) })
+            let (after, auditAfter) = state.withLock { ($0.resync ? 0 : $0.appliedVersion, $0.auditedThrough ?? 0) }
+            try await apply(try await session.bounded { try await $0.read(after: after, auditAfter: auditAfter) })
             try await takeOverIfElected()
             try await report(on: session)
             if state.withLock({ $0.term != nil }),
@@ -91,7 +106,7 @@ extension FleetMember {
     func publish(on session: FleetSession) async throws {
         let now = clock.now
         let (fenceTerm, withMemory) = state.withLock { state -> (Int64?, Bool) in
-            let term = state.decidedTerm ?? (state.leads(at: now) ? state.term : nil)
+            let term = state.decidingTerm ?? state.decidedTerm ?? (state.leads(at: now) ? state.term : nil)
             return (term, term != nil)
         }
         let entries = state.withLock { state -> [AuditEntry] in
@@ -102,7 +117,13 @@ extension FleetMember {
         let known = state.withLock { $0.known }
         var changes = current.changes(from: known)
         if !withMemory { changes = changes.filter { !$0.key.hasPrefix(DesiredState.memoryPrefix) } }
-        guard !changes.isEmpty || !entries.isEmpty else { return }
+        guard !changes.isEmpty || !entries.isEmpty else {
+            // A round that changed nothing: no later write (an operator's, once this instance follows) carries its term.
+            state.withLock { state in
+                if state.decidingTerm == nil, state.decidedTerm == fenceTerm { state.decidedTerm = nil }
+            }
+            return
+        }
         do {
             let (instance, changeSet) = (configuration.instance, FleetChangeSet(changes: changes, audit: entries))
             let version = try await session.bounded { try await $0.write(changeSet, instance: instance, term: fenceTerm) }
@@ -119,24 +140,82 @@ extension FleetMember {
                 state.withLock { $0.pendingAudit.insert(contentsOf: entries, at: 0) }
                 throw error
             }
-            // A deposed leader's decisions are refused: it reads everything again and applies the fleet's.
+            // The round's decisions were made under a term that is over: refused. This instance reads everything
+            // again and applies the fleet's state, except what its operators did meanwhile, written on its own.
             metrics.fenced.increment()
-            state.withLock { state in
-                state.decidedTerm = nil
+            let leading = state.withLock { state -> Bool in
+                if state.decidedTerm == term { state.decidedTerm = nil }
                 state.resync = true
+                state.revertUnwritten = true
+                return state.term == term
             }
-            stopLeading(because: "its write of term \(term) was refused: the fleet is at term \(current), led by \(leader ?? "nobody")")
+            let why = "its write of term \(term) was refused: the fleet is at term \(current), led by \(leader ?? "nobody")"
+            if leading {
+                stopLeading(because: why)
+            } else {
+                logger.warning("fleet: the decisions of an earlier round were not written: \(why)")
+            }
+            try await publishOperators(of: entries, changes: changes, on: session)
         } catch {
             state.withLock { $0.pendingAudit.insert(contentsOf: entries, at: 0) }
             throw error
         }
     }
 
+    /// After a refused leader's write: operators' commands among it are no
+    /// leader's decisions, and are written unfenced with the keys they changed.
+    private func publishOperators(of entries: [AuditEntry], changes: [String: JSONValue?], on session: FleetSession) async throws {
+        let operators = entries.filter { $0.actor.hasPrefix("operator:") }
+        guard !operators.isEmpty else { return }
+        let keys = Set(operators.flatMap(Self.desiredKeys(changedBy:)))
+        let (instance, changeSet) = (
+            configuration.instance, FleetChangeSet(changes: changes.filter { keys.contains($0.key) }, audit: operators)
+        )
+        do {
+            let version = try await session.bounded { try await $0.write(changeSet, instance: instance, term: nil) }
+            state.withLock { state in
+                state.known = state.known.applying(changeSet.changes)
+                state.ownVersions.insert(version)
+            }
+        } catch {
+            state.withLock { $0.pendingAudit.insert(contentsOf: operators, at: 0) }
+            throw error
+        }
+    }
+
+    /// The desired-state keys a command changes.
+    static func desiredKeys(changedBy entry: AuditEntry) -> [String] {
+        let target = entry.target ?? ""
+        switch entry.action {
+        case "param.set", "shadow.set", "shadow.clear", "shadow.promote": return [DesiredState.parameterPrefix + target]
+        case "automation.freeze", "automation.unfreeze": return [DesiredState.freezeKey]
+        case "approval.grant", "approval.deny": return [DesiredState.approvalsKey]
+        case "script.pause", "script.resume": return [DesiredState.pausedPrefix + target]
+        case "trial.start", "trial.abort":
+            let shadows = entry.args["params"].objectValue?.keys.map { DesiredState.parameterPrefix + $0 } ?? []
+            return [DesiredState.trialsKey] + shadows
+        default: return []
+        }
+    }
+
     /// Applies what others wrote, as they decided it, and audits it here
     /// with their actor and reason.
     private func apply(_ update: FleetUpdate) async throws {
-        let (resync, own, known) = state.withLock { ($0.resync, $0.ownVersions, $0.known) }
-        let local = resync ? DesiredState() : await runtime.desiredState(memory: false)
+        let (resync, revert, own, known, applied) = state.withLock {
+            ($0.resync, $0.revertUnwritten, $0.ownVersions, $0.known, $0.appliedVersion)
+        }
+        if !resync, update.version < applied {
+            // The database went back (restored from a backup, recreated): take its state as it is now.
+            logger.warning("fleet: the database is at version \(update.version), behind the \(applied) applied here: reading it all again")
+            state.withLock {
+                $0.resync = true
+                $0.auditedThrough = update.version
+            }
+            return
+        }
+        // Commands applied here while this runs change `local` under it: counted, to keep them (below).
+        let appliedBefore = runtime.plane.audit.count(of: .applied)
+        let local = resync && !revert ? DesiredState() : await runtime.desiredState(memory: false)
         var changes: [String: JSONValue?] = [:]
         var memories: [String: JSONValue?] = [:]
         for row in update.rows {
@@ -150,6 +229,13 @@ extension FleetMember {
             }
             changes[row.key] = row.value
         }
+        if revert {
+            // A deposed leader's decisions on keys the fleet never wrote go back to what they were before.
+            let written = Set(update.rows.map(\.key))
+            for (key, value) in local.values where !written.contains(key) && !key.hasPrefix(DesiredState.memoryPrefix) {
+                if let before = known.values[key], before != value { changes[key] = before }
+            }
+        }
         if !changes.isEmpty {
             logger.debug("fleet: applying up to version \(update.version): \(changes.keys.sorted().joined(separator: ", "))")
         }
@@ -157,26 +243,33 @@ extension FleetMember {
         for problem in problems where state.withLock({ $0.reportedProblems.insert(problem).inserted }) {
             logger.warning("fleet: \(problem)")
         }
-        let auditedThrough = state.withLock { $0.auditedThrough ?? 0 }
-        for changeSet in update.changeSets where changeSet.version > auditedThrough && changeSet.instance != configuration.instance {
+        var audited = 0
+        for changeSet in update.changeSets where changeSet.instance != configuration.instance {
             for var entry in changeSet.audit {
                 entry.correlationID = "\(MemberState.replicatedPrefix)\(changeSet.version)" + (entry.correlationID.map { ":" + $0 } ?? "")
                 runtime.plane.audit.append(entry)
+                audited += 1
             }
         }
         let regenerated = await runtime.desiredState(memory: false)
+        // A command applied here meanwhile: the baseline takes the values as written, so that a local value that
+        // differs from them is seen as a change of this instance's and written next.
+        let concurrent = runtime.plane.audit.count(of: .applied) - appliedBefore > audited
         state.withLock { state in
             if resync {
                 state.known = DesiredState(state.known.values.filter { $0.key.hasPrefix(DesiredState.memoryPrefix) })
                 for (key, value) in regenerated.values { state.known.values[key] = value }
-            } else {
-                for key in changes.keys { state.known.values[key] = regenerated.values[key] }
+            }
+            for key in changes.keys {
+                state.known.values[key] = concurrent ? changes[key]! : regenerated.values[key]
             }
             for (key, value) in memories { state.known.values[key] = value }
             state.appliedVersion = max(resync ? 0 : state.appliedVersion, update.version)
             state.auditedThrough = max(state.auditedThrough ?? 0, update.version)
+            state.lastReadTerm = update.term
             state.ownVersions = state.ownVersions.filter { $0 > update.version }
             state.resync = false
+            state.revertUnwritten = false
         }
         metrics.appliedVersion.record(update.version)
     }
@@ -185,10 +278,11 @@ extension FleetMember {
     /// desired state (it read everything up to now just before): it decides
     /// from where the last leader stood.
     private func takeOverIfElected() async throws {
-        let (term, ready, memories) = state.withLock { state in
-            (state.term, state.readyTerm, state.known.values.filter { $0.key.hasPrefix(DesiredState.memoryPrefix) })
+        let (term, ready, readTerm, memories) = state.withLock { state in
+            (state.term, state.readyTerm, state.lastReadTerm, state.known.values.filter { $0.key.hasPrefix(DesiredState.memoryPrefix) })
         }
-        guard let term, ready != term else { return }
+        // Only from a snapshot taken after the election: an older one may miss the last leader's last write.
+        guard let term, ready != term, readTerm >= term else { return }
         let problems = await runtime.applyReplicated(memories.mapValues { $0 }, memory: true)
         for problem in problems { logger.warning("fleet: taking over: \(problem)") }
         let version = state.withLock { state -> Int64 in

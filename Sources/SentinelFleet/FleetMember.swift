@@ -67,6 +67,8 @@ public final class FleetMember: Service, DecisionAuthority, FleetReporting, Send
     public let configuration: Configuration
     let logger: Logger
     let doorbell = Doorbell()
+    /// Rung once the last decisions are written on a stop: then the lease may be handed back.
+    let lastDecisionsWritten = Doorbell()
     let state = Locked(MemberState())
     let metrics: FleetMetrics
     let clock = ContinuousClock()
@@ -85,13 +87,18 @@ public final class FleetMember: Service, DecisionAuthority, FleetReporting, Send
 
     public func mayDecide() async -> Bool {
         let now = clock.now
-        return state.withLock { $0.leads(at: now) }
+        return state.withLock { state in
+            guard state.leads(at: now) else { return false }
+            // Whatever the round decides is written fenced by this term, even if the lease ends mid-round.
+            state.decidingTerm = state.term
+            return true
+        }
     }
 
     public func roundFinished(_ round: SentinelRuntime.Round) async {
-        let now = clock.now
         state.withLock { state in
-            if state.leads(at: now) { state.decidedTerm = state.term }
+            if let term = state.decidingTerm { state.decidedTerm = term }
+            state.decidingTerm = nil
         }
         doorbell.ring()
     }
@@ -162,7 +169,10 @@ public final class FleetMember: Service, DecisionAuthority, FleetReporting, Send
             return false
         }
         let action = entry.action
-        if action.hasPrefix("fleet.") || action.hasPrefix("audit.") || action == "scripts.reload" { return false }
+        // Breakers' states are each process's own (not desired state): forcing one acts where it was decided.
+        if action.hasPrefix("fleet.") || action.hasPrefix("audit.") || action.hasPrefix("breaker.") || action == "scripts.reload" {
+            return false
+        }
         if action.hasPrefix("script.") { return action == "script.pause" || action == "script.resume" }
         return true
     }

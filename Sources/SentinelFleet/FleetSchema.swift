@@ -71,8 +71,15 @@ enum FleetSchema {
     static func migrate(_ connection: PostgresConnection, schema: String, logger: Logger) async throws {
         try await connection.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock), \(key(schema)))", logger: logger)
-            // The name was checked (FleetDatabase.isValidSchema): it needs no quoting.
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"), logger: logger)
+            // Looked up first: CREATE SCHEMA checks its privilege even when the schema exists. The name was checked
+            // (FleetDatabase.isValidSchema) and is quoted.
+            var exists = false
+            for try await _ in try await connection.query("SELECT 1 FROM pg_namespace WHERE nspname = \(schema)", logger: logger)
+                .decode(Int.self)
+            {
+                exists = true
+            }
+            if !exists { try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \"\(schema)\""), logger: logger) }
             try await connection.query(
                 "CREATE TABLE IF NOT EXISTS sentinel_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
                 logger: logger)

@@ -44,19 +44,19 @@ struct FleetSession: Sendable {
             locked = value
         }
         guard locked else { return nil }
+        // The lock alone is not enough: a leader whose session the server ended (a restart, a terminated
+        // backend) may not know yet and decides until its lease runs out. A new term starts only once that
+        // lease ran out (or was handed back); until then the lock is kept and the next try looks again.
         var term: Int64?
         for try await value in try await connection.query(
             """
             UPDATE sentinel_fleet SET term = term + 1, leader = \(instance), leader_pid = pg_backend_pid(),
-                lease_until = now() + make_interval(secs => \(lease.seconds))
-            WHERE id = 1 RETURNING term
+                lease_until = statement_timestamp() + make_interval(secs => \(lease.seconds))
+            WHERE id = 1 AND (lease_until IS NULL OR lease_until < statement_timestamp() OR leader = \(instance))
+            RETURNING term
             """, logger: logger
         ).decode(Int64.self) {
             term = value
-        }
-        guard let term else {
-            try await connection.query("SELECT pg_advisory_unlock(\(FleetSchema.leaderLock), \(schemaKey))", logger: logger)
-            return nil
         }
         return term
     }
@@ -65,18 +65,32 @@ struct FleetSession: Sendable {
     /// a leader that is connected but hung loses the lock with its session.
     /// Returns whether one was ended.
     func endExpiredLeader() async throws -> Bool {
-        var ended = false
-        for try await value in try await connection.query(
-            """
-            SELECT pg_terminate_backend(l.pid) FROM pg_locks l, sentinel_fleet f
-            WHERE l.locktype = 'advisory' AND l.classid::bigint = \(Int64(FleetSchema.leaderLock))
-              AND l.objid::bigint = \(Int64(schemaKey)) AND l.objsubid = 2 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-              AND l.granted AND l.pid <> pg_backend_pid() AND f.id = 1 AND (f.lease_until IS NULL OR f.lease_until < now())
-            """, logger: logger
-        ).decode(Bool.self) {
-            ended = ended || value
+        // The fleet's row is locked first: a renewal or a new term that commits meanwhile is seen by the
+        // re-check (or waits, and finds its session ended), never overtaken.
+        try await connection.withTransaction(logger: logger) { connection in
+            var expired = false
+            for try await value in try await connection.query(
+                """
+                SELECT lease_until IS NULL OR lease_until < statement_timestamp() FROM sentinel_fleet WHERE id = 1 FOR UPDATE
+                """, logger: logger
+            ).decode(Bool.self) {
+                expired = value
+            }
+            guard expired else { return false }
+            var ended = false
+            for try await value in try await connection.query(
+                """
+                SELECT pg_terminate_backend(l.pid, 1000) FROM pg_locks l
+                WHERE l.locktype = 'advisory' AND l.classid::bigint = \(Int64(FleetSchema.leaderLock))
+                  AND l.objid::bigint = \(Int64(schemaKey)) AND l.objsubid = 2
+                  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND l.granted AND l.pid <> pg_backend_pid()
+                """, logger: logger
+            ).decode(Bool.self) {
+                ended = ended || value
+            }
+            return ended
         }
-        return ended
     }
 
     /// Extends the lease of `term`; false when the term is over.
@@ -85,7 +99,7 @@ struct FleetSession: Sendable {
         for try await _ in try await connection.query(
             """
             UPDATE sentinel_fleet SET lease_until = now() + make_interval(secs => \(lease.seconds))
-            WHERE id = 1 AND term = \(term) AND leader = \(instance) RETURNING term
+            WHERE id = 1 AND term = \(term) AND leader = \(instance) AND lease_until > statement_timestamp() RETURNING term
             """, logger: logger
         ).decode(Int64.self) {
             renewed = true
@@ -115,7 +129,7 @@ struct FleetSession: Sendable {
         return try await connection.withTransaction(logger: logger) { connection in
             var current: (term: Int64, leader: String?, valid: Bool)?
             for try await row in try await connection.query(
-                "SELECT term, leader, coalesce(lease_until > now(), false) FROM sentinel_fleet WHERE id = 1 FOR UPDATE",
+                "SELECT term, leader, coalesce(lease_until > statement_timestamp(), false) FROM sentinel_fleet WHERE id = 1 FOR UPDATE",
                 logger: logger
             ).decode((Int64, String?, Bool).self) {
                 current = (row.0, row.1, row.2)
@@ -148,8 +162,9 @@ struct FleetSession: Sendable {
         }
     }
 
-    /// Everything written after `version`, from one snapshot.
-    func read(after version: Int64) async throws -> FleetUpdate {
+    /// Everything written after `version`, and the audit of the versions
+    /// after `auditAfter` (those not audited here yet), from one snapshot.
+    func read(after version: Int64, auditAfter: Int64 = 0) async throws -> FleetUpdate {
         try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
         do {
             var update = FleetUpdate(version: 0, term: 0, rows: [], changeSets: [])
@@ -169,7 +184,7 @@ struct FleetSession: Sendable {
                 update.rows.append((key, value == .null ? JSONValue?.none : .some(value), written))
             }
             for try await (written, instance, text) in try await connection.query(
-                "SELECT version, instance, audit::text FROM sentinel_changes WHERE version > \(version) ORDER BY version",
+                "SELECT version, instance, audit::text FROM sentinel_changes WHERE version > \(max(version, auditAfter)) ORDER BY version",
                 logger: logger
             ).decode((Int64, String, String).self) {
                 let entries = (try parser.parse(text).arrayValue ?? []).compactMap { try? AuditEntry(jsonObject: $0) }
@@ -194,11 +209,15 @@ struct FleetSession: Sendable {
             """, logger: logger)
     }
 
-    /// The version this instance last reported applied (its audit went that far), 0 for a new one.
+    /// The version this instance last reported applied (its audit went that far); for a new one, the fleet's
+    /// version now (it applies the state, and audits what is decided from then on).
     func reportedVersion(of instance: String) async throws -> Int64 {
         var version: Int64 = 0
         for try await value in try await connection.query(
-            "SELECT applied_version FROM sentinel_instances WHERE id = \(instance)", logger: logger
+            """
+            SELECT coalesce((SELECT applied_version FROM sentinel_instances WHERE id = \(instance)),
+                (SELECT version FROM sentinel_fleet WHERE id = 1))
+            """, logger: logger
         ).decode(Int64.self) {
             version = value
         }
@@ -222,7 +241,7 @@ struct FleetSession: Sendable {
             SELECT i.id, i.applied_version, i.role, i.scripts_hash, i.config_hash,
                 extract(epoch FROM i.last_seen)::float8, extract(epoch FROM now() - i.last_seen)::float8,
                 coalesce(extract(epoch FROM now() - (
-                    SELECT min(c.created_at) FROM sentinel_changes c WHERE c.version > i.applied_version)), 0)::float8
+                    SELECT c.created_at FROM sentinel_changes c WHERE c.version > i.applied_version ORDER BY c.version LIMIT 1)), 0)::float8
             FROM sentinel_instances i ORDER BY i.id
             """, logger: logger
         ).decode((String, Int64, String, String, String, Double, Double, Double).self) {

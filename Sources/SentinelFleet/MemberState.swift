@@ -14,8 +14,12 @@ struct MemberState: Sendable {
     var leaseValidUntil: ContinuousClock.Instant?
     /// The term whose leader caught up with the desired state (and took its scripts' memory): it may decide.
     var readyTerm: Int64?
+    /// The term of the round running now (from `mayDecide` to `roundFinished`).
+    var decidingTerm: Int64?
     /// The term a round decided in, until its decisions are written (a write fenced by that term).
     var decidedTerm: Int64?
+    /// The term of the last snapshot read: a new leader takes its scripts' memory from one of its own term.
+    var lastReadTerm: Int64 = 0
 
     // Replication.
     /// The version of the desired state applied here.
@@ -26,8 +30,11 @@ struct MemberState: Sendable {
     var known = DesiredState()
     /// Versions this instance wrote (not applied again when read back).
     var ownVersions: Set<Int64> = []
-    /// Read everything again and apply it as written (first connection, a write refused by a fence).
+    /// Read everything again and apply it as written (first connection, a write refused by a fence, a database
+    /// restored to an older version).
     var resync = true
+    /// A resync after a refused write: keys the fleet never wrote go back to their last known values.
+    var revertUnwritten = false
     /// Decisions made here that are not written yet.
     var pendingAudit: [AuditEntry] = []
     /// Problems already logged (a knob another instance has and this one not), logged once.

@@ -17,7 +17,8 @@ import Testing
 
     @Test(arguments: [
         ("postgres://sentinel:hunter2@db/fleet", "carries a password"),
-        ("mysql://sentinel@db/fleet", "expected postgres://"),
+        ("mysql://sentinel:hunter2@db/fleet", "expected a URL of the form postgres://"),
+        ("postgres://sentinel@db/fleet?password=hunter2", "unknown URL parameter 'password'"),
         ("postgres://sentinel@db", "names no database"),
         ("postgres://db/fleet", "names no user"),
         ("postgres://sentinel@db:99999/fleet", "not a number from 1 to 65535"),

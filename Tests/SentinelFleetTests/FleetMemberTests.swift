@@ -63,9 +63,11 @@ struct FleetMemberTests {
         func entries(reason: String) -> [AuditEntry] { runtime.plane.audit.entries { $0.reason == reason } }
     }
 
+    /// Instances named `NAME-TAG` (a tag per test: sessions are found by name, across every test running).
     func fleet(_ names: [String]) throws -> (FleetDatabase, [Instance]) {
         let database = try TestDatabase.make()
-        return (database, try names.map { try Instance($0, database: database) })
+        let tag = database.schema.dropFirst(2)
+        return (database, try names.map { try Instance("\($0)-\(tag)", database: database) })
     }
 
     func soleLeader(of instances: [Instance]) async -> Instance? {
@@ -175,6 +177,39 @@ struct FleetMemberTests {
             await follower.run("param.set", ["param": "checkout.retry.max_attempts", "value": 1], reason: "while away").outcome == .applied)
         #expect(await TestDatabase.eventually { leader.value("checkout.retry.max_attempts") == 1 })
         #expect(leader.entries(reason: "while away").count == 1 && follower.entries(reason: "while away").count == 1)
+        await admin.close()
+        for instance in instances { await instance.stop() }
+        await TestDatabase.drop(database)
+    }
+
+    @Test func aRoundOfAnEndedTermIsRefusedButOperatorsCommandsStillReachTheFleet() async throws {
+        let (database, instances) = try fleet(["a", "b"])
+        for instance in instances { instance.start() }
+        #expect(await TestDatabase.eventually { await soleLeader(of: instances) != nil })
+        let leader = try #require(await soleLeader(of: instances))
+        let follower = instances.first { $0 !== leader }!
+        // A round begins; meanwhile another leader is elected (here written by hand: a new term, a long lease).
+        #expect(await leader.member.mayDecide())
+        let admin = try await TestDatabase.session(database)
+        try await admin.connection.query(
+            "UPDATE sentinel_fleet SET term = term + 1, leader = 'intruder', lease_until = now() + interval '1 hour' WHERE id = 1",
+            logger: TestDatabase.logger)
+        #expect(
+            await leader.run(
+                "param.set", ["param": "checkout.split.canary_weight", "value": 7], as: .script("canary"), reason: "late step"
+            )
+            .outcome == .applied)
+        await leader.member.roundFinished(await leader.runtime.round())
+        // An operator acts at the deposed leader.
+        #expect(await TestDatabase.eventually { await !leader.leads })
+        #expect(
+            await leader.run("param.set", ["param": "checkout.retry.max_attempts", "value": 1], reason: "meanwhile").outcome == .applied)
+        // The round's decision is refused and undone where it was made; the operator's command reaches the fleet.
+        #expect(await TestDatabase.eventually { follower.value("checkout.retry.max_attempts") == 1 })
+        #expect(await TestDatabase.eventually { leader.value("checkout.split.canary_weight") == 0 })
+        #expect(follower.value("checkout.split.canary_weight") == 0)
+        #expect(follower.entries(reason: "meanwhile").count == 1 && follower.entries(reason: "late step").isEmpty)
+        #expect(leader.runtime.plane.audit.entries { $0.action == "fleet.follow" }.count >= 1)
         await admin.close()
         for instance in instances { await instance.stop() }
         await TestDatabase.drop(database)

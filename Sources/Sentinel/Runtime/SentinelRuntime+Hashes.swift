@@ -14,8 +14,12 @@ extension SentinelRuntime {
 
     /// A digest of the roles, grants and guards in force, 16 hex digits.
     public var configHash: String {
+        // Dictionaries print in a per-process order: sort, so equal configurations hash equal on every instance.
         var hash = FNV1a()
-        hash.add("\(plane.access)\(plane.guards)")
+        let access = plane.access
+        for name in access.roles.keys.sorted() { hash.add("role \(name): \(access.roles[name]!)\n") }
+        for pattern in access.assignments.keys.sorted() { hash.add("assign \(pattern): \(access.assignments[pattern]!)\n") }
+        hash.add("\(plane.guards)")
         return hash.hex
     }
 }

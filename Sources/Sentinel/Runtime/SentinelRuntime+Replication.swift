@@ -38,7 +38,7 @@ extension SentinelRuntime {
         var problems: [String] = []
         for key in changes.keys.sorted() {
             // A JSON null is a removal too (a value never is null).
-            let value = changes[key]!.flatMap { $0 == .null ? nil : $0 }
+            let value = changes[key]!.flatMap { $0 == .null ? JSONValue?.none : .some($0) }
             if key.hasPrefix(DesiredState.parameterPrefix) {
                 let name = String(key.dropFirst(DesiredState.parameterPrefix.count))
                 guard let value, let live = value["value"].doubleValue else {
@@ -91,7 +91,13 @@ extension KnobChangeRecord {
 }
 
 extension ControlPlane {
+    /// Records a change decided elsewhere: its record, and its time for `min_interval` guards (a new leader
+    /// waits out an interval begun on another instance).
     func setLastChange(of knob: String, _ record: KnobChangeRecord?) {
-        state.withLock { $0.lastChangeRecords[knob] = record }
+        let instant = record.map { time.now() - Int64(((now - $0.time) * 1e9).rounded()) }
+        state.withLock { state in
+            state.lastChangeRecords[knob] = record
+            if let instant, instant > (state.lastChange[knob] ?? .min) { state.lastChange[knob] = instant }
+        }
     }
 }

@@ -269,7 +269,8 @@ public final class NotificationService: Service, Sendable {
             let auditStream = auditStream
             group.addTask {
                 for await entry in auditStream {
-                    self.notify(NotificationEvent(entry))
+                    // A fleet's decision is notified by the instance that made it, not again by each that applies it.
+                    if entry.correlationID?.hasPrefix("fleet:") != true { self.notify(NotificationEvent(entry)) }
                     progress.readAudit()
                 }
             }
