@@ -109,6 +109,7 @@ test-suite:
 	Tests/cli/admin-api.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
 	Tests/cli/operator-cli.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
 	Tests/cli/approval-restart.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
+	Tests/cli/fleet.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
 	Tests/cli/kill-during-saves.sh "$$($(SWIFT) build --show-bin-path)/sentinel" 12
 	$(SWIFT) build --product checkout-service
 	examples/checkout-service/demo.sh --bin "$$($(SWIFT) build --show-bin-path)" --timeout 90 all
