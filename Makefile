@@ -86,10 +86,11 @@ run: lua
 	@echo "Report: $(CURDIR)/$(REPORT)"
 
 # Suites that compare timings of the engine with and without a stalled
-# receiver: they run on their own, after the rest, so that the CPU-bound suites
+# receiver, and the fleet's suites (leases on the real clock, against the real
+# server): they run on their own, after the rest, so that the CPU-bound suites
 # running in parallel on the cooperative pool and the shared Lua thread do not
 # stretch what they measure.
-ALONE_SUITES := NotificationDeliveryTests
+ALONE_SUITES := NotificationDeliveryTests|SentinelFleetTests
 # One PostgreSQL server for the whole run, stopped at its end, also on a
 # failure or Ctrl-C; its address is in SENTINEL_TEST_POSTGRES_URL (docs/testing.md).
 test: lua test-tools browser-tools postgres-tools

@@ -92,12 +92,12 @@ struct FleetSessionTests {
         let database = try await migrated()
         let hung = try await TestDatabase.session(database, name: "sentinel:hung:leader")
         let candidate = try await TestDatabase.session(database, name: "sentinel:next:leader")
-        #expect(try await hung.tryLead(instance: "hung", lease: .seconds(1)) == 1)
+        #expect(try await hung.tryLead(instance: "hung", lease: .seconds(3)) == 1)
         // While the lease runs, nobody may end the leader's session.
         #expect(try await candidate.tryLead(instance: "next", lease: .seconds(1)) == nil)
         #expect(try await candidate.endExpiredLeader() == false)
         // The leader never renews (it is hung); its lease runs out and its session is ended.
-        let ended = try await TestDatabase.eventually(5) { try await candidate.endExpiredLeader() }
+        let ended = try await TestDatabase.eventually(10) { try await candidate.endExpiredLeader() }
         #expect(ended)
         let led = try await TestDatabase.eventually(5) { try await candidate.tryLead(instance: "next", lease: .seconds(1)) != nil }
         #expect(led)

@@ -52,7 +52,7 @@ enum TestDatabase {
     }
 
     /// Waits up to `seconds` for `condition`, looking every 50 ms (a real server answers on its own time).
-    static func eventually(_ seconds: Double = 10, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    static func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async rethrows -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         while ContinuousClock.now < deadline {
             if try await condition() { return true }
