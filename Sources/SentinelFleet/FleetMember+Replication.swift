@@ -80,14 +80,19 @@ extension FleetMember {
             logger.notice("fleet: connected to the database again after \(since.duration(to: clock.now)); catching up")
         }
         var lastHousekeeping: ContinuousClock.Instant?
+        var lastReport: ContinuousClock.Instant?
         while !Task.isCancelled {
             // A first read sets the baseline before anything is written; after that, what this instance decided
             // (while connected or not) is written before it reads what others wrote.
             if !state.withLock({ $0.resync }) { try await publish(on: session) }
             let (after, auditAfter) = state.withLock { ($0.resync ? 0 : $0.appliedVersion, $0.auditedThrough ?? 0) }
-            try await apply(try await session.bounded { try await $0.read(after: after, auditAfter: auditAfter) })
+            let audited = try await apply(try await session.bounded { try await $0.read(after: after, auditAfter: auditAfter) })
             try await takeOverIfElected()
-            try await report(on: session)
+            // Right after auditing: the version reported is where a restart resumes auditing.
+            if audited > 0 || reportDue(after: lastReport) {
+                lastReport = clock.now
+                try await report(on: session)
+            }
             if state.withLock({ $0.term != nil }),
                 lastHousekeeping.map({ $0.duration(to: clock.now) > .seconds(3600) }) ?? true
             {
@@ -200,7 +205,9 @@ extension FleetMember {
 
     /// Applies what others wrote, as they decided it, and audits it here
     /// with their actor and reason.
-    private func apply(_ update: FleetUpdate) async throws {
+    /// Returns how many entries it audited.
+    @discardableResult
+    private func apply(_ update: FleetUpdate) async throws -> Int {
         let (resync, revert, own, known, applied) = state.withLock {
             ($0.resync, $0.revertUnwritten, $0.ownVersions, $0.known, $0.appliedVersion)
         }
@@ -211,7 +218,7 @@ extension FleetMember {
                 $0.resync = true
                 $0.auditedThrough = update.version
             }
-            return
+            return 0
         }
         // Commands applied here while this runs change `local` under it: counted, to keep them (below).
         let appliedBefore = runtime.plane.audit.count(of: .applied)
@@ -272,6 +279,13 @@ extension FleetMember {
             state.revertUnwritten = false
         }
         metrics.appliedVersion.record(update.version)
+        return audited
+    }
+
+    /// Whether the heartbeat is due (every second, or `pollEvery` when shorter).
+    private func reportDue(after last: ContinuousClock.Instant?) -> Bool {
+        guard let last else { return true }
+        return last.duration(to: clock.now) >= min(.seconds(1), configuration.pollEvery)
     }
 
     /// An instance that was just elected takes its scripts' memory from the

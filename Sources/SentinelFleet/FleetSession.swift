@@ -66,7 +66,9 @@ struct FleetSession: Sendable {
     /// Returns whether one was ended.
     func endExpiredLeader() async throws -> Bool {
         // The fleet's row is locked first: a renewal or a new term that commits meanwhile is seen by the
-        // re-check (or waits, and finds its session ended), never overtaken.
+        // re-check (or waits, and finds its session ended), never overtaken. Only the session of the leader
+        // named in the row is ended: a candidate that holds the lock while it waits for the lease, or has
+        // not written its term yet, is not that leader.
         try await connection.withTransaction(logger: logger) { connection in
             var expired = false
             for try await value in try await connection.query(
@@ -80,8 +82,9 @@ struct FleetSession: Sendable {
             var ended = false
             for try await value in try await connection.query(
                 """
-                SELECT pg_terminate_backend(l.pid, 1000) FROM pg_locks l
-                WHERE l.locktype = 'advisory' AND l.classid::bigint = \(Int64(FleetSchema.leaderLock))
+                SELECT pg_terminate_backend(l.pid, 1000) FROM pg_locks l, sentinel_fleet f
+                WHERE f.id = 1 AND l.pid = f.leader_pid
+                  AND l.locktype = 'advisory' AND l.classid::bigint = \(Int64(FleetSchema.leaderLock))
                   AND l.objid::bigint = \(Int64(schemaKey)) AND l.objsubid = 2
                   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                   AND l.granted AND l.pid <> pg_backend_pid()
