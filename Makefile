@@ -215,17 +215,20 @@ load-admin: lua
 # to random instances all along; how fast a command reaches every instance (p50/p99), FLEET_KILLS
 # SIGKILLs of the leader (failover p50/p99) and FLEET_RESTARTS restarts of the server, then every
 # instance's audit file: fails when a command was lost or doubled. Writes .build/fleet-harness.json.
-# Not part of `make test`: 50 instances need the release build and more than 2 cores.
+# FLEET_ARGS adds options (--commands, --rate, --lease, --keep: see the script). Not part of `make test`:
+# some 20 minutes or more at the defaults (each kill waits for the instance to be back), and 50
+# debug instances alone fill 2 cores.
 FLEET_INSTANCES ?= 50
 FLEET_KILLS ?= 100
 FLEET_RESTARTS ?= 10
 FLEET_BUILD ?= release
+FLEET_ARGS ?=
 fleet-harness: lua postgres-tools
 	$(SWIFT) build -c $(FLEET_BUILD) --product sentinel
 	Tests/fleet/with-postgres.sh python3 Benchmarks/FleetHarness/fleet_harness.py \
 		"$$($(SWIFT) build -c $(FLEET_BUILD) --show-bin-path)/sentinel" \
 		--instances $(FLEET_INSTANCES) --kills $(FLEET_KILLS) --restarts $(FLEET_RESTARTS) \
-		--json .build/fleet-harness.json
+		--json .build/fleet-harness.json $(FLEET_ARGS)
 
 # PipelineMiddleware under wrk on loopback (docs/performance.md, "Under wrk on loopback"): one
 # release HTTPLoadServer, wrk -t$(HTTP_THREADS) -c$(HTTP_CONNECTIONS) --latency against /bare and

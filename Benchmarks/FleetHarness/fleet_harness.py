@@ -16,8 +16,9 @@ whole run, reads every instance's `/v1/events` (one thread per instance), then:
       the killed instance is then started again with the same ID and audit file, and the next
       kill waits until it is back (connected, caught up, its stream read). Commands go on;
   (c) server restarts: --restarts times, `postgres-server.sh restart` during the command
-      stream; the time until a leader announces itself again and until every instance is
-      connected again;
+      stream; the time until a leader announces itself again, and until every instance has
+      applied the first command written after the restart (by its own /v1/fleet: an instance
+      that still says "connected" but reads nothing any more never gets there);
   (d) the count: once everything has settled, every instance's audit file is read and every
       counted command must be in each of them exactly once.
 
@@ -47,13 +48,17 @@ script, from Tests/fleet/with-postgres.sh):
         [--instances 50] [--kills 100] [--restarts 10] [--commands 200] [--rate 2] [--lease S] \\
         [--json OUT]
 
-Exit 0 when nothing was lost, doubled or diverged and nothing failed; 1 otherwise; 2 when the
-fleet could not be started. Every instance is stopped on every path out (SIGTERM, then SIGKILL;
-with util-linux's setpriv they also die with the harness if it is killed), and the temporary
-folder is removed unless the run failed or --keep is given.
+The report names each lost command (the instance that took it, when, in which phase) and each
+doubled one (written twice: two versions in the other instances' audit; or audited twice by one
+instance: one version). Exit 0 when nothing was lost, doubled or diverged and nothing failed; 1
+otherwise (a phase that cannot go on, such as kills without a leader for 60 s, is reported and
+the count still runs); 2 when the fleet could not be started. Every instance is stopped on every
+path out (SIGTERM, then SIGKILL; with util-linux's setpriv they also die with the harness if it is
+killed), and the temporary folder is removed unless the run failed or --keep is given.
 """
 
 import argparse
+import hashlib
 import http.client
 import json
 import math
@@ -85,7 +90,7 @@ START_TIMEOUT = 90.0  # from a process's start to its `admin listening` line
 BACK_TIMEOUT = 120.0  # from a restart to connected, caught up and its stream read
 LEAD_TIMEOUT = 60.0  # from a kill or a server restart to a `fleet.lead`
 OUT_TIMEOUT = 30.0  # for a command a leader answered to reach another instance before its kill
-SETTLE_TIMEOUT = 120.0
+SETTLE_TIMEOUT = 60.0
 STOP_GRACE = 20.0  # from SIGTERM to the exit of every instance at the end
 
 
@@ -414,6 +419,12 @@ class Harness:
         self.sending = threading.Event()
         self.stopped = threading.Event()
         self.pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="post")
+        self.t0 = now()
+        digest = hashlib.sha256()
+        with open(self.binary, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        self.binary_digest = digest.hexdigest()
         self.reason_pattern = re.compile(r"^fleet-harness " + re.escape(self.run_id) + r" command (\d+)$")
 
     # MARK: Setup
@@ -1014,6 +1025,15 @@ def analyse(harness, result):
             elif n > 1:
                 doubled.append((command.seq, instance.id, n))
                 doubled_commands.add(command.seq)
+    # Where each lost command was taken (its instance and when), and whether a doubled one was written to the
+    # database twice (two versions in the other instances' audit: every instance has it twice) or audited
+    # twice by one instance (one version).
+    lost_detail = [{"command": c.seq, "instance": c.instance.id, "answered_after_s": round(c.answered - harness.t0, 3),
+                    "phase": c.phase, "missing_at": sum(1 for seq, _ in lost if seq == c.seq)}
+                   for c in counted if c.seq in lost_commands]
+    doubled_detail = [{"command": c.seq, "instance": c.instance.id, "versions": sorted(versions.get(c.reason, ())),
+                       "doubled_at": sum(1 for seq, _, _ in doubled if seq == c.seq)}
+                      for c in counted if c.seq in doubled_commands]
 
     # The value each knob must end with: that of the command the database wrote last for it.
     expected, unknown_versions = {}, 0
@@ -1090,7 +1110,7 @@ def analyse(harness, result):
     summary = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": machine(),
-        "binary": harness.binary,
+        "binary": harness.binary, "binary_sha256": harness.binary_digest,
         "configuration": {"instances": args.instances, "kills": args.kills, "restarts": args.restarts,
                           "commands": args.commands, "rate_per_s": args.rate, "lease_s": args.lease,
                           "seed": args.seed, "schema": harness.schema},
@@ -1118,6 +1138,7 @@ def analyse(harness, result):
         "count": {"instances": len(harness.instances), "counted_commands": len(counted),
                   "pairs": len(counted) * len(harness.instances), "lost": len(lost), "doubled": len(doubled),
                   "lost_examples": lost[:20], "doubled_examples": doubled[:20], "diverged": len(diverged),
+                  "lost_commands": lost_detail, "doubled_commands": doubled_detail,
                   "diverged_examples": diverged[:20],
                   "commands_without_version": unknown_versions},
         "final_version": result["final_version"],
@@ -1131,7 +1152,7 @@ def analyse(harness, result):
 def report(summary):
     c = summary["configuration"]
     lines = [f"fleet on PostgreSQL, {summary['date']}: {summary['machine']}",
-             f"binary {summary['binary']}",
+             f"binary {summary['binary']} (sha256 {summary['binary_sha256'][:16]})",
              f"{c['instances']} instances, {c['kills']} leader kills, {c['restarts']} server restarts, "
              f"{c['commands']} commands at rest then more during (b) and (c), {c['rate_per_s']:g} commands/s, "
              f"lease {c['lease_s'] if c['lease_s'] is not None else 'default (5 s)'}",
@@ -1175,10 +1196,14 @@ def report(summary):
     n = summary["count"]
     lines.append(f"count: {n['counted_commands']} commands x {n['instances']} instances = {n['pairs']:,} pairs; "
                  f"lost {n['lost']}, doubled {n['doubled']}, diverged knob values {n['diverged']}")
-    for example in n["lost_examples"][:5]:
-        lines.append(f"  lost: command #{example[0]} at {example[1]}")
-    for example in n["doubled_examples"][:5]:
-        lines.append(f"  doubled: command #{example[0]} at {example[1]} ({example[2]} times)")
+    for item in n["lost_commands"][:10]:
+        lines.append(f"  lost: command #{item['command']}, answered by {item['instance']} {item['answered_after_s']:.1f} s "
+                     f"into the run ({item['phase']}), missing at {item['missing_at']} instances")
+    for item in n["doubled_commands"][:10]:
+        how = (f"written twice, versions {item['versions']}" if len(item["versions"]) > 1
+               else f"audited twice, version {item['versions'][0] if item['versions'] else '?'}")
+        lines.append(f"  doubled: command #{item['command']} (taken by {item['instance']}) at {item['doubled_at']} "
+                     f"instances: {how}")
     for example in summary["commands"]["failed_examples"]:
         lines.append(f"  failed: {example}")
     for example in summary["stream_problems"][:5]:
@@ -1223,7 +1248,10 @@ def main():
 
     folder = tempfile.mkdtemp(prefix="sentinel-fleet-harness-")
     harness = Harness(args, folder)
+    # SIGTERM and SIGINT end the run through the finally below (SIGINT also when the shell that started
+    # this in the background left it ignored: Ctrl-C must stop the instances).
     signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
     keep = args.keep
     try:
         result = run(harness)
