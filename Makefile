@@ -5,7 +5,7 @@
 SWIFT ?= swift
 LUA_PACKAGE := liblua5.4-dev
 
-.PHONY: run test test-suite demo test-tools browser-tools postgres-tools build lua benchmarks load-admin http-load dashboard-idle screenshots decision-matrix clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint calibration
+.PHONY: run test test-suite demo test-tools browser-tools postgres-tools build lua benchmarks load-admin http-load fleet-harness dashboard-idle screenshots decision-matrix clean fuzz fuzz-parsers fuzz-scripthost chaos tsan format lint calibration
 
 # `apt-get update` once, however many of the targets below install something
 # (CI's fresh machine needs Lua, the test tools, Chromium and PostgreSQL): a
@@ -211,6 +211,26 @@ load-admin: lua
 	python3 Benchmarks/AdminLoad/admin_load.py "$$($(SWIFT) build -c $(LOAD_BUILD) --show-bin-path)/sentinel" \
 		--seconds $(LOAD_SECONDS) --warmup $(LOAD_WARMUP) --reads $(LOAD_READS) --commands $(LOAD_COMMANDS) \
 		--report .build/admin-load.json
+
+# The fleet on PostgreSQL under failures (docs/performance.md, "Fleet on PostgreSQL"): FLEET_INSTANCES
+# `sentinel run --fleet` processes of a $(FLEET_BUILD) build on one throw-away PostgreSQL server, commands
+# to random instances all along; how fast a command reaches every instance (p50/p99), FLEET_KILLS
+# SIGKILLs of the leader (failover p50/p99) and FLEET_RESTARTS restarts of the server, then every
+# instance's audit file: fails when a command was lost or doubled. Writes .build/fleet-harness.json.
+# FLEET_ARGS adds options (--commands, --rate, --lease, --keep: see the script). Not part of `make test`:
+# some 20 minutes or more at the defaults (each kill waits for the instance to be back), and 50
+# debug instances alone fill 2 cores.
+FLEET_INSTANCES ?= 50
+FLEET_KILLS ?= 100
+FLEET_RESTARTS ?= 10
+FLEET_BUILD ?= release
+FLEET_ARGS ?=
+fleet-harness: lua postgres-tools
+	$(SWIFT) build -c $(FLEET_BUILD) --product sentinel
+	Tests/fleet/with-postgres.sh python3 Benchmarks/FleetHarness/fleet_harness.py \
+		"$$($(SWIFT) build -c $(FLEET_BUILD) --show-bin-path)/sentinel" \
+		--instances $(FLEET_INSTANCES) --kills $(FLEET_KILLS) --restarts $(FLEET_RESTARTS) \
+		--json .build/fleet-harness.json $(FLEET_ARGS)
 
 # PipelineMiddleware under wrk on loopback (docs/performance.md, "Under wrk on loopback"): one
 # release HTTPLoadServer, wrk -t$(HTTP_THREADS) -c$(HTTP_CONNECTIONS) --latency against /bare and
