@@ -1,5 +1,4 @@
 import Logging
-import Resilience
 import Sentinel
 
 /// Leadership: a session of its own holds the leader's advisory lock; a lease
@@ -47,7 +46,7 @@ extension FleetMember {
                 let started = clock.now
                 // A renewal that hangs ends the session (the query cannot be cancelled otherwise).
                 let (instance, lease) = (configuration.instance, configuration.lease)
-                guard !session.connection.isClosed else { throw NotificationsEnded() }
+                guard !session.connection.isClosed else { throw ConnectionClosed() }
                 let renewed = try await withDeadline(lease, onTimeout: { await session.close() }) {
                     try await session.renew(instance: instance, term: term, lease: lease)
                 }
@@ -111,42 +110,4 @@ extension FleetMember {
                 args: ["term": .int(term)], outcome: .applied, reason: "stopped leading: \(reason)"))
         return term
     }
-}
-
-/// Runs `body`, or after `limit` runs `onTimeout` (close the connection
-/// `body` uses) and throws ``DeadlineExceeded`` without waiting for `body`:
-/// a query on a connection that closed under it may never answer.
-func withDeadline<Value: Sendable>(
-    _ limit: Duration, onTimeout: @escaping @Sendable () async -> Void, _ body: @escaping @Sendable () async throws -> Value
-) async throws -> Value {
-    let waiter = Locked<CheckedContinuation<Value, any Error>?>(nil)
-    let tasks = Locked<[Task<Void, Never>]>([])
-    // Resumes the caller once: with the body's result, the deadline, or the caller's cancellation.
-    let finish: @Sendable (Result<Value, any Error>) -> Bool = { result in
-        guard let continuation = waiter.withLock({ $0.take() }) else { return false }
-        continuation.resume(with: result)
-        for task in tasks.withLock({ $0 }) { task.cancel() }
-        return true
-    }
-    return try await withTaskCancellationHandler {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, any Error>) in
-            waiter.withLock { $0 = continuation }
-            let work = Task {
-                do { _ = finish(.success(try await body())) } catch { _ = finish(.failure(error)) }
-            }
-            let timer = Task {
-                do { try await Task.sleep(for: limit) } catch { return }
-                if finish(.failure(DeadlineExceeded(limit: limit))) { await onTimeout() }
-            }
-            tasks.withLock { $0 = [work, timer] }
-        }
-    } onCancel: {
-        _ = finish(.failure(CancellationError()))
-    }
-}
-
-/// A database call that did not answer in time.
-struct DeadlineExceeded: Error, CustomStringConvertible {
-    var limit: Duration
-    var description: String { "no answer from the database within \(limit)" }
 }

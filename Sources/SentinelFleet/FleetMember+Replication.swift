@@ -24,7 +24,7 @@ extension FleetMember {
                             group.addTask {
                                 for try await _ in notifications { self.doorbell.ring() }
                                 // Ended by cancellation (a stop) is no lost connection.
-                                if !Task.isCancelled { throw NotificationsEnded() }
+                                if !Task.isCancelled { throw ConnectionClosed() }
                             }
                             group.addTask { try await self.serve(on: session) }
                             try await group.next()
@@ -341,9 +341,4 @@ extension FleetMember {
                 "fleet: lost the database (\(error)); keeping the last applied values, reconnecting with backoff")
         }
     }
-}
-
-/// The notifications of a connection ended: the connection is gone.
-struct NotificationsEnded: Error, CustomStringConvertible {
-    var description: String { "the database stopped sending notifications (the connection closed)" }
 }

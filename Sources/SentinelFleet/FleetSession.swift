@@ -28,7 +28,7 @@ struct FleetSession: Sendable {
     /// throws) when it is closed or does not answer within ``callTimeout``: a
     /// query sent on a connection that closed under it may never answer.
     func bounded<Value: Sendable>(_ call: @escaping @Sendable (FleetSession) async throws -> Value) async throws -> Value {
-        guard !connection.isClosed else { throw NotificationsEnded() }
+        guard !connection.isClosed else { throw ConnectionClosed() }
         return try await withDeadline(Self.callTimeout, onTimeout: { await self.close() }) { try await call(self) }
     }
 
