@@ -113,7 +113,7 @@ test-suite:
 	Tests/cli/fleet.sh "$$($(SWIFT) build --show-bin-path)/sentinel"
 	Tests/cli/kill-during-saves.sh "$$($(SWIFT) build --show-bin-path)/sentinel" 12
 	$(SWIFT) build --product checkout-service
-	examples/checkout-service/demo.sh --bin "$$($(SWIFT) build --show-bin-path)" --timeout 90 all
+	examples/checkout-service/demo.sh --bin "$$($(SWIFT) build --show-bin-path)" --timeout 240 all
 
 # The example service (examples/checkout-service): a healthy, a bad and a slow canary
 # release on real processes on loopback, with the audit. DEMO_ARGS: see demo.sh.
