@@ -41,6 +41,7 @@ let benchmarks: @Sendable () -> Void = {
         metrics: [.wallClock, .throughput, .mallocCountTotal], warmupIterations: 5, maxDuration: .seconds(2))
 
     auditBenchmarks()
+    fleetStatisticsBenchmarks()
 
     Benchmark("observer: snapshot of 1,000 pipelines", configuration: .init(scalingFactor: .one)) { benchmark in
         let (registry, _) = try thousandPipelines()

@@ -17,6 +17,10 @@ struct FleetMetrics: Sendable {
     let fenced = Counter(label: "sentinel_fleet_fenced_writes_total")
     /// Decisions not shared because too many waited for the database.
     let droppedAudit = Counter(label: "sentinel_fleet_dropped_audit_total")
+    /// The leader: instances whose slices are in the fleet-wide statistics (reported in one of the last 3 slices).
+    let reportingInstances = Gauge(label: "sentinel_fleet_reporting_instances")
+    /// The leader: instances that reported once and then stopped (left the merge).
+    let absentInstances = Gauge(label: "sentinel_fleet_absent_instances")
     /// Connection losses.
     let disconnects = Counter(label: "sentinel_fleet_disconnects_total")
 }

@@ -62,7 +62,20 @@ enum FleetSchema {
                 last_seen timestamptz NOT NULL DEFAULT now()
             )
             """,
-        ]
+        ],
+        [
+            // One row per instance and slice of the fleet's clock: what it recorded (docs/fleet.md, statistics).
+            """
+            CREATE TABLE sentinel_slices (
+                instance text NOT NULL,
+                slice bigint NOT NULL,
+                report bytea NOT NULL,
+                written_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (instance, slice)
+            )
+            """,
+            "CREATE INDEX sentinel_slices_slice ON sentinel_slices (slice)",
+        ],
     ]
 
     static var latestVersion: Int { migrations.count }

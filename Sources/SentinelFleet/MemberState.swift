@@ -40,6 +40,11 @@ struct MemberState: Sendable {
     /// Problems already logged (a knob another instance has and this one not), logged once.
     var reportedProblems: Set<String> = []
 
+    // Statistics.
+    /// The fleet's statistics this leader merges, the term it began merging
+    /// them in, and whether its first pass (reading back the longest window) is done.
+    var statistics: (term: Int64, merged: FleetStatistics, ready: Bool)?
+
     // Connection.
     var connected = false
     var disconnectedSince: ContinuousClock.Instant?
@@ -55,17 +60,35 @@ struct MemberState: Sendable {
     /// Stops leading at once.
     mutating func stopLeading() {
         term = nil
+        statistics = nil
         leaseValidUntil = nil
         readyTerm = nil
     }
 
-    /// `state.fleet`: `{ instances, leader, term }`.
+    /// The statistics this instance's scripts read while it leads (the fleet's), nil otherwise (its own).
+    var leaderStatistics: FleetStatistics? {
+        guard let term, let statistics, statistics.term == term, statistics.ready, statistics.merged.latestSlice != nil else {
+            return nil
+        }
+        return statistics.merged
+    }
+
+    /// `state.fleet`: `{ instances, leader, term }`, and on the leader once it
+    /// merges statistics, `absent` (instances that stopped reporting). There,
+    /// `instances` counts the instances in the merge (reported in one of the
+    /// last slices); elsewhere, the instances heard from lately.
     func scriptView(instance: String, activeWithin: Double) -> [String: JSONValue] {
         let active = status?.instances.filter { $0.silentFor <= activeWithin }.count ?? 0
         let leader: String? = term != nil ? instance : (status?.leaseValid == true ? status?.leader : nil)
-        return [
+        var view: [String: JSONValue] = [
             "instances": .int(Int64(max(1, active))), "leader": leader.map { .string($0) } ?? .null,
             "term": .int(term ?? status?.term ?? 0),
         ]
+        if let merged = leaderStatistics, let reading = merged.readingSlice {
+            view["instances"] = .int(Int64(merged.reporting().count))
+            view["absent"] = .array(merged.absent().map { .string($0) })
+            view["slice"] = .int(reading)
+        }
+        return view
     }
 }

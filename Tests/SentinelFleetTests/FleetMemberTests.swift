@@ -122,6 +122,61 @@ struct FleetMemberTests {
         await TestDatabase.drop(database)
     }
 
+    @Test func theLeaderMergesEveryInstancesCallsExactlyAndItsScriptsReadThem() async throws {
+        let (database, instances) = try fleet(["a", "b", "c"])
+        for instance in instances { instance.start() }
+        #expect(await TestDatabase.eventually { await soleLeader(of: instances) != nil })
+        let leader = try #require(await soleLeader(of: instances))
+        // Each instance records calls of its own: different counts, failures and latencies.
+        for (index, instance) in instances.enumerated() {
+            let canary = instance.pipeline.variantWindows[1].windows
+            for call in 0..<(100 * (index + 1)) {
+                let outcome: Outcome = call % (index + 3) == 0 ? .failure : .success
+                let latency = Int64(1_000_000 * (5 + call % 50) * (index + 1))
+                instance.pipeline.windows.record(outcome, latency: latency, now: instance.pipeline.time.now())
+                canary.record(outcome, latency: latency, now: instance.pipeline.time.now())
+            }
+        }
+        func sum(_ side: StatisticsSide) -> OutcomeTotals {
+            instances.reduce(.zero) { $0.adding(PipelineStatistics.local($1.pipeline, instant: 0).totals(side)) }
+        }
+        // Within a slice and a merge (10 s and a second), the leader's statistics are the sum, bucket for bucket.
+        func merged() -> PipelineStatistics? {
+            leader.member.state.withLock { $0.leaderStatistics }?.statistics(of: leader.pipeline)
+        }
+        #expect(await TestDatabase.eventually(30) { merged()?.totals(.live) == sum(.live) })
+        #expect(merged()?.totals(.variant("canary")) == sum(.variant("canary")))
+        #expect(merged()?.totals(.live).count(.success) == 600 - 34 - 50 - 60)
+        // Its scripts read them: state.fleet counts the three instances, the windows hold everyone's calls.
+        let rule = """
+            return { interval = "1s", evaluate = function(state, memory)
+              local checkout = state.pipelines.checkout
+              sentinel.log("info", string.format("instances=%d calls=%d each=%d", state.fleet.instances,
+                checkout.windows["15m"].calls, #(function() local n = {} for id in pairs(checkout.instances) do n[#n + 1] = id end return n end)()))
+            end }
+            """
+        _ = try await leader.runtime.engine.load(path: "p/fleet.lua", source: rule).get()
+        // Due an interval after loading.
+        let round = await leader.runtime.engine.tick(at: leader.runtime.plane.time.now() + 2_000_000_000)
+        #expect(round.logs.map(\.line.message) == ["instances=3 calls=600 each=3"])
+        #expect(leader.member.state.withLock { $0.scriptView(instance: leader.name, activeWithin: 10) }["absent"] == .array([]))
+
+        // The leader stops; the next one reads the slices back before its scripts see a merge: the same sums.
+        let origin = try #require(merged()?.origin)
+        await leader.stop()
+        let rest = instances.filter { $0 !== leader }
+        #expect(await TestDatabase.eventually { await soleLeader(of: rest) != nil })
+        let next = try #require(await soleLeader(of: rest))
+        func nextMerged() -> PipelineStatistics? {
+            next.member.state.withLock { $0.leaderStatistics }?.statistics(of: next.pipeline)
+        }
+        #expect(await TestDatabase.eventually { nextMerged()?.totals(.live) == sum(.live) })
+        #expect(nextMerged()?.totals(.variant("canary")) == sum(.variant("canary")))
+        #expect(nextMerged()?.origin != origin, "another merge: marks taken on the last one do not apply")
+        for instance in rest { await instance.stop() }
+        await TestDatabase.drop(database)
+    }
+
     @Test func aNewLeaderContinuesWhereTheLastStoodWithItsScriptsMemory() async throws {
         let (database, instances) = try fleet(["a", "b"])
         let source = """

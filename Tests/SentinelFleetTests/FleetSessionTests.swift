@@ -1,4 +1,5 @@
 import PostgresNIO
+import Resilience
 import Sentinel
 import Testing
 
@@ -39,14 +40,69 @@ struct FleetSessionTests {
         {
             versions.append(version)
         }
-        #expect(versions == [1])
+        #expect(versions.sorted() == [1, 2])
         // A database migrated by a newer build is refused, with both versions named.
         try await session.connection.query("INSERT INTO sentinel_schema (version) VALUES (99)", logger: Self.logger)
         await #expect {
             try await FleetSchema.migrate(session.connection, schema: database.schema, logger: Self.logger)
         } throws: { error in
-            "\((error as? PostgresTransactionError)?.closureError ?? error)".contains("version 99, this build knows versions up to 1")
+            "\((error as? PostgresTransactionError)?.closureError ?? error)".contains("version 99, this build knows versions up to 2")
         }
+        await session.close()
+        await TestDatabase.drop(database)
+    }
+
+    @Test func slicesGoThroughTheServerExactlyAndABadRowIsLeftOutWithItsName() async throws {
+        let database = try await migrated()
+        let session = try await TestDatabase.session(database)
+        #expect(try await session.hasSlicesTable())
+        // Two instances' slices, 40 calls each over a spread of latencies, and a busy shadow.
+        func report(_ instance: String, _ slice: Int64, calls: UInt64) -> SliceReport {
+            let buckets = (0..<40).map { OutcomeDelta.Bucket(index: UInt16(100 + 3 * $0), count: calls + UInt64($0)) }
+            let total = buckets.reduce(0) { $0 + $1.count }
+            let delta = OutcomeDelta(counts: [total - 7, 5, 2, 0, 0, 0, 0], buckets: buckets)!
+            return SliceReport(
+                instance: instance, slice: slice,
+                entries: [
+                    .init(pipeline: "checkout", side: .live, delta: delta), .init(pipeline: "checkout", side: .shadow, delta: delta),
+                    .init(pipeline: "checkout", side: .variant("canary"), delta: delta),
+                ])
+        }
+        let written = [
+            report("a", 100, calls: 1), report("b", 100, calls: 2), report("a", 101, calls: 3), report("b", 101, calls: 1 << 20),
+        ]
+        for slice in written { #expect(try await session.writeSlice(slice) == .written) }
+        // Written again (its answer was lost): known as written before, once.
+        #expect(try await session.writeSlice(written[0]) == .writtenBefore)
+        // Another report under the same instance and slice (two processes under one --instance): the first kept.
+        #expect(try await session.writeSlice(report("a", 100, calls: 9)) == .conflict)
+        // A row that is not a report, and one from centuries ahead.
+        try await session.connection.query(
+            "INSERT INTO sentinel_slices (instance, slice, report) VALUES ('c', 101, '\\x53535231ff'::bytea)", logger: Self.logger)
+        #expect(try await session.writeSlice(report("d", 800_000_000, calls: 1)) == .written)
+
+        let listed = try await session.listSlices(from: 101, through: 102).sorted { ($0.slice, $0.instance) < ($1.slice, $1.instance) }
+        #expect(listed.map { "\($0.instance)@\($0.slice)" } == ["a@101", "b@101", "c@101"])
+        var read: [SliceReport] = [], problems: [String] = []
+        for row in try await session.readSlices(try await session.listSlices(from: 0, through: 102)) {
+            do { read.append(try SliceReport(decoding: row.bytes)) } catch { problems.append("\(row.instance)@\(row.slice): \(error)") }
+        }
+        #expect(read == written.sorted { ($0.slice, $0.instance) < ($1.slice, $1.instance) })
+        #expect(problems == ["c@101: slice report, byte 4, slice: the bytes end inside a number"])
+        let merged = FleetStatistics()
+        for report in read { merged.merge(report) }
+        let totals = written.reduce(OutcomeTotals.zero) { total, report in
+            var total = total
+            total.add(report.entries[0].delta)
+            return total
+        }
+        let registry = ParameterRegistry()
+        let pipeline = try Pipeline("checkout", registry: registry) { TrafficSplit([("stable", 100), ("canary", 0)]) }
+        #expect(merged.statistics(of: pipeline)?.totals(.live) == totals)
+        #expect(merged.statistics(of: pipeline)?.totals(.variant("canary")) == totals)
+        // The leader's housekeeping.
+        try await session.pruneSlices(before: 101)
+        #expect(try await session.listSlices(from: 0, through: 102).count == 3)
         await session.close()
         await TestDatabase.drop(database)
     }

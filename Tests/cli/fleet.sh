@@ -294,14 +294,14 @@ stop_instance() { # N: SIGTERM, then SIGKILL after 3 s (said: a stop should not 
   fi
   wait "${pid[n]}" 2>/dev/null; pid[n]=""
 }
-# whole: one leader, and every instance holds its two sessions with the
-# database (its data session and its leadership session, which candidates keep too).
+# whole: one leader, and every instance holds its three sessions with the
+# database (its data, statistics and leadership sessions; candidates keep the last too).
 whole() {
   local n ports
   agree 1 2 3 || return 1
   for n in 1 2 3; do
     ports=$(client_ports "$n")
-    [[ $ports =~ ^[0-9]+,[0-9]+$ ]] || { view+="i$n holds sessions from ports '$ports' only; "; return 1; }
+    [[ $ports =~ ^[0-9]+,[0-9]+,[0-9]+$ ]] || { view+="i$n holds sessions from ports '$ports' only; "; return 1; }
   done
 }
 # Each check needs a whole fleet: when the last check left it otherwise (and
@@ -531,10 +531,10 @@ for n in 1 2 3; do [ "$n" != "$leader" ] && [ -z "$target" ] && target=$n; done
 ports=$(client_ports "$target")
 again_before=$(grep -c "connected to the database again" "$work/i$target/err")
 sessions=$(query "SELECT pid FROM pg_stat_activity WHERE client_port IN (${ports:-0}) ORDER BY pid" | paste -sd ' ')
-expect "i$target (a follower) holds 2 sessions (client ports $ports: backends $sessions)" 0 0 "$sessions" "^[0-9]+ [0-9]+$"
+expect "i$target (a follower) holds 3 sessions (client ports $ports: backends $sessions)" 0 0 "$sessions" "^[0-9]+ [0-9]+ [0-9]+$"
 ended=$(query "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE client_port IN (${ports:-0})")
 began=$EPOCHREALTIME
-expect "pg_terminate_backend ends them (as the role sentinel, no superuser)" 0 0 "$ended" "^2$"
+expect "pg_terminate_backend ends them (as the role sentinel, no superuser)" 0 0 "$ended" "^3$"
 reason="check 5 of $schema: through i$sender while i$target reconnects"
 code=$(set_via "$sender" shop.retry.base_delay 7 "$reason")
 expect "meanwhile a command through i$sender is applied" 0 0 "$code $(cat "$work/answer")" '^200 .*"outcome":"applied"'
@@ -551,13 +551,13 @@ else
     "$(values shop.retry.base_delay "$target") $(audit_lines param.set "$reason" "$target") $(probe fleet "${url[target]}")"
   logs "$target"
 fi
-new_sessions() { # instance $target holds 2 sessions again, not the ended ones
+new_sessions() { # instance $target holds 3 sessions again, not the ended ones
   now_ports=$(client_ports "$target")
   now_sessions=$(query "SELECT pid FROM pg_stat_activity WHERE client_port IN (${now_ports:-0}) ORDER BY pid" | paste -sd ' ')
-  [[ $now_sessions =~ ^[0-9]+\ [0-9]+$ ]] && [ "$now_sessions" != "$sessions" ]
+  [[ $now_sessions =~ ^[0-9]+\ [0-9]+\ [0-9]+$ ]] && [ "$now_sessions" != "$sessions" ]
 }
 within 10 new_sessions
-expect "i$target holds 2 new sessions again, its data and its leadership session (backends $now_sessions, were $sessions)" \
+expect "i$target holds 3 new sessions again, its data, statistics and leadership sessions (backends $now_sessions, were $sessions)" \
   0 $? "$now_sessions"
 again=$(grep -c "connected to the database again" "$work/i$target/err")
 expect "i$target logs that it connected again" 0 0 "$again" "^$((again_before + 1))$"

@@ -11,9 +11,9 @@ public struct OutcomeTotals: Sendable, Hashable {
     static let outcomeCount = Outcome.allCases.count
 
     /// Count per ``Outcome`` (indexed by its raw value).
-    public private(set) var counts: [UInt64]
+    public internal(set) var counts: [UInt64]
     /// Calls per bucket of ``LatencyBuckets`` (every outcome but `unknown`).
-    public private(set) var bins: [UInt64]
+    public internal(set) var bins: [UInt64]
 
     /// Nothing recorded.
     public static let zero = OutcomeTotals(

@@ -30,6 +30,8 @@ public final class OutcomeWindows: @unchecked Sendable {
     static let countOffset = 2
     static let maxOffset = 9
     static let buckets = LatencyBuckets.count
+    /// Calls of one delta's bucket recorded in a slot (a quarter of 32 bits: room for the tiers' sums).
+    static let bulkBucketLimit: UInt64 = 1 << 30
 
     private let counters: UnsafeMutablePointer<Atomic<UInt64>>
     private let histogram: UnsafeMutablePointer<Atomic<UInt32>>
@@ -79,14 +81,50 @@ public final class OutcomeWindows: @unchecked Sendable {
         if outcome == .unknown { return }
         let index = LatencyBuckets.index(nanoseconds: latency)
         histogram[slot * Self.buckets + index].wrappingAdd(1, ordering: .relaxed)
-        let value = UInt64(max(latency, 0))
-        var seen = cells[Self.maxOffset].load(ordering: .relaxed)
+        Self.raiseMaximum(of: cells, to: UInt64(max(latency, 0)))
+    }
+
+    /// Raises a slice's maximum latency to `value` (a compare-and-swap loop: recorders race).
+    @inline(__always)
+    private static func raiseMaximum(of cells: UnsafeMutablePointer<Atomic<UInt64>>, to value: UInt64) {
+        var seen = cells[maxOffset].load(ordering: .relaxed)
         while value > seen {
-            let (exchanged, original) = cells[Self.maxOffset].compareExchange(
-                expected: seen, desired: value, ordering: .relaxed)
+            let (exchanged, original) = cells[maxOffset].compareExchange(expected: seen, desired: value, ordering: .relaxed)
             if exchanged { break }
             seen = original
         }
+    }
+
+    /// Records a whole delta at instant `now`, as if each of its outcomes had
+    /// been recorded there: how a fleet's leader keeps the merged windows of
+    /// the instances' slices. The maximum latency becomes the highest
+    /// non-empty bucket's midpoint (a delta keeps no exact maximum).
+    public func record(_ delta: OutcomeDelta, now: Int64) {
+        if delta.isEmpty { return }
+        let period = UInt64(max(now, 0)) / 10_000_000_000
+        let slot = Int(period & 1)
+        let cells = counters + slot * Self.counterStride
+        if cells[Self.tagOffset].load(ordering: .acquiring) != period &+ 1 {
+            rotation.withLock { _ in recycle(tier: 0, slot: slot, period: period) }
+        }
+        for (index, count) in delta.counts.enumerated() where count != 0 {
+            cells[Self.countOffset + index].wrappingAdd(count, ordering: .relaxed)
+        }
+        // A slot's buckets are 32 bits, like a recorder's. Beyond a billion calls in one bucket of one 10 s slice
+        // (no real fleet's), the rest goes straight to the totals: they stay exact, the windows leave it out.
+        var beyond: [(index: Int, count: UInt64)] = []
+        for bucket in delta.buckets {
+            let inSlot = Swift.min(bucket.count, Self.bulkBucketLimit)
+            histogram[slot * Self.buckets + Int(bucket.index)].wrappingAdd(UInt32(inSlot), ordering: .relaxed)
+            if bucket.count > inSlot { beyond.append((Int(bucket.index), bucket.count - inSlot)) }
+        }
+        if !beyond.isEmpty {
+            rotation.withLock { _ in
+                for (index, count) in beyond { retired[OutcomeTotals.outcomeCount + index] &+= count }
+            }
+        }
+        guard let highest = delta.buckets.last else { return }
+        Self.raiseMaximum(of: cells, to: UInt64(LatencyBuckets.representative(of: Int(highest.index)).rounded(.up)))
     }
 
     /// Reuses slot `slot` of `tier` for `period`, first merging what it holds upward.
@@ -240,7 +278,8 @@ public final class OutcomeWindows: @unchecked Sendable {
     }
 
     static func summarize(counts: [Double], bins: [Double], maximum: UInt64) -> WindowStats {
-        func whole(_ value: Double) -> Int { Int(value.rounded()) }
+        // Clamped: counts merged from a fleet's reports are not bounded by one process's calls, and a trap is no answer.
+        func whole(_ value: Double) -> Int { Int(Swift.min(Swift.max(value.rounded(), 0), 0x1p53)) }
         let successes = whole(counts[Int(Outcome.success.rawValue)])
         let plain = whole(counts[Int(Outcome.failure.rawValue)])
         let timeouts = whole(counts[Int(Outcome.timeout.rawValue)])

@@ -93,15 +93,10 @@ extension ScriptAPI {
                     judge.judge(candidate: .zero, reference: .zero), extra: since.isEmpty ? [:] : ["since_seconds": 0])
             }
             func side(_ name: String) throws(LuaArgumentError) -> OutcomeWindows {
-                switch name {
-                case "live": return pipeline.pipeline.windows
-                case "shadow": return pipeline.pipeline.shadowWindows
-                default:
-                    if let variant = pipeline.pipeline.variantWindows.first(where: { $0.name == name }) { return variant.windows }
-                    let known = ["live", "shadow"] + pipeline.variantNames
-                    throw arguments.bad(
-                        1, "pipeline '\(pipelineName)' has no side '\(name)' (expected one of: \(known.joined(separator: ", ")))")
-                }
+                if let windows = pipeline.statistics.side(name) { return windows }
+                let known = ["live", "shadow"] + pipeline.variantNames
+                throw arguments.bad(
+                    1, "pipeline '\(pipelineName)' has no side '\(name)' (expected one of: \(known.joined(separator: ", ")))")
             }
             let candidateWindows = try side(candidate), referenceWindows = try side(reference)
             if mode == "sequential" {
@@ -127,7 +122,7 @@ extension ScriptAPI {
                     candidateLatencies: candidateTotals.latencyHistogram, referenceLatencies: referenceTotals.latencyHistogram)
                 return Self.result(verdict, extra: ["since_seconds": Swift.max(0, self.now - tally.time)])
             }
-            let now = view.state.instant
+            let now = pipeline.statistics.instant
             return Self.result(
                 judge.judge(
                     candidate: candidateWindows.stats(window, now: now), reference: referenceWindows.stats(window, now: now),

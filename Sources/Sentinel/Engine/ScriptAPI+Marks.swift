@@ -18,7 +18,8 @@ import ShadowEval
 ///
 /// A mark keeps the pipeline's exact totals (``OutcomeWindows/totals()``) of
 /// live, shadow and every variant at the call; reading subtracts them from
-/// the totals now. Marks belong to the script (another script's `"step"` is
+/// the totals now. On a fleet's leader those are the fleet's merged totals;
+/// a new leader's marks start again (its merge began elsewhere). Marks belong to the script (another script's `"step"` is
 /// its own), survive ticks and reloads like `memory`, and not a restart of the
 /// process (the counters start again; `since` returns nil until the script
 /// marks again). A mark is taken at the call, even if `evaluate` raises later.
@@ -31,8 +32,9 @@ extension ScriptAPI {
 
     /// The totals of a pipeline's sides at a mark.
     struct PipelineMark {
-        /// The pipeline marked: one registered again under the same name is another.
-        var pipeline: ObjectIdentifier?
+        /// The statistics marked: a pipeline registered again under the same
+        /// name, or the fleet's statistics after a change of leader, are others.
+        var origin: StatisticsOrigin?
         /// `state.now` at the mark, seconds.
         var time: Double
         var live: OutcomeTotals
@@ -41,13 +43,13 @@ extension ScriptAPI {
         /// `sentinel.compare{ mode = "sequential" }`'s tests on this mark, by comparison.
         var judges: [String: SequentialJudge] = [:]
 
-        init(_ pipeline: Pipeline?, time: Double) {
-            self.pipeline = pipeline.map(ObjectIdentifier.init)
+        init(_ statistics: PipelineStatistics?, time: Double) {
+            origin = statistics?.origin
             self.time = time
-            live = pipeline?.windows.totals() ?? .zero
-            shadow = pipeline?.shadowWindows.totals() ?? .zero
+            live = statistics?.live.totals() ?? .zero
+            shadow = statistics?.shadow.totals() ?? .zero
             variants = Dictionary(
-                (pipeline?.variantWindows ?? []).map { ($0.name, $0.windows.totals()) }, uniquingKeysWith: { first, _ in first })
+                (statistics?.variants ?? []).map { ($0.name, $0.windows.totals()) }, uniquingKeysWith: { first, _ in first })
         }
 
         /// What each side recorded after `earlier`.
@@ -100,10 +102,11 @@ extension ScriptAPI {
     /// What each side of `pipelineName` recorded since the script's mark `name`; nil without that mark.
     func tally(_ pipelineName: String, _ name: String, _ arguments: LuaArguments) throws(LuaArgumentError) -> PipelineMark? {
         guard let mark = marks[Self.markKey(pipelineName, name)] else { return nil }
-        let pipeline = try markedPipeline(pipelineName, arguments)
-        // A pipeline registered again since the mark counts from zero: the mark does not apply.
-        guard mark.pipeline == pipeline.map(ObjectIdentifier.init) else { return nil }
-        return PipelineMark(pipeline, time: now).since(mark)
+        let statistics = try markedPipeline(pipelineName, arguments)
+        // A pipeline registered again since the mark counts from zero, and a new leader's fleet
+        // statistics from where it began merging: the mark does not apply.
+        guard mark.origin == statistics?.origin else { return nil }
+        return PipelineMark(statistics, time: now).since(mark)
     }
 
     /// Runs `judge` (kept on the mark under `key` from its first look on) on
@@ -129,10 +132,11 @@ extension ScriptAPI {
         return (verdict, evidence, Swift.max(0, now - tally.time))
     }
 
-    /// The pipeline, or nil in `sentinel check` (every pipeline exists there, without traffic).
-    private func markedPipeline(_ name: String, _ arguments: LuaArguments) throws(LuaArgumentError) -> Pipeline? {
+    /// The pipeline's statistics (its own, or the fleet's), or nil in `sentinel check`
+    /// (every pipeline exists there, without traffic).
+    private func markedPipeline(_ name: String, _ arguments: LuaArguments) throws(LuaArgumentError) -> PipelineStatistics? {
         guard let view = state else { throw arguments.bad(1, "marks are only available inside evaluate") }
-        if let pipeline = view.state.pipeline(name) { return pipeline.pipeline }
+        if let pipeline = view.state.pipeline(name) { return pipeline.statistics }
         guard view.sample else { throw arguments.bad(1, "no pipeline named '\(name)'") }
         return nil
     }

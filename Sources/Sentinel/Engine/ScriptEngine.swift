@@ -40,6 +40,8 @@ public actor ScriptEngine {
     var trials: @Sendable () -> [String: JSONValue] = { [:] }
     /// Contributes `state.fleet` (set by the runtime, and by fleet mode).
     var fleet: @Sendable () -> [String: JSONValue] = { SystemState.singleProcessFleet }
+    /// Where `state`'s statistics come from (fleet mode's leader: the fleet's); nil: each pipeline's own.
+    var statistics: @Sendable () -> (any PipelineStatisticsSource)? = { nil }
 
     struct Slot {
         var active: ScriptInstance
@@ -108,6 +110,11 @@ public actor ScriptEngine {
     /// Sets what `state.fleet` shows: `{ instances, leader, term }`.
     public func setFleetProvider(_ provider: @escaping @Sendable () -> [String: JSONValue]) {
         fleet = provider
+    }
+
+    /// Sets where `state`'s statistics, marks and comparisons read from (nil: each pipeline's own windows).
+    public func setStatisticsProvider(_ provider: @escaping @Sendable () -> (any PipelineStatisticsSource)?) {
+        statistics = provider
     }
 
     /// Sets what `state.trials` shows.
@@ -469,7 +476,8 @@ public actor ScriptEngine {
 
     private func snapshot(at instant: Int64? = nil) -> SystemState {
         StateSnapshotter(registry: plane.registry).snapshot(
-            instant: instant ?? plane.time.now(), frozen: plane.frozen != nil, trials: trials(), fleet: fleet())
+            instant: instant ?? plane.time.now(), frozen: plane.frozen != nil, trials: trials(), fleet: fleet(),
+            statistics: statistics())
     }
 
     private func log(_ line: ScriptLogLine, script: String) {

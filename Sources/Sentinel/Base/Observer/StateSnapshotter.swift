@@ -11,13 +11,13 @@ public struct StateSnapshotter: Sendable {
     /// A snapshot at the pipelines' current instant (or `instant`).
     public func snapshot(
         instant: Int64? = nil, frozen: Bool = false, trials: [String: JSONValue] = [:],
-        fleet: [String: JSONValue] = SystemState.singleProcessFleet
+        fleet: [String: JSONValue] = SystemState.singleProcessFleet, statistics: (any PipelineStatisticsSource)? = nil
     ) -> SystemState {
         let directory = registry.directory
         let now = instant ?? directory.names.first.flatMap { directory.pipelines[$0]?.time.now() } ?? 0
         return SystemState(
             instant: now, names: directory.names, pipelines: directory.pipelines, frozen: frozen, trials: trials,
-            fleet: fleet)
+            fleet: fleet, statistics: statistics)
     }
 }
 

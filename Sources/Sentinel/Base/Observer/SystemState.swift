@@ -23,6 +23,9 @@ public struct SystemState: Sendable {
     public var trials: [String: JSONValue]
     /// `state.fleet`: `{ instances, leader, term }` (one process: itself).
     public var fleet: [String: JSONValue]
+    /// Where pipelines' statistics are read from instead of their own windows
+    /// (a fleet's leader: the fleet's merged statistics); nil: their own.
+    public let statistics: (any PipelineStatisticsSource)?
 
     /// `state.fleet` of a process that is not part of a fleet.
     public static let singleProcessFleet: [String: JSONValue] = ["instances": 1, "leader": "local", "term": 0]
@@ -33,9 +36,11 @@ public struct SystemState: Sendable {
     /// always at `instant`; a rule that reads 10 of 1,000 pipelines pays for 10.
     public init(
         instant: Int64, names: [String], pipelines: [String: Pipeline], frozen: Bool = false,
-        trials: [String: JSONValue] = [:], fleet: [String: JSONValue] = SystemState.singleProcessFleet
+        trials: [String: JSONValue] = [:], fleet: [String: JSONValue] = SystemState.singleProcessFleet,
+        statistics: (any PipelineStatisticsSource)? = nil
     ) {
         self.instant = instant
+        self.statistics = statistics
         directory = pipelines
         pipelineNames = names
         self.frozen = frozen
@@ -45,12 +50,12 @@ public struct SystemState: Sendable {
 
     /// One pipeline, read now at the snapshot's instant.
     public func pipeline(_ name: String) -> PipelineState? {
-        directory[name].map { PipelineState(pipeline: $0, instant: instant) }
+        directory[name].map { PipelineState(pipeline: $0, instant: instant, statistics: statistics) }
     }
 
     /// Every pipeline by name (reads them all: prefer ``pipeline(_:)``).
     public var pipelines: [String: PipelineState] {
-        directory.mapValues { PipelineState(pipeline: $0, instant: instant) }
+        directory.mapValues { PipelineState(pipeline: $0, instant: instant, statistics: statistics) }
     }
 
     /// A knob's metadata and values, by full name (`checkout.retry.max_attempts`).
@@ -84,19 +89,23 @@ public struct SystemState: Sendable {
 }
 
 /// One pipeline in a ``SystemState``: cheap fields read at snapshot time,
-/// windows computed when asked, at the snapshot's instant.
+/// windows computed when asked, at the snapshot's instant (or, for the
+/// fleet's merged statistics, at the end of their latest slice).
 public struct PipelineState: Sendable {
     public let pipeline: Pipeline
     public let instant: Int64
+    /// The windows its statistics are read from: its own, or the fleet's.
+    public let statistics: PipelineStatistics
     public var name: String { pipeline.name }
     public let breaker: BreakerState?
     public let bulkhead: BulkheadState?
     /// The pipeline's knob values as one consistent read (an atomic load).
     public let knobs: KnobSnapshot
 
-    public init(pipeline: Pipeline, instant: Int64) {
+    public init(pipeline: Pipeline, instant: Int64, statistics source: (any PipelineStatisticsSource)? = nil) {
         self.pipeline = pipeline
         self.instant = instant
+        statistics = source?.statistics(of: pipeline) ?? .local(pipeline, instant: instant)
         breaker = pipeline.breaker.map { BreakerState(state: $0.state, shadowState: $0.shadowState) }
         bulkhead = pipeline.bulkhead.map { BulkheadState(inUse: $0.inUse, queued: $0.queued, capacity: $0.capacity) }
         knobs = pipeline.knobs.read()
@@ -121,20 +130,20 @@ public struct PipelineState: Sendable {
 
     /// Live statistics over a window.
     public func window(_ window: StatisticsWindow) -> WindowStats {
-        pipeline.windows.stats(window, now: instant)
+        statistics.live.stats(window, now: statistics.instant)
     }
 
     /// What the shadow configuration would have seen over a window.
     public func shadowWindow(_ window: StatisticsWindow) -> WindowStats {
-        pipeline.shadowWindows.stats(window, now: instant)
+        statistics.shadow.stats(window, now: statistics.instant)
     }
 
     /// The names of the traffic-split variants, in declaration order.
-    public var variantNames: [String] { pipeline.variantWindows.map(\.name) }
+    public var variantNames: [String] { statistics.variants.map(\.name) }
 
     /// One variant's statistics over a window, nil for an unknown variant.
     public func variantWindow(_ variant: String, _ window: StatisticsWindow) -> WindowStats? {
-        pipeline.variantWindows.first { $0.name == variant }?.windows.stats(window, now: instant)
+        statistics.variants.first { $0.name == variant }?.windows.stats(window, now: statistics.instant)
     }
 }
 

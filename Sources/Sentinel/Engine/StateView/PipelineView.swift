@@ -1,7 +1,8 @@
 import Resilience
 import ScriptHost
 
-/// One pipeline: `windows`, `shadow.windows`, `variants`, `breaker`, `bulkhead`.
+/// One pipeline: `windows`, `shadow.windows`, `variants`, `breaker`, `bulkhead`,
+/// and on a fleet's leader `instances` (each instance's latest slice).
 final class PipelineView: LuaTableSource {
     let pipeline: PipelineState
 
@@ -32,6 +33,9 @@ final class PipelineView: LuaTableSource {
                     "in_use": .integer(Int64(bulkhead.inUse)), "queued": .integer(Int64(bulkhead.queued)),
                     "capacity": .integer(Int64(bulkhead.capacity)),
                 ]))
+        case "instances":
+            guard !pipeline.statistics.instances.isEmpty else { return nil }
+            return .table(LuaFields(pipeline.statistics.instances.mapValues(Self.instanceView)))
         case "name":
             return .value(.string(pipeline.name))
         default:
@@ -44,6 +48,21 @@ final class PipelineView: LuaTableSource {
         if pipeline.breaker != nil { keys.append("breaker") }
         if pipeline.bulkhead != nil { keys.append("bulkhead") }
         if !pipeline.variantNames.isEmpty { keys.append("variants") }
+        if !pipeline.statistics.instances.isEmpty { keys.append("instances") }
         return keys.sorted()
+    }
+
+    /// A fleet's leader: one instance's latest slice, read like the pipeline with only its `"10s"` window.
+    private static func instanceView(_ slice: InstanceSlice) -> LuaViewValue {
+        func windows(_ delta: OutcomeDelta) -> LuaViewValue {
+            .table(LuaValueTable(["10s": .table(delta.totals.stats.luaFields)]))
+        }
+        var variants: [String: LuaViewValue] = [:]
+        for (name, delta) in slice.variants { variants[name] = .table(LuaFields(["windows": windows(delta)])) }
+        return .table(
+            LuaFields([
+                "slice": .value(.integer(slice.slice)), "windows": windows(slice.live),
+                "shadow": .table(LuaFields(["windows": windows(slice.shadow)])), "variants": .table(LuaFields(variants)),
+            ]))
     }
 }
