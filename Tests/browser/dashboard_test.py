@@ -126,7 +126,8 @@ class DashboardInBrowserTests(unittest.TestCase):
             self.sign_in(self.live.alice)
             self.signed_in_as("operator:alice")
             self.assertEqual(self.js("return sessionStorage.getItem('sentinel.token')"), self.live.alice)
-            self.assertEqual(self.text("#instance"), "dashboard-test")
+            # Filled from /v1/status, which may answer after the stream is live: waited for, not read at once.
+            self.wait(lambda: self.text("#instance") == "dashboard-test", "the instance's name")
             self.wait(lambda: {"checkout", "search"} <= {e.get_attribute("data-pipeline") for e in self.by_css("[data-pipeline]")},
                       "both pipelines")
             checkout = self.text("[data-pipeline=checkout]")
