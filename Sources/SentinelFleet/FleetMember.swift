@@ -110,8 +110,10 @@ public final class FleetMember: Service, DecisionAuthority, FleetReporting, Send
         await runtime.engine.setFleetProvider { [state, configuration] in
             state.withLock { $0.scriptView(instance: configuration.instance, activeWithin: configuration.activeWithin.seconds) }
         }
-        // The leader's scripts read the fleet's statistics once it merges them; until then (and elsewhere) their own.
+        // The leader's scripts and trials read the fleet's statistics once it merges them; until then (and elsewhere)
+        // their own.
         await runtime.engine.setStatisticsProvider { [state] in state.withLock { $0.leaderStatistics } }
+        runtime.trials.setStatisticsProvider { [state] in state.withLock { $0.leaderStatistics } }
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.captureDecisions() }

@@ -14,9 +14,10 @@ import Resilience
 ///   chance would be a new test spending α again.
 /// - **continue**: keep looking; too few calls is no more than that.
 /// - A stall loses nothing (the totals saw every call). A freeze, a
-///   restart (the counters start again with the process), or the pipeline
-///   registered again (its counters start over) ends the test; the next
-///   evaluation begins a new one, and observation counts from there.
+///   restart (the counters start again with the process), the pipeline
+///   registered again (its counters start over), or totals from other
+///   counters (``TrialTotals/source``: a fleet's new leader) ends the test;
+///   the next evaluation begins a new one, and observation counts from there.
 extension ShadowTrial {
     /// Begins a new sequential test at `now` from the running totals `totals`.
     mutating func beginSequentialTest(now: Int64, totals: TrialTotals) {
@@ -43,6 +44,12 @@ extension ShadowTrial {
             // Restored after a restart (its counts went with the old process) or unfrozen: a new test from here.
             restart(now: now, reason: "the sequential test starts again: its counts do not survive a restart", into: &step)
             status = .running
+            beginSequentialTest(now: now, totals: totals)
+            return
+        }
+        if totals.source != test.base.source {
+            // Other counters (in a fleet, a new leader's merge): what the test counted from is not in them.
+            restart(now: now, reason: "the sequential test starts again: its counts come from other statistics now", into: &step)
             beginSequentialTest(now: now, totals: totals)
             return
         }

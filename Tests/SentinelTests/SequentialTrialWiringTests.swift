@@ -101,6 +101,53 @@ import Testing
         #expect(abort.reason?.hasPrefix("sequential violation (error_rate)") == true)
     }
 
+    @Test func onAFleetsLeaderATrialJudgesTheFleetsCallsAndANewMergeStartsItsTestAgain() async throws {
+        let leader = try Fixture()
+        // Another instance, whose shadow fails 5 % of its calls; the leader's own shadow is healthy.
+        let other = try Fixture()
+        let merged = Locked(FleetStatistics())
+        var publishers = [SlicePublisher(instance: "leader"), SlicePublisher(instance: "other")]
+        let trials = TrialRunner(plane: leader.plane, logger: .silent)
+        trials.setStatisticsProvider { merged.withLock { $0 } }
+        trials.registerCommands()
+        let started = await leader.plane.execute(
+            "trial.start", Self.sequential, context: CommandContext(identity: .operator("alice"), source: "test", reason: "try it"))
+        #expect(started.outcome == .applied)
+        var random = Xoshiro256StarStar(seed: 16_103)
+        var slice: Int64 = 0
+        func step(otherShadowErrors: Double) -> TrialEvent? {
+            slice += 1
+            leader.advance(.seconds(10))
+            traffic(leader, &random)
+            traffic(other, &random, shadowErrors: otherShadowErrors)
+            for (index, fixture) in [leader, other].enumerated() {
+                merged.withLock { $0 }.merge(publishers[index].report(slice: slice, pipelines: [fixture.pipeline]))
+            }
+            _ = trials.evaluateDue()
+            return trials.records.withLock { $0["tighter"]?.lastEvent }
+        }
+        for _ in 0..<2 { _ = step(otherShadowErrors: 0.005) }
+        #expect(trials.trial(named: "tighter")?.status == .running)
+        let evidence = try #require(trials.trial(named: "tighter")?.lastEvidence)
+        #expect(evidence["error_rate.candidate_calls"] == .number(2 * 2 * 1_000), "both instances' calls: \(evidence)")
+
+        // A new leader's merge: the test starts again on it (its counts come from other statistics).
+        merged.withLock { $0 = FleetStatistics() }
+        let restarted = step(otherShadowErrors: 0.005)
+        #expect(
+            restarted?.evidence["reason"]?.string?.contains("its counts come from other statistics now") == true,
+            "\(String(describing: restarted))")
+
+        // Only the other instance's shadow is worse: judged on the fleet's calls, the trial is aborted.
+        var seconds = 0
+        while trials.trial(named: "tighter")?.status == .running, seconds < 120 {
+            _ = step(otherShadowErrors: 0.08)
+            seconds += 10
+        }
+        #expect(trials.trial(named: "tighter")?.status == .aborted, "after \(seconds) s")
+        #expect(leader.plane.audit.last?.reason?.hasPrefix("sequential violation (error_rate)") == true)
+    }
+
     @Test func theDefaultJudgeIsTheFixedOne() async throws {
         let fixture = try Fixture()
         let (trials, started) = await start(

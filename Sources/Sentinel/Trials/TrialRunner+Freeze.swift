@@ -22,8 +22,10 @@ extension TrialRunner {
         if let last = step.events.last { record.lastEvent = last }
         guard before.status == .watching, let pipeline = plane.registry.pipeline(named: record.pipeline) else { return nil }
         let window = Self.window(for: before.configuration.interval)
+        let statistics = self.statistics(of: pipeline, now: now)
         let verdict = before.watchVerdict(
-            live: pipeline.windows.stats(window, now: now), liveLatencies: pipeline.windows.latencyHistogram(window, now: now))
+            live: statistics.live.stats(window, now: statistics.instant),
+            liveLatencies: statistics.live.latencyHistogram(window, now: statistics.instant))
         guard case .violation(let metrics, let evidence)? = verdict else { return nil }
         if !record.heldRollbackAudited {
             record.heldRollbackAudited = true

@@ -31,6 +31,8 @@ public final class TrialRunner: Sendable {
     private let refusals: [String: Counter]
     /// `sentinel_trial_status{trial, status}`: 1 for each trial's current status, 0 for the others.
     private let statusGauges = Locked<[String: [TrialStatus: Gauge]]>([:])
+    /// Where trials read their pipeline's statistics (fleet mode's leader: the fleet's); nil: the pipeline's own.
+    private let statisticsProvider = Locked<(@Sendable () -> (any PipelineStatisticsSource)?)?>(nil)
 
     public init(plane: ControlPlane, logger: Logger) {
         self.plane = plane
@@ -47,6 +49,16 @@ public final class TrialRunner: Sendable {
         where plane.command(named: command.name) == nil {
             do { try plane.register(command) } catch { logger.error("\(error)") }
         }
+    }
+
+    /// Sets where trials read their pipeline's windows and totals (fleet mode's leader: the fleet's merge).
+    public func setStatisticsProvider(_ provider: @escaping @Sendable () -> (any PipelineStatisticsSource)?) {
+        statisticsProvider.withLock { $0 = provider }
+    }
+
+    /// The statistics a trial on `pipeline` reads at `now`: the fleet's, or the pipeline's own.
+    func statistics(of pipeline: Pipeline, now: Int64) -> PipelineStatistics {
+        statisticsProvider.withLock { $0 }?()?.statistics(of: pipeline) ?? .local(pipeline, instant: now)
     }
 
     // MARK: - Reading
@@ -90,7 +102,8 @@ public final class TrialRunner: Sendable {
             }
             let started: (ShadowTrial, TrialStep)
             do throws(TrialError) {
-                started = try ShadowTrial.start(configuration, now: now, liveValues: live, totals: Self.totals(of: pipeline))
+                started = try ShadowTrial.start(
+                    configuration, now: now, liveValues: live, totals: Self.totals(of: statistics(of: pipeline, now: now)))
             } catch {
                 throw CommandError(.invalidArgument, error.message)
             }
@@ -188,8 +201,9 @@ public final class TrialRunner: Sendable {
             return nil
         }
         let window = Self.window(for: record.trial.configuration.interval)
-        let live = pipeline.windows.stats(window, now: now)
-        let shadow = pipeline.shadowWindows.stats(window, now: now)
+        let statistics = self.statistics(of: pipeline, now: now)
+        let live = statistics.live.stats(window, now: statistics.instant)
+        let shadow = statistics.shadow.stats(window, now: statistics.instant)
         if record.trial.status != .watching, let exceeded = costExceeded(record, now: now) {
             automaticAbort(&record, now: now, reason: "cost guard: \(exceeded); shadowing stopped")
             return Alert(
@@ -205,9 +219,9 @@ public final class TrialRunner: Sendable {
         var trial = record.trial
         let step = trial.evaluate(
             now: now, live: live, shadow: shadow,
-            liveLatencies: pipeline.windows.latencyHistogram(window, now: now),
-            shadowLatencies: pipeline.shadowWindows.latencyHistogram(window, now: now),
-            totals: trial.configuration.judge == .sequential ? Self.totals(of: pipeline) : nil)
+            liveLatencies: statistics.live.latencyHistogram(window, now: statistics.instant),
+            shadowLatencies: statistics.shadow.latencyHistogram(window, now: statistics.instant),
+            totals: trial.configuration.judge == .sequential ? Self.totals(of: statistics) : nil)
         apply(step, to: &record, evaluated: trial, now: now)
         return nil
     }
@@ -263,9 +277,11 @@ public final class TrialRunner: Sendable {
         return nil
     }
 
-    /// The pipeline's running totals of both sides, what a sequential trial counts from.
-    static func totals(of pipeline: Pipeline) -> TrialTotals {
-        TrialTotals(live: pipeline.windows.totals(), shadow: pipeline.shadowWindows.totals())
+    /// The running totals of both sides, what a sequential trial counts from
+    /// (a fleet's merge is a source of its own: a new leader's test starts again).
+    static func totals(of statistics: PipelineStatistics) -> TrialTotals {
+        let source: UInt64 = if case .merge(let generation) = statistics.origin { generation } else { 0 }
+        return TrialTotals(live: statistics.live.totals(), shadow: statistics.shadow.totals(), source: source)
     }
 
     /// The observer window an evaluation reads: the shortest at least as long as the interval.
