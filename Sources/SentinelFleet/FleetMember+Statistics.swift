@@ -51,7 +51,9 @@ extension FleetMember {
                     await session.close()
                     throw error
                 } catch {
-                    // Stopping.
+                    // Stopping: the slice under way goes out too (outside the stopping task, whose cancellation
+                    // would end the write at once), so that a rolling restart loses no calls.
+                    await writeLastSlice(on: session, progress: progress)
                 }
                 await session.close()
             } catch {
@@ -70,10 +72,9 @@ extension FleetMember {
         while !Task.isCancelled {
             let current = FleetClock.slice(at: FleetClock.now() - Self.cutDelay)
             if let (report, publisher) = progress.unwritten {
-                // Cut before a connection was lost. Committed after all (its answer was lost): it counts, once. Else
-                // its calls go out with the next slice, under that slice's time (a late slice could be missed).
-                if try await session.bounded({ try await $0.sliceWritten(report) }) { progress.publisher = publisher }
-                progress.unwritten = nil
+                // Cut before a connection was lost: the same report again. If the first write committed after all (its
+                // answer was lost), or is still committing (the insert waits for it), it counts once.
+                try await write(report, on: session, progress: &progress, publisher: publisher)
             }
             if current - 1 > progress.cut {
                 // The slice that just ended (after a gap, everything since the last one written, as the latest).
@@ -86,8 +87,11 @@ extension FleetMember {
             }
             if let (term, merged) = leadingStatistics() {
                 try await merge(into: merged, term: term, current: current, on: session, progress: &progress)
+                merged.advance()
                 state.withLock { state in
-                    if state.statistics?.term == term { state.statistics?.ready = true }
+                    guard state.statistics?.term == term else { return }
+                    state.statistics?.ready = true
+                    state.statistics?.lastPass = .now
                 }
                 metrics.reportingInstances.record(merged.reporting().count)
                 metrics.absentInstances.record(merged.absent().count)
@@ -103,19 +107,37 @@ extension FleetMember {
         }
     }
 
+    /// On a stop: everything since the last slice written, as the slice under way.
+    private func writeLastSlice(on session: FleetSession, progress: StatisticsProgress) async {
+        let pipelines = runtime.plane.registry.directory
+        var publisher = progress.publisher
+        let report = publisher.report(
+            slice: FleetClock.slice(at: FleetClock.now()), pipelines: pipelines.names.compactMap { pipelines.pipelines[$0] })
+        guard !report.entries.isEmpty else { return }
+        await Task {
+            do { _ = try await session.bounded { try await $0.writeSlice(report) } } catch {
+                self.logger.warning("fleet: the last slice could not be written: \(String(describing: error))")
+            }
+        }.value
+    }
+
     /// Writes a cut slice; once it is in the database (or was already, with the same bytes) the publisher moves on.
     private func write(
         _ report: SliceReport, on session: FleetSession, progress: inout StatisticsProgress, publisher: SlicePublisher
     ) async throws {
-        switch try await session.bounded({ try await $0.writeSlice(report) }) {
+        var outcome = try await session.bounded { try await $0.writeSlice(report) }
+        // The insert's own snapshot may miss a row another session committed while it waited: look again.
+        if outcome == .conflict, try await session.bounded({ try await $0.sliceWritten(report) }) { outcome = .writtenBefore }
+        switch outcome {
         case .written, .writtenBefore:
             progress.publisher = publisher
         case .conflict:
-            // Another process writes under this --instance: its calls go out with this one's next slice instead.
+            // Another process wrote this slice under this --instance (the last one before a quick restart, or two
+            // instances sharing the name): this one's calls go out with its next slice instead.
             if !progress.duplicateLogged {
                 progress.duplicateLogged = true
-                logger.error(
-                    "fleet: slice \(report.slice) of instance \(configuration.instance) was written by another process: two instances share that --instance; this one's calls go out with its next slice"
+                logger.warning(
+                    "fleet: slice \(report.slice) of instance \(configuration.instance) was written by another process (a restart within the slice, or two instances with that --instance): these calls go out with the next slice"
                 )
             }
         }
@@ -128,7 +150,7 @@ extension FleetMember {
             guard let term = state.term else { return nil }
             if let statistics = state.statistics, statistics.term == term { return (term, statistics.merged) }
             let merged = FleetStatistics(clock: { FleetClock.now() })
-            state.statistics = (term, merged, false)
+            state.statistics = (term, merged, false, nil)
             return (term, merged)
         }
     }
@@ -159,8 +181,11 @@ extension FleetMember {
                         merged.leaveOut(instance: row.instance, slice: row.slice)
                         continue
                     }
-                    if !merged.merge(report) {
-                        logger.warning("fleet: slice \(row.slice) of instance \(row.instance) is not a time of this fleet: left out")
+                    switch merged.merge(report) {
+                    case .taken, .duplicate, .ahead:
+                        break  // ahead of this leader's clock: listed, and tried, again
+                    case .tooOld, .outOfRange:
+                        logger.warning("fleet: slice \(row.slice) of instance \(row.instance) is no time of this merge: left out")
                         merged.leaveOut(instance: row.instance, slice: row.slice)
                     }
                 } catch {

@@ -60,11 +60,18 @@ extension FleetSession {
         return found
     }
 
-    /// Which instances wrote which slices from `from` through `through` (no reports: a cheap listing).
+    /// Which instances wrote which slices from `from` through `through`, and
+    /// any slice through `through` written in the last minute (a slice
+    /// written late, after a lost connection), in slice order (no reports: a
+    /// cheap listing).
     func listSlices(from: Int64, through: Int64) async throws -> [(instance: String, slice: Int64)] {
         var rows: [(String, Int64)] = []
         for try await row in try await connection.query(
-            "SELECT instance, slice FROM sentinel_slices WHERE slice >= \(from) AND slice <= \(through)", logger: logger
+            """
+            SELECT instance, slice FROM sentinel_slices
+            WHERE slice <= \(through) AND (slice >= \(from) OR written_at >= now() - interval '1 minute')
+            ORDER BY slice, instance
+            """, logger: logger
         ).decode((String, Int64).self) {
             rows.append(row)
         }

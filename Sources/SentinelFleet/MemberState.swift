@@ -43,7 +43,9 @@ struct MemberState: Sendable {
     // Statistics.
     /// The fleet's statistics this leader merges, the term it began merging
     /// them in, and whether its first pass (reading back the longest window) is done.
-    var statistics: (term: Int64, merged: FleetStatistics, ready: Bool)?
+    var statistics: (term: Int64, merged: FleetStatistics, ready: Bool, lastPass: ContinuousClock.Instant?)?
+    /// A merge whose last complete pass is older than this is not read (the statistics loop lost its session).
+    static let staleMerge: Duration = .seconds(30)
 
     // Connection.
     var connected = false
@@ -67,7 +69,9 @@ struct MemberState: Sendable {
 
     /// The statistics this instance's scripts read while it leads (the fleet's), nil otherwise (its own).
     var leaderStatistics: FleetStatistics? {
-        guard let term, let statistics, statistics.term == term, statistics.ready, statistics.merged.latestSlice != nil else {
+        guard let term, let statistics, statistics.term == term, statistics.ready, let lastPass = statistics.lastPass,
+            lastPass.duration(to: .now) < Self.staleMerge, statistics.merged.latestSlice != nil
+        else {
             return nil
         }
         return statistics.merged

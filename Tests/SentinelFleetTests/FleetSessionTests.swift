@@ -81,8 +81,16 @@ struct FleetSessionTests {
             "INSERT INTO sentinel_slices (instance, slice, report) VALUES ('c', 101, '\\x53535231ff'::bytea)", logger: Self.logger)
         #expect(try await session.writeSlice(report("d", 800_000_000, calls: 1)) == .written)
 
-        let listed = try await session.listSlices(from: 101, through: 102).sorted { ($0.slice, $0.instance) < ($1.slice, $1.instance) }
-        #expect(listed.map { "\($0.instance)@\($0.slice)" } == ["a@101", "b@101", "c@101"])
+        // Slices from 101 on, and older ones only when written in the last minute (late, after a lost connection).
+        try await session.connection.query(
+            "UPDATE sentinel_slices SET written_at = now() - interval '2 minutes' WHERE slice = 100", logger: Self.logger)
+        #expect(try await session.listSlices(from: 101, through: 102).map { "\($0.instance)@\($0.slice)" } == ["a@101", "b@101", "c@101"])
+        #expect(try await session.writeSlice(report("e", 99, calls: 1)) == .written)
+        #expect(
+            try await session.listSlices(from: 101, through: 102).map { "\($0.instance)@\($0.slice)" } == [
+                "e@99", "a@101", "b@101", "c@101",
+            ])
+        try await session.connection.query("DELETE FROM sentinel_slices WHERE instance = 'e'", logger: Self.logger)
         var read: [SliceReport] = [], problems: [String] = []
         for row in try await session.readSlices(try await session.listSlices(from: 0, through: 102)) {
             do { read.append(try SliceReport(decoding: row.bytes)) } catch { problems.append("\(row.instance)@\(row.slice): \(error)") }

@@ -11,8 +11,8 @@ import Synchronization
 /// The windows run on the fleet's clock (``FleetClock``): slice `k` is
 /// recorded at `k × 10 s`. With a clock, a slice enters the windows
 /// ``grace`` seconds after it ended (the instances' reports come in
-/// meanwhile), and the windows are read at the end of the last slice that
-/// entered: the fleet-wide `"10s"` window is the last complete slice, and
+/// meanwhile; ``advance()``), and the windows are read at the end of the
+/// last slice that entered: the fleet-wide `"10s"` window is the last complete slice, and
 /// when reports stop coming the windows move on and empty. Without a clock
 /// (tests), a slice enters when its first report comes.
 ///
@@ -103,23 +103,42 @@ public final class FleetStatistics: PipelineStatisticsSource {
         origin = .merge(Self.generations.add(1, ordering: .relaxed).newValue)
     }
 
-    /// Takes one instance's slice. False when it is not taken: that
-    /// instance's slice was taken already (a report read twice counts once),
-    /// it is older than the longest window, or its slice is not a time of
-    /// this fleet (before 1970, centuries ahead, or with a clock more than a
-    /// slice ahead of the fleet's).
+    /// What became of a report given to ``merge(_:)``.
+    public enum Acceptance: Sendable, Hashable {
+        /// Taken: merged, or waiting for its slice's time (with a clock).
+        case taken
+        /// That instance's slice was taken already: a report read twice counts once.
+        case duplicate
+        /// Older than the longest window.
+        case tooOld
+        /// Ahead of the fleet's clock by more than a slice: it may be taken later.
+        case ahead
+        /// No time of this fleet (before 1970, or centuries ahead).
+        case outOfRange
+    }
+
+    /// Takes one instance's slice. Without a clock it enters the windows at
+    /// once; with one, as soon as its time came (``advance()``, or this call).
     @discardableResult
-    public func merge(_ report: SliceReport) -> Bool {
+    public func merge(_ report: SliceReport) -> Acceptance {
         let now = clock?()
         return state.withLock { state in
-            guard FleetClock.slices.contains(report.slice) else { return false }
-            if let now, report.slice > FleetClock.slice(at: now) + 1 { return false }
-            if let latest = state.latest, report.slice <= latest - Self.rememberedSlices { return false }
-            guard state.accepted.insert(Key(instance: report.instance, slice: report.slice)).inserted else { return false }
+            guard FleetClock.slices.contains(report.slice) else { return .outOfRange }
+            if let now, report.slice > FleetClock.slice(at: now) + 1 { return .ahead }
+            if let latest = state.latest, report.slice <= latest - Self.rememberedSlices { return .tooOld }
+            guard state.accepted.insert(Key(instance: report.instance, slice: report.slice)).inserted else { return .duplicate }
             state.waiting.append(report)
             advance(&state, now: now)
-            return true
+            return .taken
         }
+    }
+
+    /// Enters the slices whose time came (with a clock; without one they
+    /// entered as they came). Reads never do: the merging loop calls this, so
+    /// that the work is never done under a reader's locks.
+    public func advance() {
+        let now = clock?()
+        state.withLock { advance(&$0, now: now) }
     }
 
     /// Enters the slices whose time came, in slice order.
@@ -170,13 +189,9 @@ public final class FleetStatistics: PipelineStatisticsSource {
         }
     }
 
-    /// Runs `body` on the state once the slices whose time came have entered.
+    /// Runs `body` on the state as it is (slices enter in ``advance()`` and ``merge(_:)`` only).
     private func read<Value>(_ body: (inout State) -> Value) -> Value {
-        let now = clock?()
-        return state.withLock { state in
-            advance(&state, now: now)
-            return body(&state)
-        }
+        state.withLock { body(&$0) }
     }
 
     /// Whether that instance's slice was taken (or left out as unreadable).
@@ -238,7 +253,8 @@ public final class FleetStatistics: PipelineStatisticsSource {
             }
             return PipelineStatistics(
                 live: merged.live, shadow: merged.shadow, variants: variants,
-                instant: FleetClock.instant(of: reading + 1), origin: origin, instances: instances)
+                // A nanosecond before the next slice begins: a slice that enters after this read is never in it.
+                instant: FleetClock.instant(of: reading + 1) - 1, origin: origin, instances: instances)
         }
     }
 }
