@@ -38,7 +38,6 @@ import asyncio
 import json
 import math
 import os
-import platform
 import re
 import resource
 import shutil
@@ -48,6 +47,9 @@ import sys
 import tempfile
 import time
 from collections import deque
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "HarnessSupport"))
+from machine import machine  # noqa: E402  (the harnesses' shared module)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HOST = "127.0.0.1"  # loopback only, always
@@ -564,19 +566,6 @@ def missed_ticks_metric(text):
                              re.M):
         found[match.group(1)] = float(match.group(2))
     return found
-
-
-def machine():
-    model = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {model}, {platform.system()} {platform.release()}"
 
 
 # MARK: - The run

@@ -63,7 +63,6 @@ import http.client
 import json
 import math
 import os
-import platform
 import random
 import re
 import shutil
@@ -75,6 +74,9 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "HarnessSupport"))
+from machine import machine  # noqa: E402  (the harnesses' shared module)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HOST = "127.0.0.1"  # loopback only, always
@@ -887,19 +889,6 @@ class Harness:
 
 def log(message):
     print(message, file=sys.stderr, flush=True)
-
-
-def machine():
-    model = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores, {model}, {platform.system()} {platform.release()}"
 
 
 def memory_available_mib():
