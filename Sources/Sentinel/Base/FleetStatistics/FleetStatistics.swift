@@ -247,14 +247,13 @@ public final class FleetStatistics: PipelineStatisticsSource {
                 (order.firstIndex(of: $0.name) ?? order.count, $0.name) < (order.firstIndex(of: $1.name) ?? order.count, $1.name)
             }
             let reading = state.reading ?? 0
-            var instances: [String: InstanceSlice] = [:]
-            for (instance, record) in state.instances where record.slice > reading - absentAfter {
-                instances[instance] = record.view(of: pipeline.name)
-            }
+            // The reports as they are now (shared, not copied); each instance's view is found in them when read.
+            let records = state.instances, name = pipeline.name, oldest = reading - absentAfter + 1
             return PipelineStatistics(
                 live: merged.live, shadow: merged.shadow, variants: variants,
                 // A nanosecond before the next slice begins: a slice that enters after this read is never in it.
-                instant: FleetClock.instant(of: reading + 1) - 1, origin: origin, instances: instances)
+                instant: FleetClock.instant(of: reading + 1) - 1, origin: origin,
+                instances: { records.filter { $0.value.slice >= oldest }.mapValues { $0.view(of: name) } })
         }
     }
 }

@@ -14,19 +14,29 @@ public struct PipelineStatistics: Sendable {
     public let instant: Int64
     /// Where the totals come from: marks taken on other statistics do not apply to these.
     public let origin: StatisticsOrigin
-    /// Each instance's latest slice (a fleet's leader; empty otherwise).
-    public let instances: [String: InstanceSlice]
+    /// Each instance's latest slice (a fleet's leader; empty otherwise),
+    /// built when read: most rules never look.
+    public var instances: [String: InstanceSlice] { instanceViews() }
+    private let instanceViews: @Sendable () -> [String: InstanceSlice]
 
     public init(
         live: OutcomeWindows, shadow: OutcomeWindows, variants: [(name: String, windows: OutcomeWindows)],
         instant: Int64, origin: StatisticsOrigin, instances: [String: InstanceSlice] = [:]
+    ) {
+        self.init(live: live, shadow: shadow, variants: variants, instant: instant, origin: origin) { instances }
+    }
+
+    /// Statistics whose per-instance views are built by `instances` when read.
+    public init(
+        live: OutcomeWindows, shadow: OutcomeWindows, variants: [(name: String, windows: OutcomeWindows)],
+        instant: Int64, origin: StatisticsOrigin, instances: @escaping @Sendable () -> [String: InstanceSlice]
     ) {
         self.live = live
         self.shadow = shadow
         self.variants = variants
         self.instant = instant
         self.origin = origin
-        self.instances = instances
+        instanceViews = instances
     }
 
     /// A pipeline's own windows, read at `instant`.
