@@ -3,6 +3,7 @@
 
 Usage: Benchmarks/DecisionMatrix/matrix.py PATH_TO_SENTINEL [--seeds N] [--rates 10,100]
            [--classes healthy,errors+2,...] [--rules canary,flagger] [--jobs 2] [--minutes 45]
+           [--instances N]
 
 For every rule, class, traffic level and seed it writes a scenario (a
 `checkout` pipeline whose split has `stable` and `canary`, stable at 0.5 %
@@ -18,6 +19,10 @@ reads what happened to `checkout.split.canary_weight`:
   events, so to within 10 s);
 - excess failures: canary failures before the decision beyond what stable's
   rate over the same time would have given.
+
+With `--instances N` the service is a simulated fleet of N instances that
+share the rate (the scenario's `fleet`): the leader judges on the calls
+merged from every instance's 10 s slices.
 
 It prints one row per rule, class and rate, with 95 % Wilson intervals on
 the shares, then, per regressed class and rate, the canary recipe's median
@@ -87,14 +92,15 @@ CANARY = "checkout.split.canary_weight"
 RUN_TIMEOUT = 1800  # seconds for one simulation
 
 
-def scenario(cls, rate, seed, minutes):
+def scenario(cls, rate, seed, minutes, instances=None):
     spec = CLASSES[cls]
     traffic = f"{{ rate: {rate}{', ' + spec['traffic'] if spec['traffic'] else ''} }}"
+    fleet = f"fleet:\n  instances: {instances}\n" if instances else ""
     return f"""name: matrix-{cls}-{rate}-{seed}
 duration: {minutes}m
 seed: {seed}
 sample: 10s
-pipelines:
+{fleet}pipelines:
   checkout:
     policies:
       - timeout: {{ duration: 2s }}
@@ -106,13 +112,13 @@ pipelines:
 {spec['events']}"""
 
 
-def run_one(sentinel, rule, cls, rate, seed, minutes, folder):
+def run_one(sentinel, rule, cls, rate, seed, minutes, folder, instances=None):
     policies = os.path.join(folder, f"{rule}-{cls}-{rate}-{seed}")
     os.makedirs(policies)
     shutil.copy(RULES[rule], policies)
     path = os.path.join(policies, "scenario.yaml")
     with open(path, "w") as f:
-        f.write(scenario(cls, rate, seed, minutes))
+        f.write(scenario(cls, rate, seed, minutes, instances))
     done = subprocess.run([sentinel, "simulate", path, "--json", "--policies", policies],
                           capture_output=True, text=True, timeout=RUN_TIMEOUT)
     if done.returncode not in (0, 1):
@@ -226,6 +232,7 @@ def main():
     parser.add_argument("--rules", default="canary,flagger")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--minutes", type=int, default=45)
+    parser.add_argument("--instances", type=int, help="run each scenario as a fleet of this many instances")
     parser.add_argument("--json", help="also write every run's result to this file")
     parser.add_argument("--results", nargs="+", metavar="FILE",
                         help="run nothing: print the tables of results written earlier with --json")
@@ -257,7 +264,7 @@ def main():
                 for seed in range(1, options.seeds + 1)]
         results = {}
         with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
-            futures = {pool.submit(run_one, sentinel, *job, options.minutes, folder): job for job in jobs}
+            futures = {pool.submit(run_one, sentinel, *job, options.minutes, folder, options.instances): job for job in jobs}
             for future in concurrent.futures.as_completed(futures):
                 results[futures[future]] = future.result()
     finally:

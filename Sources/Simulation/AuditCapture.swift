@@ -27,12 +27,19 @@ final class AuditCapture: AuditSink {
         }
     }
 
-    private let registry: ParameterRegistry
+    /// The registry of the instance that decides (in a fleet, the leader's: its entries are about it).
+    private let followed: Locked<ParameterRegistry>
+    private var registry: ParameterRegistry { followed.withLock { $0 } }
     private let state = Locked(State())
 
     init(registry: ParameterRegistry) {
-        self.registry = registry
+        followed = Locked(registry)
         observeAllKnobs()
+    }
+
+    /// Reads knobs from `registry` from now on (a new leader's).
+    func follow(_ registry: ParameterRegistry) {
+        followed.withLock { $0 = registry }
     }
 
     func write(_ entry: AuditEntry) throws {
@@ -82,4 +89,27 @@ final class AuditCapture: AuditSink {
     var entries: [AuditEntry] { state.withLock { $0.all } }
     func lowest(_ name: String) -> Double? { state.withLock { $0.lowest[name] } }
     func highest(_ name: String) -> Double? { state.withLock { $0.highest[name] } }
+}
+
+/// One instance's audit, passed on to the run's ``AuditCapture`` while that
+/// instance decides (a fleet's other instances load the same scripts and apply
+/// the leader's decisions: the output says each thing once).
+final class DecidingInstanceAudit: AuditSink {
+    let capture: AuditCapture
+    let instance: Int
+    let deciding: Locked<Int>
+
+    init(capture: AuditCapture, instance: Int, deciding: Locked<Int>) {
+        self.capture = capture
+        self.instance = instance
+        self.deciding = deciding
+    }
+
+    func write(_ entry: AuditEntry) throws {
+        guard deciding.withLock({ $0 }) == instance else { return }
+        try capture.write(entry)
+    }
+
+    func flush() throws {}
+    func close() throws {}
 }

@@ -31,6 +31,13 @@ struct CallDriver {
     var origin: Int64 = 0
     /// A call that takes at least this long (nanoseconds) counts as slow (the scenario's `slow_call`).
     var slowCall: Int64 = .max
+    /// The scenario's pipelines: `runtimes` holds them once per instance, instance after instance.
+    var pipelinesPerInstance = 0
+    /// The instances that take traffic, in order (a fleet's; `[0]` without one).
+    var alive: [Int] = [0]
+    /// In a fleet, per pipeline: every instance's calls in one set of windows
+    /// (overall, then each variant), what the output's percentiles read; empty without one.
+    var fleetWindows: [[OutcomeWindows]] = []
 }
 
 extension CallDriver {
@@ -63,7 +70,13 @@ extension CallDriver {
             var key: String?
             let keys = runtimes[p].keys
             if !keys.isEmpty { key = keys[Int(runtimes[p].trafficRandom.next() % UInt64(keys.count))] }
-            beginCall(p, key: key, parent: -1, parentToken: 0, now: now)
+            var target = p
+            if !fleetWindows.isEmpty {
+                // A balancer that spreads calls evenly over the instances alive.
+                let instance = alive[Int(runtimes[p].trafficRandom.next() % UInt64(alive.count))]
+                target = instance * pipelinesPerInstance + p
+            }
+            beginCall(target, key: key, parent: -1, parentToken: 0, now: now)
         }
         scheduleArrival(p, now: now)
     }
@@ -118,6 +131,11 @@ extension CallDriver {
             runtimes[p].totals.record(outcome, slow: slow)
             let variant = Int(calls[i].variant)
             if variant >= 0 { runtimes[p].variantTotals[variant].record(outcome, slow: slow) }
+            if !fleetWindows.isEmpty {
+                let q = p % pipelinesPerInstance, latency = now - calls[i].call.start
+                fleetWindows[q][0].record(outcome, latency: latency, now: now)
+                if variant >= 0 { fleetWindows[q][variant + 1].record(outcome, latency: latency, now: now) }
+            }
             let parent = calls[i].parent
             let parentToken = calls[i].parentToken
             calls[i].token &+= 1
@@ -219,7 +237,7 @@ extension CallDriver {
             if calls[Int(event.c)].token == event.token { endAttempt(event.c, error: nil, now: now) }
         case .backoffOver: backoffOver(event, now: now)
         case .queueTimeout: queueTimeout(event, now: now)
-        case .scriptTick, .trialTick, .scenarioEvent, .sample: return false
+        case .scriptTick, .trialTick, .scenarioEvent, .sample, .fleetSlice, .fleetMerge, .fleetElection: return false
         }
         return true
     }

@@ -24,6 +24,12 @@ struct ScheduledEvent: Comparable {
         case scenarioEvent
         /// A `stats` sample.
         case sample
+        /// A fleet's slice `a` ended: every instance alive writes its report.
+        case fleetSlice
+        /// The leader merges the reports written since it last did (slice `a` has entered).
+        case fleetMerge
+        /// A dead leader's lease ran out: the next instance leads.
+        case fleetElection
     }
 
     var time: Int64

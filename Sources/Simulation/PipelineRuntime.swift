@@ -16,6 +16,12 @@ struct CallCounts: Equatable {
             calls: lhs.calls - rhs.calls, failures: lhs.failures - rhs.failures, timeouts: lhs.timeouts - rhs.timeouts,
             rejections: lhs.rejections - rhs.rejections, slowCalls: lhs.slowCalls - rhs.slowCalls)
     }
+
+    static func + (lhs: CallCounts, rhs: CallCounts) -> CallCounts {
+        CallCounts(
+            calls: lhs.calls + rhs.calls, failures: lhs.failures + rhs.failures, timeouts: lhs.timeouts + rhs.timeouts,
+            rejections: lhs.rejections + rhs.rejections, slowCalls: lhs.slowCalls + rhs.slowCalls)
+    }
 }
 
 /// Calls and failures counted by the simulator over the whole run (the
@@ -53,6 +59,8 @@ struct PipelineRuntime {
     }
 
     let index: Int
+    /// The instance of a fleet it runs on (0 without one).
+    let instance: Int
     let name: String
     let pipeline: Pipeline
     let variants: [String]
@@ -68,13 +76,17 @@ struct PipelineRuntime {
     var totals = CallTotals()
     var variantTotals: [CallTotals]
 
-    init(index: Int, spec: PipelineSpec, pipeline: Pipeline, targets: [Target], trafficSeed: UInt64) {
+    init(
+        index: Int, instance: Int = 0, spec: PipelineSpec, pipeline: Pipeline, targets: [Target], trafficSeed: UInt64,
+        traffic: TrafficSpec?
+    ) {
         self.index = index
+        self.instance = instance
         name = spec.name
         self.pipeline = pipeline
         variants = spec.variants
         self.targets = targets
-        traffic = spec.traffic
+        self.traffic = traffic
         trafficRandom = Xoshiro256StarStar(seed: trafficSeed)
         keys = (0..<(spec.traffic?.keys ?? 0)).map { "key-\($0)" }
         variantTotals = Array(repeating: CallTotals(), count: spec.variants.count)

@@ -26,6 +26,8 @@ public struct SimulatedBackendError: Error, Sendable, CustomStringConvertible {
 struct SimulatedBackend {
     /// `checkout` or `checkout.canary`.
     let name: String
+    /// The instance of a fleet it serves (0 without one).
+    let instance: Int
     var spec: BackendSpec
     var random: Xoshiro256StarStar
     var inService = 0
@@ -35,8 +37,9 @@ struct SimulatedBackend {
     let failureError: any Error & Sendable
     let overloadError: any Error & Sendable
 
-    init(name: String, spec: BackendSpec, seed: UInt64) {
+    init(name: String, instance: Int = 0, spec: BackendSpec, seed: UInt64) {
         self.name = name
+        self.instance = instance
         self.spec = spec
         random = Xoshiro256StarStar(seed: seed)
         failureError = SimulatedBackendError(kind: .failed, backend: name)

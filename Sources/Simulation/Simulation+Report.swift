@@ -35,15 +35,15 @@ extension Simulation {
         var knobs: [String: Double] = [:]
         for info in registry.parameters() { knobs[info.name] = info.value }
         var totals: [String: CallCounts] = [:]
-        for runtime in driver.runtimes {
-            totals[runtime.name] = runtime.totals.counts
+        for (p, runtime) in driver.outputPipelines.enumerated() {
+            totals[runtime.name] = driver.counts(p)
             for (v, variant) in runtime.variants.enumerated() {
-                totals["\(runtime.name).\(variant)"] = runtime.variantTotals[v].counts
+                totals["\(runtime.name).\(variant)"] = driver.counts(p, variant: v)
             }
         }
         let calls = totals.mapValues(\.calls)
         let failures = totals.mapValues(\.failures)
-        var inFlight: [String: Int] = Dictionary(uniqueKeysWithValues: driver.runtimes.map { ($0.name, 0) })
+        var inFlight: [String: Int] = Dictionary(uniqueKeysWithValues: driver.outputPipelines.map { ($0.name, 0) })
         let free = Set(driver.freeSlots)
         for (index, record) in driver.calls.enumerated() where !free.contains(Int32(index)) {
             inFlight[driver.runtimes[Int(record.pipeline)].name, default: 0] += 1
@@ -59,10 +59,17 @@ extension Simulation {
         var errorRates: [String: JSONValue] = [:]
         for (name, count) in calls { errorRates[name] = .double(count > 0 ? Double(failures[name] ?? 0) / Double(count) : 0) }
         func byName(_ count: (CallCounts) -> Int) -> JSONValue { .object(totals.mapValues { .int(Int64(count($0))) }) }
+        var fields: [String: JSONValue] = [:]
+        if let store = fleet {
+            fields["fleet"] = [
+                "instances": .int(Int64(instances.count)), "leader": store.leader.map { .string(instances[$0].name) } ?? .null,
+                "term": .int(store.term), "killed": .array(store.killed.map { .string($0) }),
+            ]
+        }
         emit(
             SimulationEvent(
                 type: "summary", t: scenario.duration,
-                fields: [
+                fields: fields.merging([
                     "scenario": .string(scenario.name), "seed": .int(Int64(bitPattern: seed)),
                     "knobs": .object(knobs.mapValues { .double($0) }),
                     "calls": .object(calls.mapValues { .int(Int64($0)) }),
@@ -74,7 +81,7 @@ extension Simulation {
                     "errors": .array(runErrors.map { .string($0) }),
                     "passed": .bool(passed),
                     "pending_approvals": .array(pending.map(pendingJSON)),
-                ]))
+                ]) { _, given in given }))
         return SimulationReport(
             scenario: scenario.name, seed: seed, results: results, errors: runErrors, passed: passed, knobs: knobs,
             calls: calls, failures: failures, timeouts: totals.mapValues(\.timeouts),

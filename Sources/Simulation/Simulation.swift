@@ -27,9 +27,21 @@ public final class Simulation {
     public let seed: UInt64
     let policies: String
     let clock = ManualClock()
-    let registry = ParameterRegistry()
-    /// The control plane, the trials and the scripts, as `sentinel run` builds them.
-    let runtime: SentinelRuntime
+    /// The service's processes: one, or a fleet's instances.
+    let instances: [SimulatedInstance]
+    /// The instance that decides: the fleet's leader, or the first alive while it has none.
+    var current = 0 {
+        didSet { deciding.withLock { [current] in $0 = current } }
+    }
+    /// ``current``, for the instances' audit sinks: only the deciding instance's entries are output.
+    private let deciding = Locked(0)
+    /// What the fleet shares (nil without a fleet).
+    var fleet: SimulatedFleetStore?
+    /// `state.fleet` as every instance's scripts read it.
+    let fleetView = Locked<[String: JSONValue]>([:])
+    var registry: ParameterRegistry { instances[current].registry }
+    /// The control plane, the trials and the scripts, as `sentinel run` builds them (the deciding instance's).
+    var runtime: SentinelRuntime { instances[current].runtime }
     var plane: ControlPlane { runtime.plane }
     var engine: ScriptEngine { runtime.engine }
     var trials: TrialRunner { runtime.trials }
@@ -59,15 +71,25 @@ public final class Simulation {
         self.policies = policies
         self.seed = seed ?? scenario.seed
         end = Int64((scenario.duration * 1e9).rounded())
-        capture = AuditCapture(registry: registry)
-        let plane = ControlPlane(
-            registry: registry, audit: AuditLog(sinks: [capture], logger: logger),
-            time: ClockTimeSource(clock), epoch: scenario.start)
-        plane.configure(scenario.control)
-        runtime = SentinelRuntime(
-            plane: plane, settings: .init(limits: scenario.control.limits, seed: Int64(bitPattern: self.seed)),
-            logger: logger)
-        driver = try CallDriver(scenario, registry: registry, time: ClockTimeSource(clock), seed: self.seed)
+        let registries = (0..<(scenario.fleet?.instances ?? 1)).map { _ in ParameterRegistry() }
+        let capture = AuditCapture(registry: registries[0])
+        self.capture = capture
+        let seed = self.seed, clock = self.clock, deciding = self.deciding
+        instances = registries.enumerated().map { index, registry in
+            let sink: any AuditSink =
+                registries.count == 1 ? capture : DecidingInstanceAudit(capture: capture, instance: index, deciding: deciding)
+            let plane = ControlPlane(
+                registry: registry, audit: AuditLog(sinks: [sink], logger: logger), time: ClockTimeSource(clock),
+                epoch: scenario.start)
+            plane.configure(scenario.control)
+            // The first instance's scripts draw what a single process's draw.
+            let scriptSeed = index == 0 ? seed : Self.mix(seed, FleetSpec.name(of: index), 4)
+            let runtime = SentinelRuntime(
+                plane: plane, settings: .init(limits: scenario.control.limits, seed: Int64(bitPattern: scriptSeed)), logger: logger)
+            return SimulatedInstance(index: index, registry: registry, runtime: runtime)
+        }
+        driver = try CallDriver(scenario, registries: registries, time: ClockTimeSource(clock), seed: self.seed)
+        if let spec = scenario.fleet { fleet = SimulatedFleetStore(lease: spec.lease) }
         capture.observeAllKnobs()
         try checkExpectations()
     }
@@ -122,12 +144,12 @@ public final class Simulation {
             throw ConfigurationError(file: policies, message: "the policies folder cannot be read: \(problem)")
         }
         let scripts = try ScriptConstantRewriter.apply(scenario.constants, to: changes)
-        await engine.apply(scripts)
+        for instance in instances { await instance.runtime.engine.apply(scripts) }
         let names = await engine.scripts.map(\.name).sorted()
         var start: [String: JSONValue] = [
             "scenario": .string(scenario.name), "seed": .int(Int64(bitPattern: seed)),
             "duration": .double(scenario.duration),
-            "pipelines": .array(driver.runtimes.map { .string($0.name) }),
+            "pipelines": .array(driver.outputPipelines.map { .string($0.name) }),
             "scripts": .array(names.map { .string($0) }),
         ]
         if !scenario.constants.isEmpty {
@@ -139,8 +161,12 @@ public final class Simulation {
             }
             start["constants"] = .object(constants)
         }
+        if let spec = scenario.fleet {
+            start["fleet"] = ["instances": .int(Int64(spec.instances)), "lease": .double(spec.lease)]
+        }
         emit(SimulationEvent(type: "start", t: 0, fields: start))
         emitAudit(at: 0, emit)
+        await startFleet(emit)
 
         var driver = self.driver
         self.driver = CallDriver(runtimes: [], backends: [], duration: 0)  // one copy of the arrays, uniquely owned
@@ -153,7 +179,8 @@ public final class Simulation {
         }
         let sampleInterval = Int64((scenario.sample * 1e9).rounded())
         if sampleInterval > 0 { driver.queue.schedule(.sample, at: sampleInterval) }
-        if let due = await engine.nextDue { driver.queue.schedule(.scriptTick, at: max(due, 0)) }
+        if let due = await engine.nextDue { driver.queue.schedule(.scriptTick, at: max(due, 0), token: decidingTerm) }
+        scheduleFirstSlice(&driver)
 
         var processed = 0
         var nextProgress = end / 100
@@ -169,14 +196,22 @@ public final class Simulation {
             if driver.handleCallEvent(event) { continue }
             switch event.kind {
             case .scriptTick:
+                // A tick of a leader that died since: its successor has its own.
+                guard mayDecide, event.token == decidingTerm else { continue }
                 await scriptTick(now: now, &driver, emit)
             case .trialTick:
-                trialTick(event, now: now, &driver, emit)
+                await trialTick(event, now: now, &driver, emit)
             case .scenarioEvent:
                 await scenarioEvent(Int(event.a), now: now, &driver, emit)
             case .sample:
                 emitStats(now: now, interval: sampleInterval, &driver, emit)
                 if now + sampleInterval <= end { driver.queue.schedule(.sample, at: now + sampleInterval) }
+            case .fleetSlice:
+                publishSlice(Int64(event.a), now: now, &driver)
+            case .fleetMerge:
+                mergeSlices(now: now, emit)
+            case .fleetElection:
+                await elect(now: now, &driver, emit)
             default:
                 break
             }
@@ -229,20 +264,23 @@ public final class Simulation {
                         "fields": .object(alert.fields),
                     ]))
         }
+        await replicate(now: now, emit)
         capture.observeAllKnobs()
         for index in driver.runtimes.indices where !driver.runtimes[index].queued.isEmpty {
             driver.pollQueued(index, now: now)
         }
-        if let due = await engine.nextDue { driver.queue.schedule(.scriptTick, at: max(due, now + 1)) }
+        if let due = await engine.nextDue { driver.queue.schedule(.scriptTick, at: max(due, now + 1), token: decidingTerm) }
         scheduleTrialTick(now: now, &driver)
     }
 
     /// Evaluates the shadow trials that are due, at their own intervals.
-    private func trialTick(_ event: ScheduledEvent, now: Int64, _ driver: inout CallDriver, _ emit: (SimulationEvent) -> Void) {
+    private func trialTick(_ event: ScheduledEvent, now: Int64, _ driver: inout CallDriver, _ emit: (SimulationEvent) -> Void) async {
         guard scheduledTrialTick == event.time else { return }  // replaced by an earlier one
         scheduledTrialTick = nil
+        guard mayDecide else { return }
         clock.advance(to: ManualClock.Instant(offset: .nanoseconds(now)))
         let alerts = trials.evaluateDue(now: now)
+        await replicate(now: now, emit)
         emitAudit(at: now, emit)
         for alert in alerts {
             emit(
@@ -257,8 +295,8 @@ public final class Simulation {
         scheduleTrialTick(now: now, &driver)
     }
 
-    private func scheduleTrialTick(now: Int64, _ driver: inout CallDriver) {
-        guard let due = trials.nextDue else { return }
+    func scheduleTrialTick(now: Int64, _ driver: inout CallDriver) {
+        guard mayDecide, let due = trials.nextDue else { return }
         let at = max(due, now + 1)
         if let scheduled = scheduledTrialTick, scheduled <= at { return }
         scheduledTrialTick = at
@@ -272,6 +310,11 @@ public final class Simulation {
         case .backend(let target, let spec):
             emit(SimulationEvent(type: "event", t: t, fields: ["what": "backend", "target": .string(target), "set": event.written]))
             driver.setBackend(target, spec, now: now)
+        case .instanceBackend(let instance, let target, let spec):
+            emit(SimulationEvent(type: "event", t: t, fields: ["what": "backend", "target": .string(target), "set": event.written]))
+            driver.setBackend(target, spec, instance: instance, now: now)
+        case .kill(let instance):
+            kill(instance, now: now, &driver, emit)
         case .traffic(let pipeline, let spec):
             emit(SimulationEvent(type: "event", t: t, fields: ["what": "traffic", "target": .string(pipeline), "set": event.written]))
             driver.setTraffic(pipeline, spec, now: now)
@@ -282,6 +325,7 @@ public final class Simulation {
                 name, arguments,
                 context: CommandContext(
                     identity: .operator("scenario"), source: "scenario", reason: reason ?? "scenario event"))
+            await replicate(now: now, emit)
             emitAudit(at: now, emit)
             capture.observeAllKnobs()
             scheduleTrialTick(now: now, &driver)
@@ -289,7 +333,7 @@ public final class Simulation {
     }
 
     /// Turns the audit entries written since the last call into output events.
-    private func emitAudit(at now: Int64, _ emit: (SimulationEvent) -> Void) {
+    func emitAudit(at now: Int64, _ emit: (SimulationEvent) -> Void) {
         let t = Double(now) / 1e9
         for captured in capture.drain() {
             let entry = captured.entry
@@ -329,16 +373,13 @@ public final class Simulation {
             case ...300_000_000_000: .fiveMinutes
             default: .fifteenMinutes
             }
-        for index in driver.runtimes.indices {
-            let runtime = driver.runtimes[index]
-            let overall = runtime.pipeline.windows.stats(window, now: now)
-            emit(statsEvent(t, runtime.name, nil, runtime.totals.sinceSample(), overall))
+        for (p, runtime) in driver.outputPipelines.enumerated() {
+            emit(statsEvent(t, runtime.name, nil, driver.takeSample(p), driver.windows(p).stats(window, now: now)))
             for (v, variant) in runtime.variants.enumerated() {
-                let stats = runtime.pipeline.variantWindows[v].windows.stats(window, now: now)
-                emit(statsEvent(t, runtime.name, variant, runtime.variantTotals[v].sinceSample(), stats))
+                emit(
+                    statsEvent(
+                        t, runtime.name, variant, driver.takeSample(p, variant: v), driver.windows(p, variant: v).stats(window, now: now)))
             }
-            driver.runtimes[index].totals.markSample()
-            for v in runtime.variants.indices { driver.runtimes[index].variantTotals[v].markSample() }
         }
     }
 

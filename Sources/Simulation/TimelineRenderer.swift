@@ -89,6 +89,12 @@ public struct TimelineRenderer {
             return [decisionLine(event, t)]
         case "event":
             let what = event["what"]?.plainText ?? ""
+            if what == "kill" {
+                let outcome = event["outcome"]?.plainText ?? ""
+                guard outcome == "killed" else { return ["\(t)  \(yellow("⚡")) kill: \(outcome)"] }
+                let leader = event["leader"] == .bool(true) ? " (the leader)" : ""
+                return ["\(t)  \(yellow("⚡")) kill \(event["target"]?.plainText ?? "")\(leader)"]
+            }
             let target = event["target"]?.plainText ?? ""
             let set = Self.assignments(event["set"])
             return ["\(t)  \(yellow("⚡")) \(what) \(target) \(set)"]

@@ -30,7 +30,7 @@ public final class Workload: Service {
         self.scenario = scenario
         self.plane = plane
         self.logger = logger
-        let driver = try CallDriver(scenario, registry: plane.registry, time: plane.time, seed: seed ?? scenario.seed)
+        let driver = try CallDriver(scenario, registries: [plane.registry], time: plane.time, seed: seed ?? scenario.seed)
         prepared = Locked(driver)
     }
 
@@ -55,6 +55,12 @@ public final class Workload: Service {
             // The scripts are the ones `--policies` watches, loaded as they are on disk.
             let files = Set(scenario.constants.map(\.file)).sorted().joined(separator: ", ")
             logger.warning("workload \(scenario.name): its constants (\(files)) apply in simulate only; the scripts run as written")
+        }
+        if let fleet = scenario.fleet {
+            // This process is one instance: its pipelines take the scenario's whole traffic.
+            logger.warning(
+                "workload \(scenario.name): its fleet (\(fleet.instances) instances, one instance's backends, kills) applies in simulate only; this process runs the pipelines once"
+            )
         }
 
         await cancelWhenGracefulShutdown { [driver] in await self.drive(driver, sampleInterval: sampleInterval) }
@@ -98,19 +104,19 @@ public final class Workload: Service {
                 context: CommandContext(
                     identity: .operator("workload"), source: "workload", reason: reason ?? "workload event"))
             logger.notice("workload: \(name) \(outcome.outcome.rawValue)")
+        case .instanceBackend, .kill:
+            break  // a simulated fleet's (warned at the start)
         }
     }
 
     private func logStats(_ driver: inout CallDriver, now: Int64) {
-        for index in driver.runtimes.indices {
-            let runtime = driver.runtimes[index]
-            let counts = runtime.totals.sinceSample()
+        for (p, runtime) in driver.outputPipelines.enumerated() {
+            let counts = driver.takeSample(p)
             let (calls, failures) = (counts.calls, counts.failures)
-            let stats = runtime.pipeline.windows.stats(.oneMinute, now: now)
+            let stats = driver.windows(p).stats(.oneMinute, now: now)
             logger.info(
                 "workload \(runtime.name): \(calls) calls, \(formatPercent(calls > 0 ? Double(failures) / Double(calls) : 0)) errors, p99 \(formatSeconds(stats.p99)) (1m)"
             )
-            driver.runtimes[index].totals.markSample()
         }
     }
 }

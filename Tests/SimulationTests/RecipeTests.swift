@@ -7,7 +7,7 @@ import Testing
 @Suite struct RecipeTests {
     static let scenarios = [
         "canary/healthy.yaml", "canary/errors.yaml", "canary/latency.yaml",
-        "canary/approval.yaml", "canary/approval-denied.yaml",
+        "canary/approval.yaml", "canary/approval-denied.yaml", "canary/fleet-failover.yaml", "canary/fleet-one-bad-instance.yaml",
         "ratchet-up/finds-capacity.yaml", "ratchet-up/capacity-drops.yaml", "ratchet-up/capacity-doubles.yaml",
         "ratchet-up/capacity-recovers.yaml", "ratchet-up/low-traffic.yaml", "ratchet-up/high-traffic.yaml",
         "safety-valve/spike.yaml", "safety-valve/sustained.yaml",

@@ -46,6 +46,10 @@ extension InputRange {
     public static let backendQueue = InputRange(0, 10_000_000, unit: .number, wholeNumber: true)
     /// Distinct request keys a scenario's traffic draws from: 1 to 1,000,000.
     public static let trafficKeys = InputRange(1, 1_000_000, unit: .number, wholeNumber: true)
+    /// A simulated fleet's instances (a scenario's `fleet.instances`): 1 to 100.
+    public static let simulatedInstances = InputRange(1, 100, unit: .number, wholeNumber: true)
+    /// A fleet leader's lease (`--fleet-lease`, a scenario's `fleet.lease`): 1 s to 300 s.
+    public static let fleetLease = InputRange.seconds(1...300)
     /// A ratio: 0 to 1.
     public static let ratio = InputRange(0, 1, unit: .number)
     /// A guard's step (`max_step_up`, `max_step_down`): 0 to 10^15.

@@ -31,25 +31,24 @@ struct RunRecorder {
 
     // MARK: - Samples
 
-    /// Takes the sample due at ``nextSample`` from the pipelines' totals and windows.
-    mutating func sample(_ runtimes: [PipelineRuntime]) {
+    /// Takes the sample due at ``nextSample`` from the pipelines' totals and windows (a fleet's: every instance's).
+    mutating func sample(_ driver: CallDriver) {
         let now = nextSample
         recording.times.append(Double(now) / 1e9)
         let window = recording.window
-        for (p, runtime) in runtimes.enumerated() where p < recording.pipelines.count {
-            Self.append(
-                &recording.pipelines[p].overall, runtime.totals, runtime.pipeline.windows.stats(window, now: now), &lastTotals[p][0])
+        for (p, runtime) in driver.outputPipelines.enumerated() where p < recording.pipelines.count {
+            Self.append(&recording.pipelines[p].overall, driver.counts(p), driver.windows(p).stats(window, now: now), &lastTotals[p][0])
             for v in recording.pipelines[p].variants.indices where v < runtime.variantTotals.count {
                 Self.append(
-                    &recording.pipelines[p].variants[v], runtime.variantTotals[v],
-                    runtime.pipeline.variantWindows[v].windows.stats(window, now: now), &lastTotals[p][v + 1])
+                    &recording.pipelines[p].variants[v], driver.counts(p, variant: v),
+                    driver.windows(p, variant: v).stats(window, now: now), &lastTotals[p][v + 1])
             }
         }
         nextSample = now >= end ? .max : min(now + intervalNanoseconds, end)
     }
 
     private static func append(
-        _ series: inout RunRecording.Series, _ totals: CallTotals, _ stats: WindowStats, _ last: inout (calls: Int, failures: Int)
+        _ series: inout RunRecording.Series, _ totals: CallCounts, _ stats: WindowStats, _ last: inout (calls: Int, failures: Int)
     ) {
         series.calls.append(totals.calls - last.calls)
         series.failures.append(totals.failures - last.failures)

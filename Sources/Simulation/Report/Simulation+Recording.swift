@@ -15,7 +15,7 @@ extension Simulation {
     public func recordForReport() {
         guard recorder == nil else { return }
         var recorder = RunRecorder(
-            scenario: scenario, seed: seed, pipelines: driver.runtimes.map { ($0.name, $0.variants) }, end: end)
+            scenario: scenario, seed: seed, pipelines: driver.outputPipelines.map { ($0.name, $0.variants) }, end: end)
         recorder.observe(registry.parameters(), at: 0)
         self.recorder = recorder
     }
@@ -33,7 +33,7 @@ extension Simulation {
         self.recorder = nil  // one copy of the recording while it grows
         while recorder.nextSample < now {
             let at = Double(recorder.nextSample) / 1e9
-            recorder.sample(driver.runtimes)
+            recorder.sample(driver)
             recorder.observe(registry.parameters(), at: at)
         }
         self.recorder = recorder

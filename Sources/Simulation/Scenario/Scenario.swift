@@ -23,6 +23,8 @@ public struct Scenario: Sendable {
     public var sample: Double
     /// A call that takes at least this long, in seconds, counts as slow (`slow_call`, default 1 s).
     public var slowCall: Double = 1
+    /// A fleet of instances of these pipelines (`fleet`); nil: one process.
+    public var fleet: FleetSpec?
     /// The pipelines, in file order.
     public var pipelines: [PipelineSpec]
     /// Timed changes, in order of `at` (ties keep file order).

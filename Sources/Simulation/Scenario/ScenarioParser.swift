@@ -23,7 +23,7 @@ struct ScenarioParser {
     mutating func parse(_ root: YAMLValue) throws(ConfigurationError) -> Scenario {
         let fields = try root.fields(allowing: [
             "name", "description", "duration", "seed", "start", "policies", "constants", "control", "sample", "slow_call",
-            "pipelines", "events", "expect",
+            "pipelines", "fleet", "events", "expect",
         ])
         guard let durationNode = fields["duration"] else { throw root.error("a scenario needs 'duration' (for example 30m)") }
         let duration = try durationNode.durationSeconds(in: .scenarioDuration)
@@ -51,9 +51,10 @@ struct ScenarioParser {
         let slowCall = try fields["slow_call"]?.durationSeconds(in: .slowCall) ?? 1
         guard let pipelinesNode = fields["pipelines"] else { throw root.error("a scenario needs 'pipelines'") }
         let pipelines = try parsePipelines(pipelinesNode, duration: duration)
+        let fleet = try fields["fleet"].map { (node) throws(ConfigurationError) in try parseFleet(node, pipelines: pipelines) }
         var events =
             try fields["events"].map { (node) throws(ConfigurationError) in
-                try parseEvents(node, pipelines: pipelines, duration: duration)
+                try parseEvents(node, pipelines: pipelines, fleet: fleet, duration: duration)
             } ?? []
         events = events.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
         let expectations =
@@ -66,7 +67,7 @@ struct ScenarioParser {
             duration: duration, seed: seed, start: start,
             policies: try fields["policies"]?.string() ?? ".",
             constants: try fields["constants"].map { (node) throws(ConfigurationError) in try parseConstants(node) } ?? [],
-            control: control, sample: sample, slowCall: slowCall, pipelines: pipelines, events: events,
+            control: control, sample: sample, slowCall: slowCall, fleet: fleet, pipelines: pipelines, events: events,
             expectations: expectations)
     }
 

@@ -10,6 +10,10 @@ public struct TimedEvent: Sendable {
         case traffic(pipeline: String, spec: TrafficSpec)
         /// An operator command through the control plane (actor `operator:scenario`).
         case command(name: String, arguments: [String: JSONValue], reason: String?)
+        /// New settings of a backend on one instance of a fleet (from 0), the fields given merged in.
+        case instanceBackend(instance: Int, target: String, spec: BackendSpec)
+        /// An instance of a fleet dies (`kill`): the leader of the moment, or one instance (from 0).
+        case kill(instance: Int?)
     }
 
     /// Seconds since the start.
