@@ -26,7 +26,7 @@ struct ScheduledEvent: Comparable {
         case sample
         /// A fleet's slice `a` ended: every instance alive writes its report.
         case fleetSlice
-        /// The leader merges the reports written since it last did (slice `a` has entered).
+        /// The leader merges the reports written since it last did.
         case fleetMerge
         /// A dead leader's lease ran out: the next instance leads.
         case fleetElection

@@ -17,14 +17,17 @@ extension Simulation {
 
     /// The fleet's clock, Unix seconds: the scenario's `start` plus virtual time.
     private var fleetSeconds: @Sendable () -> Double {
-        let clock = self.clock, start = scenario.start
+        let clock = self.clock, start = startNanoseconds
         return {
             let offset = clock.now.offset.components
-            return start + Double(offset.seconds) + Double(offset.attoseconds) * 1e-18
+            // Whole nanoseconds added first: one rounding, the same instants the slices were cut at.
+            return Double(start + offset.seconds * 1_000_000_000 + offset.attoseconds / 1_000_000_000) / 1e9
         }
     }
 
     private static let sliceNanoseconds = FleetClock.sliceSeconds * 1_000_000_000
+    /// Slices the store keeps: the longest window's 90 and a few more.
+    private static let keptSlices: Int64 = 100
     private var startNanoseconds: Int64 { Int64((scenario.start * 1e9).rounded()) }
 
     /// The first instance leads from the start, its decisions' baseline is what every instance holds.
@@ -44,16 +47,22 @@ extension Simulation {
 
     /// Slice `boundary - 1` ended: every instance alive writes what it recorded in it.
     func publishSlice(_ boundary: Int64, now: Int64, _ driver: inout CallDriver) {
-        guard fleet != nil else { return }
+        guard var store = fleet else { return }
         let perInstance = driver.pipelinesPerInstance
         for instance in instances where instance.alive {
             let pipelines = driver.runtimes[instance.index * perInstance..<(instance.index + 1) * perInstance].map(\.pipeline)
             let report = instance.publisher.report(slice: boundary - 1, pipelines: pipelines)
-            fleet?.slices.append((instance.name, boundary - 1, report.encoded()))
+            store.slices.append((instance.name, boundary - 1, report.encoded()))
         }
-        // The leader's merge takes the slice once its grace is over, as on PostgreSQL.
-        let grace = Int64(FleetStatistics.grace * 1e9)
-        if now + grace + 1 <= end { driver.queue.schedule(.fleetMerge, at: now + grace + 1) }
+        // Older slices than the longest window and a few more are not read again (the real member prunes too).
+        if let keep = store.slices.firstIndex(where: { $0.slice > boundary - 1 - Self.keptSlices }), keep > 0 {
+            store.slices.removeFirst(keep)
+            store.merged = max(0, store.merged - keep)
+        }
+        fleet = store
+        // The leader's merge takes the slice once its grace is over (a millisecond later), as on PostgreSQL.
+        let at = now + Int64(FleetStatistics.grace * 1e9) + 1_000_000
+        if at <= end { driver.queue.schedule(.fleetMerge, at: at) }
         if now + Self.sliceNanoseconds <= end {
             driver.queue.schedule(.fleetSlice, at: now + Self.sliceNanoseconds, a: Int32(boundary + 1))
         }
@@ -112,7 +121,6 @@ extension Simulation {
         for problem in await instance.runtime.applyReplicated(memories.mapValues { $0 }, memory: true) {
             runErrors.append("\(instance.name) taking over: \(problem)")
         }
-        capture.follow(instance.registry)
         clock.advance(to: ManualClock.Instant(offset: .nanoseconds(now)))
         let merged = FleetStatistics(clock: fleetSeconds)
         // The last 90 slices (the longest window): those the merge keeps.

@@ -31,7 +31,11 @@ public final class Simulation {
     let instances: [SimulatedInstance]
     /// The instance that decides: the fleet's leader, or the first alive while it has none.
     var current = 0 {
-        didSet { deciding.withLock { [current] in $0 = current } }
+        didSet {
+            deciding.withLock { [current] in $0 = current }
+            capture.follow(instances[current].registry)
+            capture.observeAllKnobs()
+        }
     }
     /// ``current``, for the instances' audit sinks: only the deciding instance's entries are output.
     private let deciding = Locked(0)
@@ -311,7 +315,13 @@ public final class Simulation {
             emit(SimulationEvent(type: "event", t: t, fields: ["what": "backend", "target": .string(target), "set": event.written]))
             driver.setBackend(target, spec, now: now)
         case .instanceBackend(let instance, let target, let spec):
-            emit(SimulationEvent(type: "event", t: t, fields: ["what": "backend", "target": .string(target), "set": event.written]))
+            emit(
+                SimulationEvent(
+                    type: "event", t: t,
+                    fields: [
+                        "what": "backend", "target": .string(target), "instance": .string(FleetSpec.name(of: instance)),
+                        "set": event.written,
+                    ]))
             driver.setBackend(target, spec, instance: instance, now: now)
         case .kill(let instance):
             kill(instance, now: now, &driver, emit)

@@ -95,7 +95,8 @@ public struct TimelineRenderer {
                 let leader = event["leader"] == .bool(true) ? " (the leader)" : ""
                 return ["\(t)  \(yellow("⚡")) kill \(event["target"]?.plainText ?? "")\(leader)"]
             }
-            let target = event["target"]?.plainText ?? ""
+            var target = event["target"]?.plainText ?? ""
+            if case .string(let instance)? = event["instance"] { target += " on \(instance)" }
             let set = Self.assignments(event["set"])
             return ["\(t)  \(yellow("⚡")) \(what) \(target) \(set)"]
         case "stats":

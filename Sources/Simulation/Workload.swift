@@ -30,7 +30,9 @@ public final class Workload: Service {
         self.scenario = scenario
         self.plane = plane
         self.logger = logger
-        let driver = try CallDriver(scenario, registries: [plane.registry], time: plane.time, seed: seed ?? scenario.seed)
+        var single = scenario
+        single.fleet = nil  // one process: no instance's own backends
+        let driver = try CallDriver(single, registries: [plane.registry], time: plane.time, seed: seed ?? scenario.seed)
         prepared = Locked(driver)
     }
 

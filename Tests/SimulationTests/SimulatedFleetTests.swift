@@ -128,10 +128,16 @@ import Testing
         ("fleet:\n  instances: 2\nevents:\n  - { at: 1m, kill: someone }", "expected leader, or an instance from 1 to 2"),
         (
             "fleet:\n  instances: 2\nevents:\n  - { at: 1m, kill: leader }\n  - { at: 2m, kill: 2 }",
-            "this kills all 2 instances of the fleet"
+            "2 kill events for a fleet of 2 instances: one at least must stay alive"
         ),
         ("fleet:\n  instances: 2\nevents:\n  - { at: 1m, kill: 1, reason: x }", "a kill event takes only 'at' and 'kill'"),
         ("events:\n  - { at: 1m, backend: checkout, instance: 1, set: { error_rate: 1 } }", "'instance' needs a 'fleet'"),
+        (
+            "fleet:\n  instances: 2\n  overrides:\n    - { instance: 1, backend: checkout, set: { error_rate: 1 } }\nevents:\n  - { at: 1m, backend: checkout@1, set: { error_rate: 1 } }",
+            "bad.yaml:7: events[1].backend: no backend checkout@1 (backends: checkout)"
+        ),
+        ("start: \"2300-01-01T00:00:00Z\"\nfleet:\n  instances: 2", "bad.yaml:2: start: a fleet's slices are cut on Unix time"),
+        ("start: \"1960-01-01T00:00:00Z\"\nfleet:\n  instances: 2", "bad.yaml:2: start: a fleet's slices are cut on Unix time"),
         (
             "fleet:\n  instances: 2\nevents:\n  - { at: 1m, traffic: checkout, instance: 1, set: { rate: 1 } }",
             "'instance' belongs to backend events"
@@ -266,6 +272,42 @@ import Testing
         let all = totals.compactMap { $0["calls"]?.double }.reduce(0, +)
         #expect((0.45...0.55).contains(canary / all), "canary \(canary) of \(all)")
         #expect(run.report.knobs["checkout.split.canary_weight"] == 50)
+    }
+
+    @Test func commandsWithoutALeaderAreAppliedByTheFirstInstanceAliveAndAudited() async throws {
+        // Between the leader's death and the end of its lease an operator's command still works: the first
+        // instance alive executes it, the output says from and to, and every instance applies it.
+        let yaml = Self.scenario(
+            fleetExtra: "  lease: 30s",
+            events: """
+                events:
+                  - { at: 60s, kill: leader }
+                  - { at: 62s, command: param.set, args: { param: checkout.timeout.duration, value: 1.5 } }
+                  - { at: 63s, command: param.set, args: { param: checkout.timeout.duration, value: 1 } }
+                expect:
+                  - param_min: checkout.timeout.duration
+                    equals: 1
+                  - param_max: checkout.timeout.duration
+                    equals: 2
+                """)
+        let run = try await simulate(yaml, scripts: ["reader.lua": Self.reader])
+        let sets = run.events("command").filter { $0["action"] == .string("param.set") }
+        #expect(sets.map { $0["from"] } == [.double(2), .double(1.5)])
+        #expect(sets.map { $0["to"] } == [.double(1.5), .double(1)])
+        #expect(run.report.passed, "\(run.report.results)")
+        #expect(run.report.knobs["checkout.timeout.duration"] == 1)
+    }
+
+    @Test func theStoreKeepsTheLastHundredSlices() async throws {
+        let scenario = try Scenario(yaml: Self.scenario(instances: 3, rate: 10, duration: "30m"), file: "fleet.yaml")
+        let folder = try ScriptFolder()
+        defer { folder.remove() }
+        let simulation = try Simulation(scenario: scenario, policies: folder.path, logger: .silent)
+        _ = try await simulation.run { _ in }
+        let slices = simulation.fleet?.slices ?? []
+        #expect(slices.count == 300, "3 instances × 100 slices, not the run's 180 × 3 + …: \(slices.count)")
+        // The last slice ends with the run: its merge would come 2 s later.
+        #expect(simulation.fleet?.merged == slices.count - 3)
     }
 
     @Test func aFleetRunIsDeterministic() async throws {

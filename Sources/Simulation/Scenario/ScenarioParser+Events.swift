@@ -42,10 +42,9 @@ extension ScenarioParser {
                 guard let set = f["set"] else { throw item.error("a backend event needs 'set'") }
                 guard f["args"] == nil, f["reason"] == nil else { throw item.error("'args' and 'reason' belong to command events") }
                 let updated = try parseBackend(set, base: current)
-                var written = try set.jsonValue()
+                let written = try set.jsonValue()
                 if let instance {
                     backends[Self.key(target, instance: instance)] = updated
-                    written = ["instance": .string(FleetSpec.name(of: instance)), "set": written]
                     events.append(
                         TimedEvent(
                             at: at, change: .instanceBackend(instance: instance, target: target, spec: updated), written: written,
@@ -63,7 +62,8 @@ extension ScenarioParser {
                 }
                 killed += 1
                 guard killed < fleet.instances else {
-                    throw killNode.error("this kills all \(fleet.instances) instances of the fleet: one at least must stay")
+                    throw killNode.error(
+                        "\(killed) kill events for a fleet of \(fleet.instances) instances: one at least must stay alive")
                 }
                 if (try? killNode.string()) == "leader" {
                     // The leader of the moment: which one it is, the run says.

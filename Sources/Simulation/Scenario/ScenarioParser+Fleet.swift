@@ -55,7 +55,7 @@ extension ScenarioParser {
     func backend(
         _ target: String, of backends: [String: BackendSpec], _ node: YAMLValue, instance: Int?
     ) throws(ConfigurationError) -> BackendSpec {
-        guard let shared = backends[target] else {
+        guard !target.contains("@"), let shared = backends[target] else {
             let names = backends.keys.filter { !$0.contains("@") }.sorted()
             throw node.error("no backend \(target) (backends: \(names.joined(separator: ", ")))")
         }

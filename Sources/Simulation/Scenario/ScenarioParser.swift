@@ -52,6 +52,9 @@ struct ScenarioParser {
         guard let pipelinesNode = fields["pipelines"] else { throw root.error("a scenario needs 'pipelines'") }
         let pipelines = try parsePipelines(pipelinesNode, duration: duration)
         let fleet = try fields["fleet"].map { (node) throws(ConfigurationError) in try parseFleet(node, pipelines: pipelines) }
+        if fleet != nil, let node = fields["start"], !FleetClock.slices.contains(FleetClock.slice(at: start) + 1) || start < 0 {
+            throw node.error("a fleet's slices are cut on Unix time: start must be from 1970 to 2255")
+        }
         var events =
             try fields["events"].map { (node) throws(ConfigurationError) in
                 try parseEvents(node, pipelines: pipelines, fleet: fleet, duration: duration)
