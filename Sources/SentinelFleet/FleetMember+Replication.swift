@@ -208,8 +208,8 @@ extension FleetMember {
     /// Returns how many entries it audited.
     @discardableResult
     private func apply(_ update: FleetUpdate) async throws -> Int {
-        let (resync, revert, own, known, applied) = state.withLock {
-            ($0.resync, $0.revertUnwritten, $0.ownVersions, $0.known, $0.appliedVersion)
+        let (resync, revert, own, known, applied, pending) = state.withLock {
+            ($0.resync, $0.revertUnwritten, $0.ownVersions, $0.known, $0.appliedVersion, $0.pendingAudit)
         }
         if !resync, update.version < applied {
             // The database went back (restored from a backup, recreated): take its state as it is now.
@@ -223,6 +223,10 @@ extension FleetMember {
         // Commands applied here while this runs change `local` under it: counted, to keep them (below).
         let appliedBefore = runtime.plane.audit.count(of: .applied)
         let local = resync && !revert ? DesiredState() : await runtime.desiredState(memory: false)
+        // Read again from scratch while decisions made here wait to be written (an operator's command before this
+        // instance's first read): they are newer than what was read, keep their values and are written next.
+        let changedHere = resync && !revert ? Set(pending.flatMap(Self.desiredKeys(changedBy:))) : []
+        var readHere: [String: JSONValue?] = [:]
         var changes: [String: JSONValue?] = [:]
         var memories: [String: JSONValue?] = [:]
         for row in update.rows {
@@ -233,6 +237,9 @@ extension FleetMember {
             if !resync {
                 // Already here (written by this instance), or changed here since and written next: the later write wins.
                 if own.contains(row.version) || local.values[row.key] != known.values[row.key] { continue }
+            } else if changedHere.contains(row.key) {
+                readHere[row.key] = row.value
+                continue
             }
             changes[row.key] = row.value
         }
@@ -265,7 +272,9 @@ extension FleetMember {
         state.withLock { state in
             if resync {
                 state.known = DesiredState(state.known.values.filter { $0.key.hasPrefix(DesiredState.memoryPrefix) })
-                for (key, value) in regenerated.values { state.known.values[key] = value }
+                for (key, value) in regenerated.values where !changedHere.contains(key) { state.known.values[key] = value }
+                // The fleet's value (none if it has none) as the baseline: the value here differs, and is written next.
+                for key in changedHere { state.known.values[key] = readHere[key] ?? nil }
             }
             for key in changes.keys {
                 state.known.values[key] = concurrent ? changes[key]! : regenerated.values[key]

@@ -237,6 +237,43 @@ struct FleetMemberTests {
         await TestDatabase.drop(database)
     }
 
+    /// An operator's command at an instance that has not read the fleet's
+    /// state yet (its sessions wait for the migration lock) is newer than what
+    /// it then reads: it keeps its value and writes it, and is not taken for the fleet's.
+    @Test func aCommandBeforeAnInstancesFirstReadReachesTheFleet() async throws {
+        let (database, instances) = try fleet(["a", "b"])
+        let (first, late) = (instances[0], instances[1])
+        first.start()
+        #expect(await TestDatabase.eventually { await first.leads })
+        #expect(await first.run("param.set", ["param": "checkout.retry.max_attempts", "value": 2], reason: "before").outcome == .applied)
+        #expect(await TestDatabase.eventually { first.member.state.withLock { $0.pendingAudit.isEmpty && $0.appliedVersion > 0 } })
+        // Held in a transaction of the test's: every session of `late` waits for it in its first step.
+        let blocker = try await TestDatabase.session(database, name: "sentinel:blocker")
+        try await blocker.connection.query("BEGIN", logger: TestDatabase.logger)
+        let key = FleetSchema.key(database.schema)
+        try await blocker.connection.query(
+            "SELECT pg_advisory_xact_lock(\(FleetSchema.migrationLock), \(key))", logger: TestDatabase.logger)
+        late.start()
+        // Until its sessions can read, `late` only collects its decisions: given again until one is collected
+        // (its collecting starts with it, a moment after `start`).
+        var collected = false
+        for _ in 0..<50 where !collected {
+            #expect(
+                await late.run("param.set", ["param": "checkout.retry.max_attempts", "value": 1], reason: "early").outcome == .applied)
+            collected = await TestDatabase.eventually(0.2) { late.member.state.withLock { !$0.pendingAudit.isEmpty } }
+        }
+        #expect(collected)
+        #expect(late.member.state.withLock { $0.appliedVersion } == 0, "read nothing yet")
+        try await blocker.connection.query("COMMIT", logger: TestDatabase.logger)
+        // The fleet held 2; the command given at `late` before it read is the newer decision: everyone ends at 1.
+        #expect(await TestDatabase.eventually { first.value("checkout.retry.max_attempts") == 1 })
+        #expect(late.value("checkout.retry.max_attempts") == 1)
+        #expect(!first.entries(reason: "early").isEmpty)
+        await blocker.close()
+        for instance in instances { await instance.stop() }
+        await TestDatabase.drop(database)
+    }
+
     @Test func aRoundOfAnEndedTermIsRefusedButOperatorsCommandsStillReachTheFleet() async throws {
         let (database, instances) = try fleet(["a", "b"])
         for instance in instances { instance.start() }
