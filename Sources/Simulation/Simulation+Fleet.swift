@@ -47,7 +47,8 @@ extension Simulation {
 
     /// Slice `boundary - 1` ended: every instance alive writes what it recorded in it.
     func publishSlice(_ boundary: Int64, now: Int64, _ driver: inout CallDriver) {
-        guard var store = fleet else { return }
+        // Taken out while it grows: appending to a copy would copy every stored slice, every slice.
+        guard var store = fleet.take() else { return }
         let perInstance = driver.pipelinesPerInstance
         for instance in instances where instance.alive {
             let pipelines = driver.runtimes[instance.index * perInstance..<(instance.index + 1) * perInstance].map(\.pipeline)
