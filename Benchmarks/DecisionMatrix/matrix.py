@@ -27,7 +27,8 @@ merged from every instance's 10 s slices.
 It prints one row per rule, class and rate, with 95 % Wilson intervals on
 the shares, then, per regressed class and rate, the canary recipe's median
 time to rollback and median exposure against the Flagger-default
-analysis's. Rules: `canary` (examples/recipes/canary/canary.lua, as shipped)
+analysis's, and for a regression that starts late the same timed from when
+it began (time and canary calls after it). Rules: `canary` (examples/recipes/canary/canary.lua, as shipped)
 and `flagger` (flagger_canary.lua, a Flagger-default analysis). `--json`
 keeps every run's result; `--results` prints the tables of saved results.
 Not part of `make test`: `make decision-matrix` runs the published plan
@@ -71,6 +72,7 @@ def canary_class(stable_errors=BASE_ERRORS, extra_errors=0.0, canary_p99=200, la
         "events": (f"events:\n  - at: {LATE}s\n    backend: checkout.canary\n"
                    f"    set: {{ error_rate: {stable_errors + extra_errors} }}\n") if late else "",
         "regressed": extra_errors >= 0.02 or canary_p99 >= 600,
+        "onset": LATE if late else None,
     }
 
 
@@ -149,10 +151,16 @@ def run_one(sentinel, rule, cls, rate, seed, minutes, folder, instances=None):
             stable_calls += event["calls"]
             stable_failures += event["failures"]
     stable_rate = stable_failures / stable_calls if stable_calls else 0
-    return {
+    result = {
         "decision": decision or "undecided", "minutes": at / 60 if at is not None else None,
         "exposure": canary_calls, "excess": canary_failures - canary_calls * stable_rate,
     }
+    onset = CLASSES[cls]["onset"]
+    if onset is not None:
+        # A late regression: the canary calls served after it began (the 10 s samples that end after it).
+        result["exposure_after_onset"] = sum(e["calls"] for e in events if e["type"] == "stats"
+                                             and e.get("variant") == "canary" and onset < e["t"] <= end + 1e-9)
+    return result
 
 
 def wilson(k, n, z=1.96):
@@ -221,6 +229,30 @@ def print_tables(results, rules, classes, rates, options):
             exposure_ratio = f"{ce / fe:.2f}" if fe else "–"
             show = lambda t: f"{t:.1f}" if t is not None else "–"
             print(f"| {cls} | {rate} | {show(ct)} / {show(ft)} | {time_ratio} | {ce:.0f} / {fe:.0f} | {exposure_ratio} |")
+    late = [cls for cls in classes if CLASSES[cls]["regressed"] and CLASSES[cls]["onset"] is not None]
+    if not late:
+        return
+    # A late regression timed from when it began: the time and calls before it
+    # measure how far the release had got, not how fast the regression was caught.
+    print()
+    print("| class | req/s | rollback min after it began, canary / flagger (median) | ratio "
+          "| canary calls after it began, canary / flagger (median) | ratio |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for cls in late:
+        onset = CLASSES[cls]["onset"] / 60
+        for rate in rates:
+            figures = []
+            for rule in ("canary", "flagger"):
+                rows = [r for r in rows_of(results, rule, cls, rate) if "exposure_after_onset" in r]
+                times = [r["minutes"] - onset for r in rows if r["decision"] == "rolled back" and r["minutes"] > onset]
+                figures.append((statistics.median(times) if times else None,
+                                statistics.median(r["exposure_after_onset"] for r in rows) if rows else None))
+            (ct, ce), (ft, fe) = figures
+            time_ratio = f"{ct / ft:.2f}" if ct is not None and ft else "–"
+            exposure_ratio = f"{ce / fe:.2f}" if ce is not None and fe else "–"
+            show = lambda v, form: format(v, form) if v is not None else "–"
+            print(f"| {cls} | {rate} | {show(ct, '.1f')} / {show(ft, '.1f')} | {time_ratio} "
+                  f"| {show(ce, '.0f')} / {show(fe, '.0f')} | {exposure_ratio} |")
 
 
 def main():

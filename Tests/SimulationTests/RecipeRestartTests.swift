@@ -4,7 +4,7 @@ import Testing
 
 /// The canary and blue/green recipes after a restart (memory and marks gone,
 /// the weights kept): they read where the release stood from the weights; the
-/// canary also counts the traffic again when it saw too few calls.
+/// canary also counts the traffic on until it saw enough calls.
 @Suite struct RecipeRestartTests {
     typealias Recipes = RecipeApprovalTests
 
@@ -34,15 +34,26 @@ import Testing
         #expect(run.events("decision").isEmpty)
     }
 
-    /// No traffic for the first 3 minutes: the rule counts again instead of
+    /// No traffic for the first 3 minutes: the rule counts on instead of
     /// taking 0 req/s for the rate (which would send it straight to 50 %).
-    @Test func tooFewCallsToSizeTheFirstStepAreCountedAgain() async throws {
+    @Test func tooFewCallsToSizeTheFirstStepKeepTheCountGoing() async throws {
         let run = try await Self.healthy(
             split: "split: { stable: 100, canary: 0 }", rate: "rate: 0, pattern: step, steps: [{ at: 3m, rate: 500 }]")
         let moves = Recipes.moves(run, Recipes.canaryWeight)
         #expect(moves.first?.to == 5, "first step \(moves.map(\.to)): the rate is the last 10 s's, not the count's")
         #expect((moves.first?.t ?? 0) > 180)
-        #expect(Self.logs(run).contains { $0.contains("too few to size the first step: counting again") })
+        #expect(Self.logs(run).contains { $0.contains("too few to size the first step: counting on") })
+    }
+
+    /// At 2 req/s the 20 s count holds about 40 calls, too few to tell the rate:
+    /// the count goes on (it does not start over, which never ends below 5 req/s)
+    /// until it has 100 calls, and says so once.
+    @Test func aSlowPipelineIsCountedOnUntilItHadEnoughCalls() async throws {
+        let run = try await Self.healthy(split: "split: { stable: 100, canary: 0 }", rate: "rate: 2")
+        let moves = Recipes.moves(run, Recipes.canaryWeight)
+        #expect(moves.first?.to == 50, "first step \(moves.map(\.to))")
+        #expect((moves.first?.t ?? 0) >= 50 && (moves.first?.t ?? 0) <= 90, "first step at \(moves.first?.t ?? 0)")
+        #expect(Self.logs(run).filter { $0.contains("too few to size the first step: counting on") }.count == 1)
     }
 
     @Test func aGreenFoundAt100WasSwitchedAndIsLeftAlone() async throws {

@@ -89,10 +89,10 @@ out=$("$bin" simulate examples/recipes/canary/errors.yaml --report "$work/no/suc
 out=$("$bin" simulate examples/recipes/canary/errors.yaml --report "$work" 2>&1); expect "--report naming a folder exits 2" 2 $? "$out" "cannot write the report to $work: it is a folder"
 
 # run --workload: the scenario's traffic on the real clock, the rules act on it.
-# The recipe counts the traffic for a minute before its first step: a copy counts for a second.
+# The recipe counts the traffic for 20 s before its first step: a copy counts for a second.
 mkdir -p "$work/canary"
-sed 's/^local MEASURE = 60 /local MEASURE = 1 /' examples/recipes/canary/canary.lua > "$work/canary/canary.lua"
-grep -q '^local MEASURE = 1 ' "$work/canary/canary.lua" || { echo "FAIL: canary.lua has no 'local MEASURE = 60'"; exit 1; }
+sed 's/^local MEASURE = 20 /local MEASURE = 1 /' examples/recipes/canary/canary.lua > "$work/canary/canary.lua"
+grep -q '^local MEASURE = 1 ' "$work/canary/canary.lua" || { echo "FAIL: canary.lua has no 'local MEASURE = 20'"; exit 1; }
 "$bin" run --policies "$work/canary" --workload examples/recipes/canary/healthy.yaml --audit-log "$work/workload.jsonl" >"$work/workload.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 300); do grep -q '"actor":"script:canary","args":{"param":"checkout.split.canary_weight"' "$work/workload.jsonl" 2>/dev/null && break; sleep 0.1; done

@@ -3,10 +3,10 @@
 -- good at the last step. It decides from 10 to 10,000 requests per second
 -- (README.md next to this file: what it guarantees, and below which traffic).
 --
--- Traffic first: for MEASURE seconds it counts the pipeline's calls. The
--- first step is the smallest weight of LADDER that gives the canary
--- DETECT_CALLS calls within FIRST_STEP seconds (50 % at most); the later
--- steps follow LADDER.
+-- Traffic first: for MEASURE seconds, and until it has MEASURE_CALLS, it
+-- counts the pipeline's calls. The first step is the smallest weight of
+-- LADDER that gives the canary DETECT_CALLS calls within FIRST_STEP seconds
+-- (50 % at most); the later steps follow LADDER.
 --
 -- Every step is judged on its own calls (a mark when it begins), by the
 -- sequential judge (sentinel.compare{ mode = "sequential" }), whose false
@@ -50,7 +50,7 @@ local FALSE_ROLLBACK = 0.01              -- per release: a canary as good as sta
 local FALSE_PROMOTION = 0.01             -- per release: a canary outside the tolerances promoted
 local DETECT_CALLS = 2000                -- canary calls by which a step catches what the README promises
 local SEGMENT_CALLS = 6000               -- canary calls per segment of the last step
-local MEASURE = 60                       -- seconds of traffic counted before the first step
+local MEASURE = 20                       -- seconds of traffic counted before the first step, at least
 local MEASURE_CALLS = 100                -- calls it must count, at least, to size the first step
 local FIRST_STEP = 120                   -- seconds the first step should need for DETECT_CALLS
 local MIN_STEP = 60                      -- seconds at every step, at least
@@ -216,21 +216,26 @@ local function start(state, memory)
     return
   end
   local seen = sentinel.since(PIPELINE, "release")
-  -- Count afresh: at a new release (or a restart while counting), when the
-  -- count is stale (memory was reset after an earlier release: this rule
-  -- looks every 10 s, so a count of its own is never much older than
-  -- MEASURE), or when the pipeline had too few calls to tell its rate.
-  if not seen or seen.seconds > MEASURE + 30 or (seen.seconds >= MEASURE and seen.calls < MEASURE_CALLS) then
-    if seen and seen.seconds <= MEASURE + 30 then
-      sentinel.log("info", string.format("canary: %d calls in %.0fs, too few to size the first step: counting again",
-        seen.calls, seen.seconds))
-    end
+  -- Count afresh when this memory began no count (a count left by an earlier
+  -- release, or from before memory was reset, is not this release's) or its
+  -- mark is gone (a restart; another instance leads the fleet now).
+  if not memory.counting or not seen then
     -- An answer left from an earlier release (gates survive restarts) must not skip the person.
     sentinel.approval_reset(APPROVAL_GATE)
     sentinel.mark(PIPELINE, "release")
+    memory.counting = true
     return
   end
   if seen.seconds < MEASURE then return end
+  if seen.calls < MEASURE_CALLS then
+    -- Under MEASURE_CALLS / MEASURE req/s the count goes on until it has enough calls to tell the rate.
+    if not memory.counting_on then
+      memory.counting_on = true
+      sentinel.log("info", string.format("canary: %d calls in %.0fs, too few to size the first step: counting on",
+        seen.calls, seen.seconds))
+    end
+    return
+  end
   -- The rate over the count, or over the last 10 s if higher (traffic that began during the count):
   -- a rate taken too low would make the first step too big.
   local rate = math.max(seen.calls / seen.seconds, state.pipelines[PIPELINE].windows["10s"].calls / 10)
