@@ -243,8 +243,10 @@ def print_tables(results, rules, classes, rates, options):
         for rate in rates:
             figures = []
             for rule in ("canary", "flagger"):
-                rows = [r for r in rows_of(results, rule, cls, rate) if "exposure_after_onset" in r]
-                times = [r["minutes"] - onset for r in rows if r["decision"] == "rolled back" and r["minutes"] > onset]
+                # Runs decided before the regression began (a false rollback, an early promotion) are left out.
+                rows = [r for r in rows_of(results, rule, cls, rate) if "exposure_after_onset" in r
+                        and (r["minutes"] is None or r["minutes"] > onset)]
+                times = [r["minutes"] - onset for r in rows if r["decision"] == "rolled back"]
                 figures.append((statistics.median(times) if times else None,
                                 statistics.median(r["exposure_after_onset"] for r in rows) if rows else None))
             (ct, ce), (ft, fe) = figures

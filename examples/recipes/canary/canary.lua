@@ -216,14 +216,16 @@ local function start(state, memory)
     return
   end
   local seen = sentinel.since(PIPELINE, "release")
-  -- Count afresh when this memory began no count (a count left by an earlier
-  -- release, or from before memory was reset, is not this release's) or its
-  -- mark is gone (a restart; another instance leads the fleet now).
-  if not memory.counting or not seen then
+  -- Count afresh unless the mark is the one this memory took (memory.counting
+  -- holds its instant: a mark left by an earlier release, from before memory
+  -- was reset, or by another process of a fleet is not this count), and while
+  -- the pipeline had no call at all: the count starts with the traffic, so
+  -- idle time before it does not dilute the rate.
+  if not seen or seen.since ~= memory.counting or seen.calls == 0 then
     -- An answer left from an earlier release (gates survive restarts) must not skip the person.
     sentinel.approval_reset(APPROVAL_GATE)
-    sentinel.mark(PIPELINE, "release")
-    memory.counting = true
+    memory.counting = sentinel.mark(PIPELINE, "release")
+    memory.counting_on = nil
     return
   end
   if seen.seconds < MEASURE then return end
