@@ -28,8 +28,8 @@ It prints one row per rule, class and rate, with 95 % Wilson intervals on
 the shares, then, per regressed class and rate, the canary recipe's median
 time to rollback and median exposure against the Flagger-default
 analysis's, and for a regression that starts late the same timed from when
-it began (time and canary calls after it). Rules: `canary` (examples/recipes/canary/canary.lua, as shipped)
-and `flagger` (flagger_canary.lua, a Flagger-default analysis). `--json`
+it began (time and canary calls after it). Rules: `canary`
+(examples/recipes/canary/canary.lua, as shipped) and `flagger` (flagger_canary.lua, a Flagger-default analysis). `--json`
 keeps every run's result; `--results` prints the tables of saved results.
 Not part of `make test`: `make decision-matrix` runs the published plan
 (published.sh) with a release build.
@@ -183,6 +183,15 @@ def rows_of(results, rule, cls, rate):
     return [v for (r, c, q, _), v in results.items() if (r, c, q) == (rule, cls, rate)]
 
 
+def comparison_row(cls, rate, canary, flagger):
+    """A row of canary against flagger: each (median minutes to rollback, median calls), either may be None."""
+    (ct, ce), (ft, fe) = canary, flagger
+    show = lambda v, form: format(v, form) if v is not None else "–"
+    ratio = lambda a, b: f"{a / b:.2f}" if a is not None and b else "–"
+    return (f"| {cls} | {rate} | {show(ct, '.1f')} / {show(ft, '.1f')} | {ratio(ct, ft)} "
+            f"| {show(ce, '.0f')} / {show(fe, '.0f')} | {ratio(ce, fe)} |")
+
+
 def print_tables(results, rules, classes, rates, options):
     print("Shares with 95 % Wilson intervals; n seeds per row as the shares say")
     print("| rule | class | req/s | promoted | rolled back | undecided | decision min (median / p90) "
@@ -224,11 +233,7 @@ def print_tables(results, rules, classes, rates, options):
                 times = [r["minutes"] for r in rows if r["decision"] == "rolled back"]
                 figures.append((statistics.median(times) if times else None,
                                 statistics.median(r["exposure"] for r in rows)))
-            (ct, ce), (ft, fe) = figures
-            time_ratio = f"{ct / ft:.2f}" if ct is not None and ft else "–"
-            exposure_ratio = f"{ce / fe:.2f}" if fe else "–"
-            show = lambda t: f"{t:.1f}" if t is not None else "–"
-            print(f"| {cls} | {rate} | {show(ct)} / {show(ft)} | {time_ratio} | {ce:.0f} / {fe:.0f} | {exposure_ratio} |")
+            print(comparison_row(cls, rate, *figures))
     late = [cls for cls in classes if CLASSES[cls]["regressed"] and CLASSES[cls]["onset"] is not None]
     if not late:
         return
@@ -249,12 +254,7 @@ def print_tables(results, rules, classes, rates, options):
                 times = [r["minutes"] - onset for r in rows if r["decision"] == "rolled back"]
                 figures.append((statistics.median(times) if times else None,
                                 statistics.median(r["exposure_after_onset"] for r in rows) if rows else None))
-            (ct, ce), (ft, fe) = figures
-            time_ratio = f"{ct / ft:.2f}" if ct is not None and ft else "–"
-            exposure_ratio = f"{ce / fe:.2f}" if ce is not None and fe else "–"
-            show = lambda v, form: format(v, form) if v is not None else "–"
-            print(f"| {cls} | {rate} | {show(ct, '.1f')} / {show(ft, '.1f')} | {time_ratio} "
-                  f"| {show(ce, '.0f')} / {show(fe, '.0f')} | {exposure_ratio} |")
+            print(comparison_row(cls, rate, *figures))
 
 
 def main():
