@@ -81,12 +81,14 @@ struct SequentialCalibrationFullTests {
                 seed: 14_000, stopAtPass: true
             ) { SequentialProportionTest(alpha: alpha) }
             Self.report("healthy 0.5 %, alpha \(alpha), seed 14000", outcomes)
-            #expect(outcomes.passes(within: calls) >= 990, "α \(alpha): \(outcomes)")
+            // 99 % of the sequences decide within `calls`, the false violations (at most α: equalErrorRates…) included.
+            #expect(outcomes.passes(within: calls) + outcomes.violations(within: calls) >= 990, "α \(alpha): \(outcomes)")
+            #expect(Double(outcomes.violations) <= alpha * Double(Self.sequences) + 1, "α \(alpha): \(outcomes)")
         }
     }
 
     /// Why `τ` 1: the calls by which 99 % of the steps caught 0.5 % → 2.5 %,
-    /// and by which 99 % of healthy steps passed, for `τ` from 0.5 to 3; the
+    /// and by which 95 % of healthy steps passed, for `τ` from 0.5 to 3; the
     /// default must be within 10 % of the best on both.
     @Test func theDefaultTauIsNearTheBestForATwoPointShift() throws {
         var caught: [Double: Int] = [:], passed: [Double: Int] = [:]
@@ -102,7 +104,8 @@ struct SequentialCalibrationFullTests {
             Self.report("tau \(tau), 0.5 % → 2.5 %, seed 13000", worse)
             Self.report("tau \(tau), healthy 0.5 %, seed 14000", healthy)
             caught[tau] = worse.violationQuantile(0.99) ?? .max
-            passed[tau] = healthy.passQuantile(0.99) ?? .max
+            // 95 %: up to α (5 %) of healthy steps may violate first.
+            passed[tau] = healthy.passQuantile(0.95) ?? .max
         }
         let best = (caught: try #require(caught.values.min()), passed: try #require(passed.values.min()))
         #expect(Double(caught[RateConfidenceSequence.defaultTau] ?? .max) <= 1.1 * Double(best.caught), "\(caught)")

@@ -44,9 +44,10 @@ import Testing
         let slower = zip(reference, Self.histogram([(400, 5_000)])).map { $0 + $1 }
         test.look(candidate: Self.histogram([(50, 20)]), reference: slower)
         #expect(test.threshold == threshold)
-        // Only the calls after the fixing look count on the reference side: 5,000, all in the tail.
+        #expect(threshold.candidateCallsBefore == 10 && threshold.candidateTailBefore == 0)
+        // Only the calls after the fixing look count, on both sides: 5,000 on the reference, all in the tail.
         #expect(test.shares.referenceCalls == 5_000 && test.shares.referenceBad == 5_000)
-        #expect(test.shares.candidateCalls == 20 && test.shares.candidateBad == 0)
+        #expect(test.shares.candidateCalls == 10 && test.shares.candidateBad == 0)
     }
 
     @Test(arguments: [1.0, 1.1, 1.2, 1.5, 2.0])
@@ -94,6 +95,9 @@ import Testing
         candidate[4] = .nan
         candidate[5] = -7
         test.look(candidate: candidate, reference: Self.traffic(10).map { Double($0) })
+        #expect(test.threshold?.candidateCallsBefore == 100)
+        // The next look counts the calls since: the bad values still count as nothing.
+        test.look(candidate: candidate.map { $0.isFinite && $0 > 0 ? 2 * $0 : $0 }, reference: Self.traffic(20).map { Double($0) })
         #expect(test.shares.candidateCalls == 100)
         #expect(test.shares.ignoredLooks == 0)
     }

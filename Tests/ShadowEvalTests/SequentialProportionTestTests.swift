@@ -1,3 +1,4 @@
+import Foundation
 import ShadowEval
 import Testing
 
@@ -136,7 +137,7 @@ import Testing
         #expect(looks.last! < looks.first!)
     }
 
-    @Test func theVerdictAgreesWithTheBounds() {
+    @Test func theVerdictIsWhereTheEvidenceReachesOneOverAlpha() {
         for candidateBad in stride(from: 0, through: 80, by: 4) {
             for referenceBad in stride(from: 0, through: 400, by: 40) {
                 var test = SequentialProportionTest(
@@ -144,13 +145,18 @@ import Testing
                     passMargin: MetricTolerance(absolute: 0.01, relative: 0))
                 let verdict = test.look(
                     candidateBad: candidateBad, candidateTotal: 2_000, referenceBad: referenceBad, referenceTotal: 40_000)
-                let evidence = test.evidence
-                // Away from the edges (the bounds and the p-values come from separate searches).
-                if abs(evidence.lowerBound - 0.002) > 1e-6 {
-                    #expect((verdict == .violation) == (evidence.lowerBound > 0.002), "\(candidateBad), \(referenceBad)")
+                let threshold = log(1 / test.alpha)
+                let worse = test.violationEvidence.logEvidence, within = test.passEvidence.logEvidence
+                #expect(abs(test.violationPValue - min(1, exp(-worse))) < 1e-12)
+                #expect(abs(test.passPValue - min(1, exp(-within))) < 1e-12)
+                #expect((verdict == .violation) == (worse >= threshold), "\(candidateBad), \(referenceBad)")
+                if verdict != .violation {
+                    #expect((verdict == .pass) == (within >= threshold), "\(candidateBad), \(referenceBad)")
                 }
-                if verdict != .violation, abs(evidence.upperBound - 0.01) > 1e-6 {
-                    #expect((verdict == .pass) == (evidence.upperBound < 0.01), "\(candidateBad), \(referenceBad)")
+                // The rates' bounds agree where the data are clear.
+                if test.evidence.lowerBound > 0.002 { #expect(verdict == .violation, "\(candidateBad), \(referenceBad)") }
+                if test.evidence.upperBound < 0.01 && verdict != .violation {
+                    #expect(verdict == .pass, "\(candidateBad), \(referenceBad)")
                 }
             }
         }

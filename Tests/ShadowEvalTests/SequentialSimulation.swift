@@ -61,7 +61,8 @@ enum SequentialSimulation {
 
         var description: String {
             "\(sequences) sequences: \(violations) violations (99 % by \(violationQuantile(0.99).map(String.init) ?? "-") calls), "
-                + "\(passes) passes (99 % by \(passQuantile(0.99).map(String.init) ?? "-") calls), "
+                + "\(passes) passes (95 % by \(passQuantile(0.95).map(String.init) ?? "-"), "
+                + "99 % by \(passQuantile(0.99).map(String.init) ?? "-") calls), "
                 + "violation share \(Double(violations) / Double(Swift.max(1, sequences))), "
                 + "99 % Wilson upper \(wilsonUpper(violations, of: sequences))"
         }

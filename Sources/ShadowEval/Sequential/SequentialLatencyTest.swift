@@ -14,9 +14,11 @@ import Resilience
 ///    rest of the test: a threshold that moved with the data would break the
 ///    martingales below.
 /// 2. **Shares above it.** From then on, a ``SequentialProportionTest`` judges
-///    the candidate's calls at or above its threshold (all calls since the mark)
-///    against the reference's calls at or above `T` **after** that look: the
-///    reference calls that chose `T` are left out.
+///    the candidate's calls at or above its threshold against the reference's
+///    calls at or above `T`, both **after** that look: the reference calls
+///    that chose `T` are left out, and so are the candidate's from the same
+///    time (kept, they would be one lopsided first batch, on which the
+///    two-sample evidence can bet little and, for a pass, could lose much).
 ///
 /// What the verdicts mean, with `s_c` the candidate's share at or above
 /// `scale × T` and `s_r` the reference's share at or above `T`:
@@ -31,7 +33,7 @@ import Resilience
 /// function of the reference calls up to the fixing look only, so, given
 /// `T`, the later reference calls and all candidate calls are still
 /// independent draws, and "at or above `T`" (or `scale × T`) is a Bernoulli
-/// outcome with a fixed, unknown rate on each side. The test is the exact
+/// outcome with a fixed, unknown rate on each side. The test is a
 /// two-sample test of those two rates, valid conditionally on `T` and so
 /// unconditionally: `P(false violation) ≤ α` whatever `T` turned out to be. The
 /// uncertainty of `T` changes *which* tail point is compared (the realized
@@ -58,6 +60,10 @@ public struct SequentialLatencyTest: Sendable, Hashable {
         public let referenceCallsBefore: Int
         /// Reference calls at or above `T` at the fixing look.
         public let referenceTailBefore: Int
+        /// Candidate calls at the fixing look (left out with the reference's).
+        public let candidateCallsBefore: Int
+        /// Candidate calls in its tail at the fixing look.
+        public let candidateTailBefore: Int
 
         /// `candidateNanoseconds / referenceNanoseconds`: `scale` rounded up to a bucket edge.
         public var effectiveScale: Double { candidateNanoseconds / referenceNanoseconds }
@@ -135,7 +141,10 @@ public struct SequentialLatencyTest: Sendable, Hashable {
     /// Takes a look at the cumulative histograms since the mark (calls per bucket).
     @discardableResult
     public mutating func look(candidate: [UInt64], reference: [UInt64]) -> SequentialVerdict {
-        if threshold == nil { fixThreshold(reference.map { Int(Swift.min($0, 1 << 50)) }) }
+        if threshold == nil {
+            fixThreshold(reference.map { Int(Swift.min($0, 1 << 50)) }) { Self.split(candidate, from: $0) }
+            return verdict
+        }
         guard let threshold else { return verdict }
         return look(
             candidate: Self.split(candidate, from: threshold.candidateBucket),
@@ -146,23 +155,35 @@ public struct SequentialLatencyTest: Sendable, Hashable {
     /// bucket; counts are rounded, and negative or non-finite ones count as 0).
     @discardableResult
     public mutating func look(candidate: [Double], reference: [Double]) -> SequentialVerdict {
-        if threshold == nil { fixThreshold(reference.map(Self.count)) }
+        if threshold == nil {
+            fixThreshold(reference.map(Self.count)) { Self.split(candidate, from: $0) }
+            return verdict
+        }
         guard let threshold else { return verdict }
         return look(
             candidate: Self.split(candidate, from: threshold.candidateBucket),
             reference: Self.split(reference, from: threshold.referenceBucket + 1))
     }
 
-    private mutating func fixThreshold(_ reference: [Int]) {
+    /// Fixes the thresholds once the reference has enough calls; `candidate`
+    /// gives the candidate's calls and tail calls from a candidate bucket.
+    private mutating func fixThreshold(_ reference: [Int], candidate: (Int) -> (calls: Int, tail: Int)) {
         let calls = reference.reduce(0, +)
         guard calls >= thresholdCalls else { return }
-        threshold = Self.threshold(reference: reference, calls: calls, quantile: quantile, scale: scale)
+        let fixed = Self.threshold(reference: reference, calls: calls, quantile: quantile, scale: scale)
+        let before = candidate(fixed.candidateBucket)
+        threshold = Threshold(
+            referenceBucket: fixed.referenceBucket, candidateBucket: fixed.candidateBucket,
+            referenceNanoseconds: fixed.referenceNanoseconds, candidateNanoseconds: fixed.candidateNanoseconds,
+            referenceCallsBefore: fixed.referenceCallsBefore, referenceTailBefore: fixed.referenceTailBefore,
+            candidateCallsBefore: before.calls, candidateTailBefore: before.tail)
     }
 
     private mutating func look(candidate: (calls: Int, tail: Int), reference: (calls: Int, tail: Int)) -> SequentialVerdict {
         guard let threshold else { return verdict }
         return shares.look(
-            candidateBad: candidate.tail, candidateTotal: candidate.calls,
+            candidateBad: candidate.tail - threshold.candidateTailBefore,
+            candidateTotal: candidate.calls - threshold.candidateCallsBefore,
             referenceBad: reference.tail - threshold.referenceTailBefore,
             referenceTotal: reference.calls - threshold.referenceCallsBefore)
     }
@@ -202,7 +223,7 @@ public struct SequentialLatencyTest: Sendable, Hashable {
         value.isFinite && value > 0 ? Int(Swift.min(value.rounded(), 0x1p50)) : 0
     }
 
-    /// The thresholds from the reference's histogram at the fixing look.
+    /// The thresholds from the reference's histogram at the fixing look (no candidate calls left out).
     static func threshold(reference: [Int], calls: Int, quantile: Double, scale: Double) -> Threshold {
         let target = quantile * Double(calls)
         var bucket = reference.count - 1, cumulative = 0
@@ -227,6 +248,6 @@ public struct SequentialLatencyTest: Sendable, Hashable {
             referenceBucket: bucket, candidateBucket: candidateBucket,
             referenceNanoseconds: referenceNanoseconds.isFinite ? referenceNanoseconds : candidateNanoseconds,
             candidateNanoseconds: candidateNanoseconds, referenceCallsBefore: calls,
-            referenceTailBefore: reference[(bucket + 1)...].reduce(0, +))
+            referenceTailBefore: reference[(bucket + 1)...].reduce(0, +), candidateCallsBefore: 0, candidateTailBefore: 0)
     }
 }

@@ -20,28 +20,31 @@ import Darwin
 /// }
 /// ```
 ///
-/// How it decides: each side has a ``RateConfidenceSequence`` at `α/2`, and
-/// the two are combined by a union bound, so the reference's own noise is
-/// accounted for. With `limit(r) = r (1 + relative) + absolute` of a margin:
-/// - **violation** when `candidate lower bound > limit_violation(reference
-///   upper bound)`: at `1 − α`, the candidate's rate exceeds the reference's
+/// How it decides: two ``TwoSampleMartingale``s weigh both sides' bad
+/// outcomes batch by batch (a batch is what came between two looks), so the
+/// reference's own noise is accounted for without estimating its rate. With
+/// `limit(r) = r (1 + relative) + absolute` of a margin:
+/// - **violation** once the evidence against `candidate ≤ limit_violation(reference)`
+///   reaches `1/α`: at `1 − α`, the candidate's rate exceeds the reference's
 ///   limit. If in truth it does not, the chance that any look says violation
 ///   is at most `α`.
-/// - **pass** when `candidate upper bound < limit_pass(reference lower
-///   bound)`, both sides have ``minimumCalls`` calls, and no violation: at
-///   `1 − α`, the candidate is within the pass margin (non-inferiority). If in
-///   truth it is worse than that, the chance that any look says pass is at
-///   most `α`.
+/// - **pass** once the evidence against `candidate ≥ limit_pass(reference)`
+///   reaches `1/α` at a look where both sides have ``minimumCalls`` calls, and
+///   no violation: at `1 − α`, the candidate is within the pass margin
+///   (non-inferiority). If in truth it is worse than that, the chance that any
+///   look says pass is at most `α`.
 /// - **continue** otherwise. Between the two margins, more data decides.
 ///
 /// The always-valid p-values behind these (``SequentialEvidence``) are
-/// `min(1, 2/E)` with `E = inf_q max(M_ref(q), M_cand(limit(q)))`, the
-/// smallest so far: a violation once `violationPValue ≤ α`, and it stays
-/// one. Zero bad outcomes, zero calls and huge counts (10⁷ calls is tested) are
-/// all fine: the evidence is exact Bernoulli likelihood ratios in log space.
+/// `min(1, 1/M)` with `M` the martingale's largest value so far: a violation
+/// once `violationPValue ≤ α`, and it stays one. Zero bad outcomes, zero calls
+/// and huge counts (10⁷ calls is tested) are all fine: the evidence is kept
+/// in log space. The evidence's bounds (each side's ``RateConfidenceSequence``
+/// at `α/2`, combined by a union bound) describe the rates; the verdicts come
+/// from the martingales, which are sharper.
 ///
-/// The guarantee assumes each side's outcomes are independent, with a rate
-/// of bad outcomes that stays the same since the mark. See
+/// The guarantee assumes each side's outcomes are independent given the
+/// calls' counts, at rates that keep to the margin between any two looks. See
 /// `docs/decisions.md`, "The sequential judge".
 public struct SequentialProportionTest: Sendable, Hashable {
     /// The false-alarm budget: the chance of a violation when the candidate is
@@ -53,8 +56,12 @@ public struct SequentialProportionTest: Sendable, Hashable {
     public let passMargin: MetricTolerance
     /// Calls needed on each side before a pass; a violation needs no minimum.
     public let minimumCalls: Int
-    /// The one-side bounds (and their mixture scale `τ`).
+    /// The one-side bounds of the evidence (and the mixture's scale `τ`).
     public let sequence: RateConfidenceSequence
+    /// The evidence that the candidate is worse than the violation margin.
+    public private(set) var violationEvidence: TwoSampleMartingale
+    /// The evidence that the candidate is within the pass margin.
+    public private(set) var passEvidence: TwoSampleMartingale
 
     /// The default pass margin: 1 point, plus 10 % of the reference's rate
     /// (the trial judge's default rate tolerance).
@@ -79,9 +86,6 @@ public struct SequentialProportionTest: Sendable, Hashable {
     /// The smallest always-valid p-value of "worse than the pass margin" so
     /// far, over the looks with ``minimumCalls`` on both sides (1 before).
     public private(set) var passPValue = 1.0
-    // Where the last crossings were: the next look starts its search there.
-    private var violationCrossing: Double?
-    private var passCrossing: Double?
 
     /// Makes a test; `alpha` is clamped to `[1e-12, 0.5]` and `minimumCalls` to at least 1.
     public init(
@@ -96,6 +100,8 @@ public struct SequentialProportionTest: Sendable, Hashable {
         self.passMargin = passMargin
         self.minimumCalls = Swift.max(1, minimumCalls)
         sequence = RateConfidenceSequence(tau: tau)
+        violationEvidence = TwoSampleMartingale(direction: .worse, margin: violationMargin, sequence: sequence)
+        passEvidence = TwoSampleMartingale(direction: .within, margin: passMargin, sequence: sequence)
     }
 
     /// The verdict at the latest look: violation takes precedence over pass.
@@ -127,15 +133,16 @@ public struct SequentialProportionTest: Sendable, Hashable {
         candidateCalls = candidateTotal
         referenceCalls = referenceTotal
         if unchanged { return verdict }
-        let counts = TwoSampleEvidence.Counts(
-            candidateBad: Double(candidateBad), candidateCalls: Double(candidateTotal),
-            referenceBad: Double(referenceBad), referenceCalls: Double(referenceTotal))
-        let violation = TwoSampleEvidence(sequence: sequence, counts: counts, margin: violationMargin, candidateWorse: true)
-        violationPValue = updated(violationPValue, violation, crossing: &violationCrossing)
-        // Only looks with enough calls count towards a pass: a lucky start cannot pass later on worse data.
-        if candidateTotal >= minimumCalls && referenceTotal >= minimumCalls {
-            let pass = TwoSampleEvidence(sequence: sequence, counts: counts, margin: passMargin, candidateWorse: false)
-            passPValue = updated(passPValue, pass, crossing: &passCrossing)
+        let counts = TwoSampleMartingale.Counts(
+            candidateBad: candidateBad, candidateCalls: candidateTotal,
+            referenceBad: referenceBad, referenceCalls: referenceTotal)
+        if violationEvidence.update(to: counts) {
+            violationPValue = Swift.min(violationPValue, Self.pValue(logEvidence: violationEvidence.logEvidence))
+        }
+        let passTaken = passEvidence.update(to: counts)
+        // A pass counts only at looks with enough calls (the evidence itself runs from the mark).
+        if passTaken && candidateTotal >= minimumCalls && referenceTotal >= minimumCalls {
+            passPValue = Swift.min(passPValue, Self.pValue(logEvidence: passEvidence.logEvidence))
         }
         return verdict
     }
@@ -157,18 +164,8 @@ public struct SequentialProportionTest: Sendable, Hashable {
             violationPValue: violationPValue, passPValue: passPValue, minimumCalls: minimumCalls)
     }
 
-    /// `p = min(1, 2/E)`: the factor 2 is the union bound over the two sides.
+    /// `p = min(1, 1/M)`; 1 if the evidence is not a number.
     static func pValue(logEvidence: Double) -> Double {
-        Swift.min(1, Swift.max(0, exp(log(2) - logEvidence)))
-    }
-
-    /// The smaller of `current` and this look's p-value from `evidence`.
-    /// The evidence at the previous crossing bounds `E` from above: when even
-    /// that cannot lower the p-value, the search for the crossing is skipped.
-    private func updated(_ current: Double, _ evidence: TwoSampleEvidence, crossing: inout Double?) -> Double {
-        if let q = crossing, Self.pValue(logEvidence: evidence.ceiling(at: q)) >= current { return current }
-        let (value, at) = evidence.infimum(start: crossing)
-        crossing = at
-        return Swift.min(current, Self.pValue(logEvidence: value))
+        logEvidence.isNaN ? 1 : Swift.min(1, Swift.max(0, exp(-logEvidence)))
     }
 }
