@@ -169,9 +169,9 @@ fuzz-parsers: lua
 # The sequential judge's full calibration (docs/decisions.md, "The sequential
 # judge"): 1,000 seeded canary steps per case, false alarms against their
 # Wilson bounds, power, negative controls; prints the figures. `make test` runs
-# a few hundred steps only (SequentialCalibrationTests).
+# a few hundred steps only (SequentialCalibrationTests, TwoSampleMartingaleTests).
 calibration: lua
-	SENTINEL_CALIBRATION=1 $(SWIFT) test --filter "ShadowEvalTests.SequentialCalibration"
+	SENTINEL_CALIBRATION=1 $(SWIFT) test --filter "ShadowEvalTests.SequentialCalibration|ShadowEvalTests.TwoSampleMartingale"
 
 # kill -9 of `sentinel run` during state saves and audit writes, many times.
 CHAOS_KILLS ?= 150

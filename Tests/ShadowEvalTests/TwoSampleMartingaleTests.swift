@@ -163,34 +163,61 @@ import Testing
     /// 10 req/s at 50 %: the reference no larger than the candidate (the batch tilt is capped).
     static let evenTraffic = Simulation.Traffic(candidatePerLook: 50, referencePerLook: 50, looks: 270)
 
+    /// Prints a case's figures in the full calibration (`make calibration`), which `docs/decisions.md` quotes.
+    static func report(_ name: String, _ figures: Any) {
+        if Simulation.full { print("calibration: \(name): \(figures)") }
+    }
+
+    /// Steps on an even split, stable at 0.5 %, both verdicts against ``margin``.
+    static func evenSplit(candidateRate: Double, seed: UInt64, alpha: Double = alpha) -> Simulation.Outcomes {
+        let outcomes = Simulation.proportions(
+            traffic: evenTraffic, candidateRate: candidateRate, referenceRate: 0.005, sequences: sequences, seed: seed
+        ) {
+            SequentialProportionTest(alpha: alpha, violationMargin: margin, passMargin: margin)
+        }
+        report("even split, candidate at \(candidateRate), alpha \(alpha), seed \(seed)", outcomes)
+        return outcomes
+    }
+
+    /// Steps of 270 looks, each adding the calls `batch` draws (counts since
+    /// the last look), judged with no margin: how many said violation.
+    static func violations(seed: UInt64, batch: (Int, inout Xoshiro256StarStar) -> Counts) -> Int {
+        var violations = 0
+        for index in 0..<sequences {
+            var rng = Xoshiro256StarStar(seed: seed &+ UInt64(index))
+            var test = SequentialProportionTest(alpha: alpha, violationMargin: MetricTolerance(absolute: 0, relative: 0))
+            var counts = Counts()
+            for look in 1...270 {
+                let added = batch(look, &rng)
+                counts.candidateBad += added.candidateBad
+                counts.candidateCalls += added.candidateCalls
+                counts.referenceBad += added.referenceBad
+                counts.referenceCalls += added.referenceCalls
+                let verdict = test.look(
+                    candidateBad: counts.candidateBad, candidateTotal: counts.candidateCalls,
+                    referenceBad: counts.referenceBad, referenceTotal: counts.referenceCalls)
+                if verdict == .violation {
+                    violations += 1
+                    break
+                }
+            }
+        }
+        return violations
+    }
+
     @Test func anEvenSplitAtTheViolationMarginViolatesAtMostAlpha() {
         // The candidate exactly at the limit: 0.5 % × 1.1 + ¼ point.
-        let outcomes = Simulation.proportions(
-            traffic: Self.evenTraffic, candidateRate: 0.008, referenceRate: 0.005, sequences: Self.sequences, seed: 30_000
-        ) {
-            SequentialProportionTest(alpha: Self.alpha, violationMargin: Self.margin, passMargin: Self.margin)
-        }
-        print("calibration: even split, candidate at the violation margin, seed 30000: \(outcomes)")
+        let outcomes = Self.evenSplit(candidateRate: 0.008, seed: 30_000)
         #expect(Simulation.isCalibrated(outcomes.violations, of: Self.sequences, alpha: Self.alpha, slack: Self.slack), "\(outcomes)")
     }
 
     @Test func anEvenSplitAtThePassMarginPassesAtMostAlpha() {
-        let outcomes = Simulation.proportions(
-            traffic: Self.evenTraffic, candidateRate: 0.008, referenceRate: 0.005, sequences: Self.sequences, seed: 31_000
-        ) {
-            SequentialProportionTest(alpha: Self.alpha, violationMargin: Self.margin, passMargin: Self.margin)
-        }
-        print("calibration: even split, candidate at the pass margin, seed 31000: \(outcomes)")
+        let outcomes = Self.evenSplit(candidateRate: 0.008, seed: 31_000)
         #expect(Simulation.isCalibrated(outcomes.passes, of: Self.sequences, alpha: Self.alpha, slack: Self.slack), "\(outcomes)")
     }
 
     @Test func anEvenSplitCatchesATwoPointIncrease() {
-        let outcomes = Simulation.proportions(
-            traffic: Self.evenTraffic, candidateRate: 0.025, referenceRate: 0.005, sequences: Self.sequences, seed: 32_000
-        ) {
-            SequentialProportionTest(alpha: 0.001, violationMargin: Self.margin, passMargin: Self.margin)
-        }
-        print("calibration: even split, 0.5 % → 2.5 %, alpha 0.001, seed 32000: \(outcomes)")
+        let outcomes = Self.evenSplit(candidateRate: 0.025, seed: 32_000, alpha: 0.001)
         // 0.5 % → 2.5 % against the ¼-point + 10 % limit at α 0.001: 99 % by 5,000 canary calls.
         #expect(outcomes.violations(within: 5_000) >= Self.sequences * 99 / 100, "\(outcomes)")
     }
@@ -201,31 +228,16 @@ import Testing
     /// equal at every moment): on the totals, the canary would look worse
     /// (Simpson's paradox); batch by batch it is not.
     @Test func unevenLooksAndASplitThatFollowsTheErrorRateViolateAtMostAlpha() {
-        var violations = 0
-        for index in 0..<Self.sequences {
-            var rng = Xoshiro256StarStar(seed: 34_000 &+ UInt64(index))
-            var test = SequentialProportionTest(alpha: Self.alpha, violationMargin: MetricTolerance(absolute: 0, relative: 0))
-            var counts = Counts()
-            for _ in 1...270 {
-                let high = rng.nextUnit() < 0.3
-                let rate = high ? 0.04 : 0.002
-                let calls = Int(rng.next() % 120)
-                let canaryShare = high ? 0.9 : 0.1
-                let canary = Simulation.Binomial(calls, canaryShare).draw(&rng)
-                counts.candidateBad += Simulation.Binomial(canary, rate).draw(&rng)
-                counts.candidateCalls += canary
-                counts.referenceBad += Simulation.Binomial(calls - canary, rate).draw(&rng)
-                counts.referenceCalls += calls - canary
-                let verdict = test.look(
-                    candidateBad: counts.candidateBad, candidateTotal: counts.candidateCalls,
-                    referenceBad: counts.referenceBad, referenceTotal: counts.referenceCalls)
-                if verdict == .violation {
-                    violations += 1
-                    break
-                }
-            }
+        let violations = Self.violations(seed: 34_000) { _, rng in
+            let high = rng.nextUnit() < 0.3
+            let rate = high ? 0.04 : 0.002
+            let calls = Int(rng.next() % 120)
+            let canary = Simulation.Binomial(calls, high ? 0.9 : 0.1).draw(&rng)
+            let canaryBad = Simulation.Binomial(canary, rate).draw(&rng)
+            let stableBad = Simulation.Binomial(calls - canary, rate).draw(&rng)
+            return Counts(candidateBad: canaryBad, candidateCalls: canary, referenceBad: stableBad, referenceCalls: calls - canary)
         }
-        print("calibration: uneven looks, a split that follows the error rate, seed 34000: \(violations) violations of \(Self.sequences)")
+        Self.report("uneven looks, a split that follows the error rate, seed 34000", "\(violations) violations of \(Self.sequences)")
         #expect(Simulation.isCalibrated(violations, of: Self.sequences, alpha: Self.alpha, slack: Self.slack), "\(violations)")
     }
 
@@ -233,28 +245,14 @@ import Testing
     /// 45 minutes (from 0.2 % to 2 % and back), equal at every moment: the null
     /// holds batch by batch though the rates since the mark are never constant.
     @Test func ratesThatMoveTogetherViolateAtMostAlpha() {
-        var violations = 0
-        for index in 0..<Self.sequences {
-            var rng = Xoshiro256StarStar(seed: 33_000 &+ UInt64(index))
-            var test = SequentialProportionTest(alpha: Self.alpha, violationMargin: MetricTolerance(absolute: 0, relative: 0))
-            var counts = Counts()
-            for look in 1...270 {
-                let rate = 0.011 - 0.009 * cos(2 * Double.pi * Double(look) / 270)
-                let calls = 20 + Int(180 * (1 - cos(2 * Double.pi * Double(look) / 270)) / 2)
-                counts.candidateBad += Simulation.Binomial(calls, rate).draw(&rng)
-                counts.candidateCalls += calls
-                counts.referenceBad += Simulation.Binomial(4 * calls, rate).draw(&rng)
-                counts.referenceCalls += 4 * calls
-                let verdict = test.look(
-                    candidateBad: counts.candidateBad, candidateTotal: counts.candidateCalls,
-                    referenceBad: counts.referenceBad, referenceTotal: counts.referenceCalls)
-                if verdict == .violation {
-                    violations += 1
-                    break
-                }
-            }
+        let violations = Self.violations(seed: 33_000) { look, rng in
+            let rate = 0.011 - 0.009 * cos(2 * Double.pi * Double(look) / 270)
+            let calls = 20 + Int(180 * (1 - cos(2 * Double.pi * Double(look) / 270)) / 2)
+            let canaryBad = Simulation.Binomial(calls, rate).draw(&rng)
+            let stableBad = Simulation.Binomial(4 * calls, rate).draw(&rng)
+            return Counts(candidateBad: canaryBad, candidateCalls: calls, referenceBad: stableBad, referenceCalls: 4 * calls)
         }
-        print("calibration: rates that move together, seed 33000: \(violations) violations of \(Self.sequences)")
+        Self.report("rates that move together, seed 33000", "\(violations) violations of \(Self.sequences)")
         #expect(Simulation.isCalibrated(violations, of: Self.sequences, alpha: Self.alpha, slack: Self.slack), "\(violations)")
     }
 }
