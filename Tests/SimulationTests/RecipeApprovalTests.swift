@@ -40,22 +40,22 @@ import Testing
     @Test func theCanaryWaitsAt50UntilTheGrantThenTakesTheLastStep() async throws {
         let run = try await RecipeTests.run("canary/approval.yaml")
         let moves = Self.moves(run, Self.canaryWeight)
-        #expect(moves.map(\.to) == [5, 10, 25, 50, 100])
+        #expect(moves.map(\.to) == [2, 5, 10, 25, 50, 100])
         let request = try #require(Self.audit(run, "approval.request").first)
         let grant = try #require(Self.audit(run, "approval.grant").first)
         #expect(grant.t == 900 && grant["outcome"] == .string("applied"))
         // Asked once the canary was shown as good at 50 (after its bake of 5 minutes), well before the grant.
-        #expect(request.t >= moves[3].t + 300 && request.t < 900, "asked at \(request.t)")
+        #expect(request.t >= moves[4].t + 300 && request.t < 900, "asked at \(request.t)")
         #expect(request["reason"]?.plainTextForTests.contains("canary at 50% is as good as stable") == true)
         // Nothing moved between the request and the grant; the step came at the next evaluation after it.
         // (The answer comes first at an instant where both fall: the next evaluation may be at 15:00 itself.)
-        #expect(moves[3].t < request.t && moves[4].t >= 900 && moves[4].t <= 910, "stepped to 100 at \(moves[4].t)")
-        #expect(try moves[4].index > #require(Self.answer(run, "approval.grant")), "the last step came after the grant")
+        #expect(moves[4].t < request.t && moves[5].t >= 900 && moves[5].t <= 910, "stepped to 100 at \(moves[5].t)")
+        #expect(try moves[5].index > #require(Self.answer(run, "approval.grant")), "the last step came after the grant")
         #expect(
-            moves[4].reason.contains("approval checkout-canary approved by operator:scenario (release manager: the dashboards look good)"))
+            moves[5].reason.contains("approval checkout-canary approved by operator:scenario (release manager: the dashboards look good)"))
         // Alerted once while waiting, not every 10 s; closed once acted on, so no gate is left open.
         #expect(run.events("alert").filter { $0["message"]?.plainTextForTests.contains("waiting for approval") == true }.count == 1)
-        #expect(Self.audit(run, "approval.reset").map(\.t) == [moves[4].t])
+        #expect(Self.audit(run, "approval.reset").map(\.t) == [moves[5].t])
         #expect(run.report.pendingApprovals.isEmpty)
         #expect(run.events.last?["pending_approvals"] == [])
     }
@@ -63,7 +63,7 @@ import Testing
     @Test func aDeniedCanaryIsRolledBackWithTheDenialAsTheReason() async throws {
         let run = try await RecipeTests.run("canary/approval-denied.yaml")
         let moves = Self.moves(run, Self.canaryWeight)
-        #expect(moves.map(\.to) == [5, 10, 25, 50, 0])
+        #expect(moves.map(\.to) == [2, 5, 10, 25, 50, 0])
         let back = try #require(moves.last)
         #expect(back.t >= 900 && back.t <= 910)
         #expect(try back.index > #require(Self.answer(run, "approval.deny")))
@@ -110,7 +110,7 @@ import Testing
             scenario.events = []
             scenario.expectations = []
         }
-        #expect(Self.moves(run, Self.canaryWeight).map(\.to) == [5, 10, 25, 50])
+        #expect(Self.moves(run, Self.canaryWeight).map(\.to) == [2, 5, 10, 25, 50])
         let request = try #require(Self.audit(run, "approval.request").first)
         let gate = try #require(run.report.pendingApprovals.first)
         #expect(run.report.pendingApprovals.count == 1)

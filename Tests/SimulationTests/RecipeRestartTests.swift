@@ -36,12 +36,12 @@ import Testing
 
     /// No traffic until 3:05: the count starts with the first calls, so the rate is
     /// neither 0 req/s (straight to 50 %) nor diluted by the idle time before (a
-    /// count ended 5 s into the traffic made it half the rate: 10 %, not 5 %).
+    /// count ended 5 s into the traffic made it half the rate: 5 %, not 2 %).
     @Test func aPipelineWithoutTrafficYetIsCountedFromItsFirstCalls() async throws {
         let run = try await Self.healthy(
             split: "split: { stable: 100, canary: 0 }", rate: "rate: 0, pattern: step, steps: [{ at: 185s, rate: 500 }]")
         let moves = Recipes.moves(run, Recipes.canaryWeight)
-        #expect(moves.first?.to == 5, "first step \(moves.map(\.to)): sized on 500 req/s")
+        #expect(moves.first?.to == 2, "first step \(moves.map(\.to)): sized on 500 req/s")
         #expect((moves.first?.t ?? 0) >= 200 && (moves.first?.t ?? 0) <= 210, "first step at \(moves.first?.t ?? 0)")
         #expect(!Self.logs(run).contains { $0.contains("too few to size the first step") })
     }

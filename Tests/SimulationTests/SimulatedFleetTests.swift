@@ -354,7 +354,7 @@ import Testing
     /// decides, as fast but for the merge's delay (a slice enters 2 to 12 s
     /// after its calls; a leader judging only its own tenth would take many
     /// minutes more). Over 50 seeds per class (docs/decisions.md) the fleet
-    /// was 10 to 20 s slower at the median; an error regression's time varies
+    /// was 10 to 30 s slower at the median; an error regression's time varies
     /// more from seed to seed, as the calls' draws differ.
     @Test(arguments: [
         (healthy, 100.0, 1, 40.0), (healthy, 100.0, 2, 40.0),

@@ -111,7 +111,7 @@ within() { # SECONDS COMMAND...: polls COMMAND every 0.2 s until it succeeds, fo
 mkdir -p "$work/policies"
 recipe=$root/examples/recipes/canary/canary.lua
 cp "$recipe" "$work/policies/canary.lua"
-for rewrite in '^local MEASURE = 20 |local MEASURE = 3 ' '^local FIRST_STEP = 120 |local FIRST_STEP = 5 ' \
+for rewrite in '^local MEASURE = 20 |local MEASURE = 3 ' '^local FIRST_STEP = 240 |local FIRST_STEP = 5 ' \
                '^local MIN_STEP = 60 |local MIN_STEP = 3 ' '^local BAKE = 300 |local BAKE = 10 ' \
                '^  interval = "10s",|  interval = "1s",'; do
   pattern=${rewrite%%|*} replacement=${rewrite#*|}

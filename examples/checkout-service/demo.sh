@@ -61,7 +61,7 @@ recipe=$root/examples/recipes/canary/canary.lua
 cp "$recipe" "$policies/canary.lua"
 if [ "$timings" = fast ]; then
   # pattern|replacement: the pattern must match exactly one line of the recipe.
-  for rewrite in '^local MEASURE = 20 |local MEASURE = 3 ' '^local FIRST_STEP = 120 |local FIRST_STEP = 5 ' \
+  for rewrite in '^local MEASURE = 20 |local MEASURE = 3 ' '^local FIRST_STEP = 240 |local FIRST_STEP = 5 ' \
                  '^local MIN_STEP = 60 |local MIN_STEP = 3 ' '^local BAKE = 300 |local BAKE = 10 ' \
                  '^  interval = "10s",|  interval = "1s",'; do
     pattern=${rewrite%%|*} replacement=${rewrite#*|}

@@ -16,9 +16,9 @@
 --   × stable's p99 than stable has above it. A violation rolls back at once.
 -- * FIT at the last step: is the canary within the tolerances? Errors at most
 --   ERROR_PASS above stable's, fewer calls above (1 + P99_PASS) × stable's
---   p99 than stable has above it. A pass after BAKE seconds promotes (to 100 %).
---   FIT only promotes: whatever is beyond its tolerances is beyond HARM's,
---   which rolls it back sooner.
+--   p99 than stable has above it. A pass after BAKE seconds promotes (to 100 %)
+--   unless the latest calls look worse (hold_reason). FIT only promotes: what
+--   is beyond its tolerances is beyond HARM's, which rolls it back sooner.
 -- A step before the last advances once it had DETECT_CALLS canary calls and
 -- MIN_STEP seconds without a violation: by then HARM has caught the
 -- regressions the README promises, 99 times in 100. The last step, which
@@ -52,7 +52,7 @@ local DETECT_CALLS = 2000                -- canary calls by which a step catches
 local SEGMENT_CALLS = 6000               -- canary calls per segment of the last step
 local MEASURE = 20                       -- seconds of traffic counted before the first step, at least
 local MEASURE_CALLS = 100                -- calls it must count, at least, to size the first step
-local FIRST_STEP = 120                   -- seconds the first step should need for DETECT_CALLS
+local FIRST_STEP = 240                   -- seconds the first step should need for DETECT_CALLS
 local MIN_STEP = 60                      -- seconds at every step, at least
 local BAKE = 300                         -- seconds at the last step before 100 %, at least
 local ERROR_HARM = { absolute = 0.0025, relative = 0.1 }  -- errors more than ¼ point + 10 % above stable's: worse
@@ -60,6 +60,7 @@ local P99_HARM = 0.1                     -- the tail above 1.1 × stable's p99 h
 local ERROR_PASS = { absolute = 0.01, relative = 0.5 }   -- errors within 1 point + 50 % of stable's: as good
 local P99_PASS = 0.5                     -- the tail above 1.5 × stable's p99 lighter than stable's: as good
 local STALE_P99 = { calls = 2000, share = 0.25 }  -- stable above FIT's p99 in under ¼ of 1 % of 2,000+ calls: FIT starts over
+local HOLD_CONFIDENCE = 0.75             -- promotion waits while the last 1 or 5 minutes are worse than HARM's margins at this confidence
 
 local CANARY = PIPELINE .. ".split.canary_weight"
 local STABLE = PIPELINE .. ".split.stable_weight"
@@ -93,6 +94,25 @@ end
 local function looks_worse(evidence)
   local limit = evidence["error_rate.reference_rate"] * (1 + ERROR_HARM.relative) + ERROR_HARM.absolute
   return evidence["error_rate.candidate_rate"] > limit or (evidence["p99.difference"] or 0) > 0
+end
+
+-- Why a canary shown as good should still wait, or nil: the older live
+-- segment's estimates (not their bounds) are worse than HARM's margins, or
+-- the last minute's or five minutes' calls are, by a lax fixed-sample test.
+-- The last minutes are where a regression that began a minute or two before
+-- FIT passed shows while it is still a small part of the step's and the
+-- segments' calls (at 10 req/s a segment lasts 20 minutes). Looks, not
+-- tests: a hold only waits for HARM or for better data, it never rolls back.
+local function hold_reason(oldest)
+  if looks_worse(oldest) then return "its latest segment's estimates are worse than HARM's margins" end
+  for _, window in ipairs({ "1m", "5m" }) do
+    local verdict, evidence = sentinel.compare{ pipeline = PIPELINE, candidate = "canary", reference = "stable",
+      window = window, criteria = criteria(ERROR_HARM, P99_HARM, 1 - HOLD_CONFIDENCE) }
+    if verdict == "violation" then
+      return string.format("its last %s looks worse than stable's (%s)", window, evidence.violated)
+    end
+  end
+  return nil
 end
 
 -- The first step: the smallest weight that gives the canary DETECT_CALLS calls within FIRST_STEP.
@@ -318,9 +338,16 @@ return {
     end
     -- Not yet shown as good, or not long enough: hold (unless a person was asked already: they decide).
     if not memory.waiting and (fit ~= "pass" or seconds < BAKE) then return end
-    -- Shown as good on the whole step, but the older live segment's estimates are worse than HARM's margins:
-    -- hold. A look, not a test: a hold only waits for HARM or for better data, it never rolls back.
-    if not memory.waiting and looks_worse(oldest) then return end
+    -- Shown as good on the whole step, but not in its latest calls: hold (said once a release).
+    local hold = not memory.waiting and hold_reason(oldest)
+    if hold then
+      if not memory.holding then
+        memory.holding = true
+        sentinel.log("info", "canary: as good as stable at " .. LADDER[memory.step] .. "%, but " .. hold
+          .. ": holding until HARM or later calls tell")
+      end
+      return
+    end
     local why = "as good as stable: " .. explain(fit_evidence)
     if REQUIRE_APPROVAL then
       local gate = await_approval(memory, explain(fit_evidence), fit_evidence)
