@@ -151,7 +151,7 @@ import Testing
 
     /// At 10 req/s the release is one step at 50 %, and a segment there lasts 20 minutes. A regression
     /// at 5:00, 3 minutes before FIT passes (8:10), is a small part of the step's calls: FIT passes
-    /// on them. The last minutes show it, so the promotion holds (logged once) until HARM rolls back.
+    /// on them. The last minutes show it, so the promotion holds (one `hold` decision) until HARM rolls back.
     /// With a hold that never fires on the last minutes (`HOLD_CONFIDENCE` near 1), the same seed is
     /// promoted at 8:10: one of the 8 of 300 such releases the decision matrix saw promoted before.
     @Test(arguments: [(0.75, 0.0), (0.999999, 100.0)])
@@ -170,10 +170,14 @@ import Testing
             cutFrom: "expect:", append: regression)
         let weights = run.events("command").filter { $0["target"] == .string("checkout.split.canary_weight") }
         #expect(weights.map { $0["to"]?.double } == [50, decided])
-        let holds = RecipeRestartTests.logs(run).filter { $0.contains("holding until HARM or later calls tell") }
+        let holds = run.events("decision").filter { $0["action"] == "hold" }
         if decided == 0 {
-            #expect(holds.count == 1 && holds[0].contains("its last 5m looks worse than stable's (error_rate)"), "\(holds)")
+            #expect(holds.map(\.t) == [490], "held once, where it was promoted without the hold")
+            #expect(holds.first?["subject"] == "checkout.canary" && holds.first?["verdict"] == "pass")
+            #expect(holds.first?["reason"]?.plainTextForTests.contains("its last 5m looks worse than stable's (error_rate)") == true)
+            // HARM rolls back, later: the hold itself only waits.
             #expect((weights.last?.t ?? 0) > 490, "rolled back at \(weights.last?.t ?? 0), after the hold")
+            #expect(weights.last?["reason"]?.plainTextForTests.contains("worse than stable at 50%") == true)
         } else {
             #expect(holds.isEmpty)
             #expect(weights.last?.t == 490, "promoted at \(weights.last?.t ?? 0)")

@@ -37,8 +37,8 @@
 -- rule reads where the release stood from the weight (100: promoted; between:
 -- that step, started over on fresh calls; 0: a new release) (README).
 --
--- With REQUIRE_APPROVAL, the step to 100 % waits for a person: once FIT
--- passed, the rule opens the approval gate APPROVAL_GATE and holds at the last
+-- With REQUIRE_APPROVAL, the step to 100 % waits for a person: when it would
+-- promote, the rule opens the approval gate APPROVAL_GATE and holds at the last
 -- step until an operator answers (`sentinel approve checkout-canary`); a
 -- regression meanwhile still rolls back, and a denial rolls back too. Every
 -- rollback closes the gate, and a new release closes any gate left from an
@@ -60,7 +60,7 @@ local P99_HARM = 0.1                     -- the tail above 1.1 × stable's p99 h
 local ERROR_PASS = { absolute = 0.01, relative = 0.5 }   -- errors within 1 point + 50 % of stable's: as good
 local P99_PASS = 0.5                     -- the tail above 1.5 × stable's p99 lighter than stable's: as good
 local STALE_P99 = { calls = 2000, share = 0.25 }  -- stable above FIT's p99 in under ¼ of 1 % of 2,000+ calls: FIT starts over
-local HOLD_CONFIDENCE = 0.75             -- promotion waits while the last 1 or 5 minutes are worse than HARM's margins at this confidence
+local HOLD_CONFIDENCE = 0.75             -- no promotion while the last 1 or 5 min look worse at this confidence (0.5 < c < 1)
 
 local CANARY = PIPELINE .. ".split.canary_weight"
 local STABLE = PIPELINE .. ".split.stable_weight"
@@ -98,18 +98,22 @@ end
 
 -- Why a canary shown as good should still wait, or nil: the older live
 -- segment's estimates (not their bounds) are worse than HARM's margins, or
--- the last minute's or five minutes' calls are, by a lax fixed-sample test.
--- The last minutes are where a regression that began a minute or two before
+-- the last minute's or five minutes' calls look worse to the fixed-sample
+-- judge at HOLD_CONFIDENCE (errors beyond HARM's margin and higher than
+-- stable's at that confidence; a p99 above 1.1 × stable's with a heavier
+-- tail). The last minutes are where a regression that began minutes before
 -- FIT passed shows while it is still a small part of the step's and the
 -- segments' calls (at 10 req/s a segment lasts 20 minutes). Looks, not
 -- tests: a hold only waits for HARM or for better data, it never rolls back.
 local function hold_reason(oldest)
-  if looks_worse(oldest) then return "its latest segment's estimates are worse than HARM's margins" end
+  if looks_worse(oldest) then
+    return "its older live segment's estimates are worse than HARM's margins: " .. explain(oldest), oldest
+  end
   for _, window in ipairs({ "1m", "5m" }) do
     local verdict, evidence = sentinel.compare{ pipeline = PIPELINE, candidate = "canary", reference = "stable",
       window = window, criteria = criteria(ERROR_HARM, P99_HARM, 1 - HOLD_CONFIDENCE) }
     if verdict == "violation" then
-      return string.format("its last %s looks worse than stable's (%s)", window, evidence.violated)
+      return string.format("its last %s looks worse than stable's (%s)", window, evidence.violated), evidence
     end
   end
   return nil
@@ -145,6 +149,7 @@ end
 local function mark_step(state, memory, index)
   memory.step = index
   memory.fit = nil
+  memory.holding = nil
   memory.since = state.now
   sentinel.mark(PIPELINE, "step")
   if index == #LADDER then begin_segment(state, memory, 1) end
@@ -338,13 +343,14 @@ return {
     end
     -- Not yet shown as good, or not long enough: hold (unless a person was asked already: they decide).
     if not memory.waiting and (fit ~= "pass" or seconds < BAKE) then return end
-    -- Shown as good on the whole step, but not in its latest calls: hold (said once a release).
-    local hold = not memory.waiting and hold_reason(oldest)
+    -- Shown as good on the whole step, but not in its latest calls: hold (stated once a step).
+    local hold, hold_evidence
+    if not memory.waiting then hold, hold_evidence = hold_reason(oldest) end
     if hold then
       if not memory.holding then
         memory.holding = true
-        sentinel.log("info", "canary: as good as stable at " .. LADDER[memory.step] .. "%, but " .. hold
-          .. ": holding until HARM or later calls tell")
+        sentinel.decision{ action = "hold", subject = CANARY_SIDE, verdict = fit, evidence = hold_evidence,
+          reason = "as good as stable at " .. LADDER[memory.step] .. "%, but " .. hold .. ": holding until HARM or later calls tell" }
       end
       return
     end
